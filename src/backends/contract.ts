@@ -1,0 +1,92 @@
+/**
+ * The backend contract: everything a probe may ask of a model. Probes import this file
+ * and nothing below it. A view is one way of running the model (base, fine-tuned,
+ * adapter scaled by lambda, or a seeded null adapter); views are opened through the
+ * callback methods of DifferentialBackend so the real adapter is always restored on
+ * exit, also when the callback throws. Only one view may be open at a time.
+ */
+import type { RollingLogprob, TokenDist } from '../core/results.js';
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** 0 (default) means greedy decoding. */
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  /** Stop strings: generation ends when the decoded continuation contains one (it is cut there). */
+  stop?: string[];
+}
+
+/** One way of running the model. All methods are async because engines run off the JS thread. */
+export interface ScoringView {
+  /** Stable id: `base`, `ft`, `scaled_0.50`, `null_3`, `null_3_rank2.00`. */
+  readonly id: string;
+  /** Sum of the completion's token logprobs (nats) given the prompt; prompt tokens are not scored. */
+  logprobOf(prompt: string, completion: string): Promise<number>;
+  rollingLogprob(text: string): Promise<RollingLogprob>;
+  nextTokenDist(prompt: string, topK?: number): Promise<TokenDist>;
+  nextTokenDistBatch(prompts: readonly string[], topK?: number): Promise<TokenDist[]>;
+  generate(prompt: string, options: GenerateOptions): Promise<string>;
+}
+
+export interface NullAdapterOptions {
+  /** Std of the Gaussian null weights before the rank multiplier (default 0.02). */
+  initScale?: number;
+  /** Rank multiplier: std is multiplied by sqrt(rankScale); must be finite and > 0. */
+  rankScale?: number;
+}
+
+/** A view selector: what the multi-view batch calls take. */
+export type ViewSelector =
+  | { kind: 'base' }
+  | { kind: 'ft' }
+  | { kind: 'scaled'; lambda: number }
+  | { kind: 'null'; seed: number; initScale?: number; rankScale?: number };
+
+/** Chat message for templates. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+}
+
+/** Optional tokenizer access some probes use (chat templates, token counting). */
+export interface TokenizerAccess {
+  hasChatTemplate(): boolean;
+  /** Renders a conversation with the model's chat template; throws when there is none. */
+  applyChatTemplate(messages: readonly ChatMessage[], addGenerationPrompt: boolean): string;
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+}
+
+export interface PreflightResult {
+  ok: boolean;
+  reason: string;
+}
+
+export interface DifferentialBackend {
+  /** Short kind name used in reports: `hf` (local engine), `dummy`, `two-model`, `http`. */
+  readonly kind: string;
+  asBase<T>(fn: (view: ScoringView) => Promise<T>): Promise<T>;
+  asFinetuned<T>(fn: (view: ScoringView) => Promise<T>): Promise<T>;
+
+  /** Optional capabilities, detected by presence. */
+  asScaledAdapter?<T>(lambda: number, fn: (view: ScoringView) => Promise<T>): Promise<T>;
+  asNullAdapter?<T>(seed: number, options: NullAdapterOptions, fn: (view: ScoringView) => Promise<T>): Promise<T>;
+  preflightFiniteCheck?(): Promise<PreflightResult>;
+  /**
+   * Stable identity for caches: content hashes of base and adapter, dtype, engine version.
+   * Backends without one never touch the null-stats disk cache.
+   */
+  identity?(): string;
+  /** Several views of the same prompts in one batched forward: result[v][p]. */
+  nextTokenDistViews?(views: readonly ViewSelector[], prompts: readonly string[], topK?: number): Promise<TokenDist[][]>;
+  /** Several views of the same (prompt, completion) pairs in one batched forward: result[v][p]. */
+  logprobOfViews?(
+    views: readonly ViewSelector[],
+    pairs: readonly { prompt: string; completion: string }[],
+  ): Promise<number[][]>;
+  tokenizer?(): TokenizerAccess | null;
+  /** Counters for the report's backend_stats (forward_passes, batches_sent, ...). */
+  stats?(): Record<string, number>;
+  close?(): Promise<void>;
+}

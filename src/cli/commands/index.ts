@@ -1,0 +1,10 @@
+/**
+ * The list of commands. Each module exports a `register(program)` that adds one command
+ * (with its --help text and examples) to the program. Keep this list sorted by name.
+ */
+import type { Command } from 'commander';
+import { register as registerVersionInfo } from './version-info.js';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMANDS: RegisterCommand[] = [registerVersionInfo];
