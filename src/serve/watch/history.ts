@@ -1,0 +1,52 @@
+/**
+ * The watch history: one `<UTC YYYYMMDDTHHMMSSZ>-<seq:05d>.result.json` per run, written
+ * atomically (temp file + rename, so a reader never sees half a report), keys sorted, and
+ * rotated so only the newest N remain. Names sort chronologically, so rotation needs no
+ * mtimes.
+ */
+import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const HISTORY_SUFFIX = '.result.json';
+
+function compactUtc(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+export function historyFileName(at: Date, sequence: number): string {
+  return `${compactUtc(at)}-${String(sequence).padStart(5, '0')}${HISTORY_SUFFIX}`;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
+}
+
+/** Writes `payload` as `<dir>/<name>` atomically; returns the path. */
+export async function writeJsonAtomic(dir: string, name: string, payload: unknown): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const target = join(dir, name);
+  const tmp = join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
+  await writeFile(tmp, `${JSON.stringify(sortKeys(payload), null, 2)}\n`, 'utf8');
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  return target;
+}
+
+/** Deletes all but the newest `keep` history files (keep 0 = keep everything); returns the deleted names. */
+export async function rotateHistory(dir: string, keep: number): Promise<string[]> {
+  if (keep <= 0) return [];
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(HISTORY_SUFFIX) && !n.startsWith('.')).sort();
+  const doomed = names.slice(0, Math.max(0, names.length - keep));
+  for (const n of doomed) await unlink(join(dir, n)).catch(() => undefined);
+  return doomed;
+}
