@@ -137,6 +137,15 @@ describe('Watcher', () => {
     expect(() => harness({ threshold: 1.5 })).toThrow(/--threshold must be in \[0, 1\]/);
   });
 
+  it('runNow runs immediately and the next poll does not repeat the same state', async () => {
+    const { watcher, state, runs } = harness();
+    const outcome = await watcher.runNow();
+    expect(outcome.sequence).toBe(1);
+    state.clock = 10_000;
+    expect(await watcher.poll()).toBeNull();
+    expect(runs).toHaveLength(1);
+  });
+
   it('stops the polling loop when aborted', async () => {
     const { watcher } = harness({ debounceMs: 0 });
     const controller = new AbortController();

@@ -90,6 +90,15 @@ export class Watcher {
     return this.runOnce();
   }
 
+  /** Runs the spec now, whatever the state (`sway watch --once`); later polls treat the current state as seen. */
+  async runNow(): Promise<WatchOutcome> {
+    const fp = await this.deps.fingerprint();
+    this.seen = fp;
+    this.seenAt = this.deps.now();
+    this.lastRun = fp;
+    return this.runOnce();
+  }
+
   /** Polls every `intervalMs` until `signal` aborts. Poll failures are logged, not fatal. */
   async watch(intervalMs: number, signal: AbortSignal, sleep: (ms: number, signal: AbortSignal) => Promise<void>): Promise<void> {
     while (!signal.aborted) {
