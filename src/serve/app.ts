@@ -85,6 +85,16 @@ async function readRunRequest(c: Context): Promise<RunRequest> {
   return { specText: typeof spec === 'string' ? spec : JSON.stringify(spec), specPath: spec_path ?? '<serve>' };
 }
 
+/** Appends `request_seconds` to the report's JSON text without re-serialising the rest. */
+export function withRequestSeconds(reportText: string, seconds: number): string {
+  const trimmed = reportText.trimEnd();
+  if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) {
+    throw new SwayError('internal: the JSON report is not an object', 'SWAY_SERVE', 3);
+  }
+  const head = trimmed.slice(0, -1).trimEnd();
+  return `${head}${head.endsWith('{') ? '' : ','}\n  "request_seconds": ${seconds}\n}`;
+}
+
 export function createServeApp(options: ServeAppOptions): Hono {
   const { cache, runtime } = options;
   const apiKey = options.apiKey ?? null;
@@ -139,13 +149,14 @@ export function createServeApp(options: ServeAppOptions): Hono {
       try {
         const request = await readRunRequest(c);
         const prepared = await runtime.prepare(request.specText, request.specPath);
-        const report = prepared.model
+        const reportText = prepared.model
           ? await cache.use(prepared.model, (backend) => prepared.execute(backend))
           : await prepared.execute(undefined);
         const seconds = now() - started;
         requestCount += 1;
         totalRunSeconds += seconds;
-        return c.json({ ...report, request_seconds: seconds });
+        c.header('x-sway-request-seconds', String(seconds));
+        return c.body(withRequestSeconds(reportText, seconds), 200, { 'content-type': 'application/json; charset=utf-8' });
       } catch (err) {
         errorCount += 1;
         if (isSwayError(err)) return c.json({ detail: err.message, code: err.code }, err.exitCode === 2 ? 400 : 500);

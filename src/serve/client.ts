@@ -18,6 +18,19 @@ export class ServeClientError extends SwayError {
   }
 }
 
+/**
+ * JSON.parse that also accepts the bare NaN / Infinity tokens the report writer emits for
+ * non-finite evidence values (Python's json does the same); they become null.
+ */
+export function parseReportJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (!/NaN|Infinity/.test(text)) throw err;
+    return JSON.parse(text.replace(/("(?:[^"\\]|\\.)*")|-?\b(?:NaN|Infinity)\b/g, (m, str: string | undefined) => str ?? 'null'));
+  }
+}
+
 export interface ServeHealth {
   status: 'ok';
   sway_version: string;
@@ -97,7 +110,7 @@ export class ServeClient {
     let parsed: unknown;
     let isJson = true;
     try {
-      parsed = JSON.parse(text);
+      parsed = parseReportJson(text);
     } catch {
       isJson = false;
     }

@@ -10,8 +10,12 @@ import type { BackendLoader, ModelKey } from './backend-cache.js';
 export interface PreparedRun {
   /** The model to take from the cache; null when the run must build (and close) its own backends. */
   model: ModelKey | null;
-  /** Runs the suite; `backend` is the cached one when `model` was set. Returns the JSON report object. */
-  execute(backend: DifferentialBackend | undefined): Promise<Record<string, unknown>>;
+  /**
+   * Runs the suite; `backend` is the cached one when `model` was set. Returns the report
+   * as the exact text `sway run --json` writes (kept as text so its number formatting
+   * survives the trip).
+   */
+  execute(backend: DifferentialBackend | undefined): Promise<string>;
 }
 
 export interface ServeRuntime {

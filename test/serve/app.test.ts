@@ -115,3 +115,18 @@ describe('serve app', () => {
     expect((await app.request('/nope')).status).toBe(404);
   });
 });
+
+describe('report text helpers', () => {
+  it('appends request_seconds to the report text without touching the rest', async () => {
+    const { withRequestSeconds } = await import('../../src/serve/app.js');
+    expect(withRequestSeconds('{\n  "a": 1.0,\n  "b": NaN\n}', 0.25)).toBe('{\n  "a": 1.0,\n  "b": NaN,\n  "request_seconds": 0.25\n}');
+    expect(withRequestSeconds('{}', 1)).toBe('{\n  "request_seconds": 1\n}');
+    expect(() => withRequestSeconds('[1]', 1)).toThrow(/not an object/);
+  });
+
+  it('parses reports with bare NaN/Infinity tokens, leaving strings alone', async () => {
+    const { parseReportJson } = await import('../../src/serve/client.js');
+    expect(parseReportJson('{"x": NaN, "y": [-Infinity, 1.5], "m": "mean NaN, Infinity"}')).toEqual({ x: null, y: [null, 1.5], m: 'mean NaN, Infinity' });
+    expect(() => parseReportJson('{"x": }')).toThrow();
+  });
+});

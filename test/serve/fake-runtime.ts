@@ -52,7 +52,8 @@ export function fakeWorld(options: { loadMs?: number; runMs?: number } = {}): Fa
             const base = await backend.asBase(async (v) => Promise.all(prompts.map((p) => v.logprobOf(p, ' world'))));
             if (options.runMs) await new Promise((r) => setTimeout(r, options.runMs));
             const ftv = await backend.asFinetuned(async (v) => Promise.all(prompts.map((p) => v.logprobOf(p, ' world'))));
-            return { spec_path: specPath, probes: prompts.map((p, i) => ({ name: p, raw: (ftv[i] ?? 0) - (base[i] ?? 0) })) };
+            const report = { probes: prompts.map((p, i) => ({ name: p, raw: (ftv[i] ?? 0) - (base[i] ?? 0) })), spec_path: specPath };
+            return JSON.stringify(report, null, 2);
           } finally {
             b.inside -= 1;
           }
