@@ -83,6 +83,34 @@ describe('sway serve over loopback', () => {
     expect(stats.mean_run_seconds).toBeGreaterThan(0);
   });
 
+  it('refuses an oversize body on the socket, with and without Content-Length', async () => {
+    const world = fakeWorld();
+    const cache = new BackendCache({ maxSize: 1, load: world.runtime.loadBackend });
+    const app = createServeApp({ cache, runtime: world.runtime, maxBodyBytes: 4096 });
+    server = await startServer({ app, cache, port: 0 });
+    const big = JSON.stringify({ spec: specYaml('m1', Array.from({ length: 2000 }, (_, i) => `p${i}`)) });
+    const sized = await fetch(`${server.url}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    expect(sized.status).toBe(413);
+    const chunks = [big.slice(0, 3000), big.slice(3000)];
+    const stream = new ReadableStream({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    const chunked = await fetch(`${server.url}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    expect(chunked.status).toBe(413);
+    expect(world.loads).toHaveLength(0);
+    const err = await new ServeClient(server.url).run(specYaml('m1', Array.from({ length: 2000 }, (_, i) => `p${i}`))).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('/run returned 413: request body exceeds 4 KiB; raise --max-body-kb on the server');
+  });
+
   it('reports an unreachable daemon and a timeout as clear client errors', async () => {
     const { server } = await boot({ runMs: 300 });
     const slow = await new ServeClient(server.url, { timeoutMs: 50 }).run(specYaml('m1')).catch((e: unknown) => e);
