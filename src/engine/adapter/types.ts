@@ -53,4 +53,6 @@ export interface LoadedAdapter {
   trainableTokens: TrainableTokens | null;
   /** Human-readable notes (e.g. saved modules the text path never runs). */
   warnings: string[];
+  /** Adapter tensors holding NaN/Inf; not fatal at load, the preflight check reports them. */
+  nonFinite: string[];
 }

@@ -1,0 +1,131 @@
+/**
+ * adapter_config.json validation. We accept LoRA adapters for causal LMs and refuse, by
+ * key name, every PEFT option whose semantics we do not implement.
+ */
+import { readFileSync } from 'node:fs';
+import { AdapterError } from '../../core/errors.js';
+
+export interface AdapterConfig {
+  r: number;
+  loraAlpha: number;
+  useRslora: boolean;
+  useDora: boolean;
+  loraBias: boolean;
+  bias: 'none' | 'all' | 'lora_only';
+  rankPattern: [string, number][];
+  alphaPattern: [string, number][];
+  targetModules: string[] | string | null;
+  excludeModules: string[] | string | null;
+  layersToTransform: number[] | null;
+  modulesToSave: string[];
+  trainableTokenIndices: number[] | Record<string, number[]> | null;
+  fanInFanOut: boolean;
+  baseModelNameOrPath: string | null;
+}
+
+/** Keys that change the math in ways we do not implement; refused when set to a non-default value. */
+const REFUSED: Record<string, (v: unknown) => boolean> = {
+  layer_replication: (v) => v != null,
+  target_parameters: (v) => v != null && !(Array.isArray(v) && v.length === 0),
+  use_qalora: (v) => v === true,
+  alora_invocation_tokens: (v) => v != null,
+  megatron_config: (v) => v != null,
+  use_bdlora: (v) => v === true,
+  arrow_config: (v) => v != null,
+  lora_ga_config: (v) => v != null,
+};
+
+const MODIFIED_BASE_INITS = ['pissa', 'olora', 'corda', 'loftq', 'eva'];
+
+function fail(file: string, key: string, msg: string): AdapterError {
+  return new AdapterError(`${file}: ${key} ${msg}`, 'SWAY_ADAPTER_UNSUPPORTED');
+}
+
+function patternEntries(file: string, key: string, v: unknown): [string, number][] {
+  if (v == null) return [];
+  if (typeof v !== 'object' || Array.isArray(v)) throw new AdapterError(`${file}: ${key} must be a mapping of pattern -> number`);
+  return Object.entries(v as Record<string, unknown>).map(([k, n]) => {
+    if (typeof n !== 'number' || !(n > 0)) throw new AdapterError(`${file}: ${key}['${k}'] must be a positive number`);
+    return [k, n];
+  });
+}
+
+export function parseAdapterConfig(file: string): AdapterConfig {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not an object');
+  } catch (err) {
+    throw new AdapterError(`${file}: not a readable JSON object (${(err as Error).message}); is this a PEFT adapter directory?`);
+  }
+  const peftType = raw['peft_type'] ?? 'LORA';
+  if (peftType !== 'LORA') throw fail(file, `peft_type '${String(peftType)}'`, 'is not supported; sway runs LoRA adapters (peft_type LORA) only');
+  const task = raw['task_type'];
+  if (task != null && task !== 'CAUSAL_LM') throw fail(file, `task_type '${String(task)}'`, 'is not supported; sway scores causal LMs (task_type CAUSAL_LM)');
+  for (const [key, isSet] of Object.entries(REFUSED)) {
+    if (isSet(raw[key])) throw fail(file, key, 'is set; this PEFT option is not supported by sway — merge or convert the adapter first');
+  }
+  const init = raw['init_lora_weights'];
+  if (typeof init === 'string' && MODIFIED_BASE_INITS.some((p) => init.toLowerCase().startsWith(p))) {
+    throw fail(file, `init_lora_weights '${init}'`, 'means the adapter was trained against a modified base; convert it to a plain LoRA (PEFT save_pretrained with path_initial_model_for_weight_conversion) first');
+  }
+  const r = raw['r'];
+  if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0) throw new AdapterError(`${file}: r must be a positive integer, got ${JSON.stringify(r)}`);
+  const alpha = raw['lora_alpha'] ?? r;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new AdapterError(`${file}: lora_alpha must be a number`);
+  const bias = raw['bias'] ?? 'none';
+  if (bias !== 'none' && bias !== 'all' && bias !== 'lora_only') throw new AdapterError(`${file}: bias must be "none", "all" or "lora_only"`);
+  const tm = raw['target_modules'];
+  const targetModules = typeof tm === 'string' ? tm : Array.isArray(tm) ? tm.map(String) : null;
+  const em = raw['exclude_modules'];
+  const excludeModules = typeof em === 'string' ? em : Array.isArray(em) ? em.map(String) : null;
+  const ltt = raw['layers_to_transform'];
+  const layersToTransform = typeof ltt === 'number' ? [ltt] : Array.isArray(ltt) ? ltt.map(Number) : null;
+  const mts = raw['modules_to_save'];
+  const tti = raw['trainable_token_indices'];
+  return {
+    r,
+    loraAlpha: alpha,
+    useRslora: raw['use_rslora'] === true,
+    useDora: raw['use_dora'] === true,
+    loraBias: raw['lora_bias'] === true,
+    bias,
+    rankPattern: patternEntries(file, 'rank_pattern', raw['rank_pattern']),
+    alphaPattern: patternEntries(file, 'alpha_pattern', raw['alpha_pattern']),
+    targetModules,
+    excludeModules,
+    layersToTransform,
+    modulesToSave: Array.isArray(mts) ? mts.map(String) : [],
+    trainableTokenIndices: Array.isArray(tti) ? tti.map(Number) : tti && typeof tti === 'object' ? (tti as Record<string, number[]>) : null,
+    fanInFanOut: raw['fan_in_fan_out'] === true,
+    baseModelNameOrPath: typeof raw['base_model_name_or_path'] === 'string' ? (raw['base_model_name_or_path'] as string) : null,
+  };
+}
+
+/**
+ * PEFT's rank/alpha pattern rule: the first key (in dict order) for which the module path
+ * matches `^(.*\.)?(<key>)$` wins. Keys are regular expressions in Python syntax; the
+ * common subset (literals, dots, classes, groups, quantifiers) means the same in JS.
+ */
+export function matchPattern(patterns: readonly [string, number][], modulePath: string): number | null {
+  for (const [key, value] of patterns) {
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:.*\\.)?(?:${key})$`, 'u');
+    } catch {
+      throw new AdapterError(`adapter pattern '${key}' is not a regular expression sway can evaluate (Python-only syntax?)`, 'SWAY_ADAPTER_UNSUPPORTED');
+    }
+    if (re.test(modulePath)) return value;
+  }
+  return null;
+}
+
+/** Whether a module path is selected by `target_modules` (list: exact or `.name` suffix; string: full-match regex). */
+export function matchesTarget(target: string[] | string | null, modulePath: string, isLinear: boolean): boolean {
+  if (target === null) return false;
+  if (typeof target === 'string') {
+    if (target === 'all-linear') return isLinear && !modulePath.endsWith('lm_head');
+    return new RegExp(`^(?:${target})$`, 'u').test(modulePath);
+  }
+  return target.some((t) => modulePath === t || modulePath.endsWith(`.${t}`));
+}

@@ -1,0 +1,79 @@
+/**
+ * Merged float64 weights of one view (W + c*B*A per slot, DoRA row rescaling, saved module
+ * copies, trainable token rows). Used to drive the float64 reference forward in tests and
+ * by the fixture generator; the engine itself never merges.
+ */
+import type { WeightGetter } from '../reference/forward.js';
+import type { ArchSpec } from '../types.js';
+import { doraGains } from './dora.js';
+import type { LoadedAdapter, LoraSlot } from './types.js';
+
+export function slotWeightName(slot: LoraSlot): string {
+  const t = slot.target;
+  if (t.scope === 'lm_head') return 'lm_head.weight';
+  if (t.scope === 'embed_tokens') return 'model.embed_tokens.weight';
+  return `${slot.modulePath}.weight`;
+}
+
+export interface MergeView {
+  /** LoRA multiplier (0 = LoRA off, 1 = fine-tuned). */
+  lambda: number;
+  /** Replacement slots (e.g. a null adapter); defaults to the adapter's own. */
+  slots?: readonly LoraSlot[];
+  /** Apply modules_to_save copies and trainable tokens (the fine-tuned side). */
+  applyOverrides: boolean;
+}
+
+export function mergedWeights(arch: ArchSpec, base: WeightGetter, adapter: LoadedAdapter | null, view: MergeView): WeightGetter {
+  const cache = new Map<string, Float64Array>();
+  const slots = view.slots ?? adapter?.slots ?? [];
+  const bySlotName = new Map(slots.map((s) => [slotWeightName(s), s]));
+  const headName = 'lm_head.weight';
+  return (name: string) => {
+    const hit = cache.get(name);
+    if (hit) return hit;
+    let w: Float64Array;
+    const override = view.applyOverrides ? adapter?.overrides.get(name) : undefined;
+    if (override) w = Float64Array.from(override.data);
+    else if (name === headName && arch.tieWordEmbeddings) {
+      // A tied head follows the *base* embedding unless lm_head itself was saved.
+      w = Float64Array.from(base('model.embed_tokens.weight'));
+    } else w = Float64Array.from(base(name));
+    if (view.applyOverrides && adapter?.trainableTokens && name === adapter.trainableTokens.tensorName) {
+      const H = arch.hiddenSize;
+      adapter.trainableTokens.indices.forEach((id, k) => {
+        for (let i = 0; i < H; i++) w[id * H + i] = adapter.trainableTokens!.rows[k * H + i] as number;
+      });
+    }
+    const slot = bySlotName.get(name);
+    if (slot && view.lambda !== 0) {
+      const c = view.lambda * slot.scaling;
+      const { inFeatures: inF, outFeatures: outF, rank: r } = slot;
+      if (slot.target.scope === 'embed_tokens') {
+        // Embedding LoRA: row `id` gains c * B_emb · A_emb[:, id].
+        for (let id = 0; id < inF; id++) {
+          for (let d = 0; d < outF; d++) {
+            let acc = 0;
+            for (let k = 0; k < r; k++) acc += (slot.b[d * r + k] as number) * (slot.a[k * inF + id] as number);
+            w[id * outF + d] = (w[id * outF + d] as number) + c * acc;
+          }
+        }
+      } else {
+        const gains = slot.magnitude ? doraGains(slot, Float32Array.from(w), c) : null;
+        for (let o = 0; o < outF; o++) {
+          for (let i = 0; i < inF; i++) {
+            let acc = 0;
+            for (let k = 0; k < r; k++) acc += (slot.b[o * r + k] as number) * (slot.a[k * inF + i] as number);
+            w[o * inF + i] = (w[o * inF + i] as number) + c * acc;
+          }
+          if (gains) for (let i = 0; i < inF; i++) w[o * inF + i] = (w[o * inF + i] as number) * (gains[o] as number);
+        }
+      }
+    } else if (slot && slot.magnitude && view.lambda === 0 && view.applyOverrides) {
+      const gains = doraGains(slot, Float32Array.from(w), 0);
+      for (let o = 0; o < slot.outFeatures; o++) for (let i = 0; i < slot.inFeatures; i++) w[o * slot.inFeatures + i] = (w[o * slot.inFeatures + i] as number) * (gains[o] as number);
+    }
+    cache.set(name, w);
+    return w;
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * LoRA slots grouped by the base MatMul they add to. The graph fuses q/k/v into one
+ * projection and gate/up into another, so the LoRA of each group becomes one pair of
+ * MatMuls: x·A_g (A_g = the slots' A^T side by side) then ·B_g (block rows of the slots'
+ * scaled B^T placed at each module's output columns).
+ */
+import { AdapterError } from '../../core/errors.js';
+import type { LayerModule, LoraSlot } from '../adapter/types.js';
+import type { ArchSpec } from '../types.js';
+
+export type GroupKind = 'qkv' | 'o' | 'gate_up' | 'down' | 'head';
+
+export interface GroupMember {
+  slotIndex: number;
+  rankOffset: number;
+  outOffset: number;
+}
+
+export interface LoraGroup {
+  key: string;
+  kind: GroupKind;
+  layer: number | null;
+  inFeatures: number;
+  outFeatures: number;
+  rank: number;
+  members: GroupMember[];
+}
+
+const GROUP_OF: Record<LayerModule, GroupKind> = {
+  q_proj: 'qkv',
+  k_proj: 'qkv',
+  v_proj: 'qkv',
+  o_proj: 'o',
+  gate_proj: 'gate_up',
+  up_proj: 'gate_up',
+  down_proj: 'down',
+};
+
+export function groupShape(arch: ArchSpec, kind: GroupKind): [number, number] {
+  const H = arch.hiddenSize;
+  const q = arch.numHeads * arch.headDim;
+  const kv = arch.numKvHeads * arch.headDim;
+  switch (kind) {
+    case 'qkv':
+      return [H, q + 2 * kv];
+    case 'o':
+      return [q, H];
+    case 'gate_up':
+      return [H, 2 * arch.intermediateSize];
+    case 'down':
+      return [arch.intermediateSize, H];
+    case 'head':
+      return [H, arch.vocabSize];
+  }
+}
+
+function outOffset(arch: ArchSpec, module: LayerModule): number {
+  const q = arch.numHeads * arch.headDim;
+  const kv = arch.numKvHeads * arch.headDim;
+  if (module === 'k_proj') return q;
+  if (module === 'v_proj') return q + kv;
+  if (module === 'up_proj') return arch.intermediateSize;
+  return 0;
+}
+
+export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[]): LoraGroup[] {
+  const groups = new Map<string, LoraGroup>();
+  slots.forEach((slot, slotIndex) => {
+    const t = slot.target;
+    if (t.scope === 'embed_tokens') {
+      throw new AdapterError(`LoRA on embed_tokens (${slot.modulePath}) is not supported by the sway engine yet; use modules_to_save for embeddings`, 'SWAY_ADAPTER_UNSUPPORTED');
+    }
+    const kind: GroupKind = t.scope === 'lm_head' ? 'head' : GROUP_OF[t.module];
+    const layer = t.scope === 'layer' ? t.layer : null;
+    const key = layer === null ? 'head' : `${layer}_${kind}`;
+    const [inF, outF] = groupShape(arch, kind);
+    const g = groups.get(key) ?? { key, kind, layer, inFeatures: inF, outFeatures: outF, rank: 0, members: [] };
+    g.members.push({ slotIndex, rankOffset: g.rank, outOffset: t.scope === 'layer' ? outOffset(arch, t.module) : 0 });
+    g.rank += slot.rank;
+    groups.set(key, g);
+  });
+  return [...groups.values()];
+}
+
+/**
+ * Fills one batch row of a group's feeds. `a` is [in, R], `b` is [R, out] (row-major),
+ * `coeff` multiplies every slot's own scaling (lambda). `slots` may be null-adapter slots
+ * with the same shapes as the real ones.
+ */
+export function fillGroupRow(
+  g: LoraGroup,
+  slots: readonly LoraSlot[],
+  coeff: number,
+  a: Float32Array,
+  b: Float32Array,
+  aOffset: number,
+  bOffset: number,
+): void {
+  const R = g.rank;
+  const inF = g.inFeatures;
+  const outF = g.outFeatures;
+  for (const m of g.members) {
+    const s = slots[m.slotIndex] as LoraSlot;
+    const r = s.rank;
+    const c = coeff * s.scaling;
+    for (let k = 0; k < r; k++) {
+      for (let i = 0; i < inF; i++) a[aOffset + i * R + m.rankOffset + k] = s.a[k * inF + i] as number;
+      for (let o = 0; o < s.outFeatures; o++) b[bOffset + (m.rankOffset + k) * outF + m.outOffset + o] = c * (s.b[o * r + k] as number);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/** Conversions between the checkpoint dtypes we read (F32, F16, BF16) and fp32. */
+import type { SafetensorsDtype } from '../types.js';
+
+export const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+
+export function isSupportedDtype(d: string): d is SafetensorsDtype {
+  return d === 'F32' || d === 'F16' || d === 'BF16';
+}
+
+/** bf16 -> fp32 is exact: the 16 bits become the high half of the float. */
+export function bf16ToF32(src: Uint16Array): Float32Array {
+  const out = new Uint32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = (src[i] as number) << 16;
+  return new Float32Array(out.buffer);
+}
+
+/** fp32 -> bf16 with round-to-nearest-even; NaN stays a quiet NaN. */
+export function f32ToBf16(src: Float32Array): Uint16Array {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const x = bits[i] as number;
+    if ((x & 0x7f800000) === 0x7f800000 && (x & 0x007fffff) !== 0) {
+      out[i] = ((x >>> 16) | 0x0040) & 0xffff;
+      continue;
+    }
+    const lsb = (x >>> 16) & 1;
+    out[i] = ((x + 0x7fff + lsb) >>> 16) & 0xffff;
+  }
+  return out;
+}
+
+export function f16ToF32(src: Uint16Array): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const h = src[i] as number;
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >>> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    if (exp === 0) out[i] = sign * frac * 2 ** -24;
+    else if (exp === 0x1f) out[i] = frac ? NaN : sign * Infinity;
+    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}
+
+export function f32ToF16(src: Float32Array): Uint16Array {
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i] as number;
+    if (Number.isNaN(v)) {
+      out[i] = 0x7e00;
+      continue;
+    }
+    const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+    const a = Math.abs(v);
+    if (a >= 65520) {
+      out[i] = sign | 0x7c00;
+      continue;
+    }
+    if (a < 2 ** -14) {
+      out[i] = sign | Math.round(a / 2 ** -24);
+      continue;
+    }
+    let exp = Math.floor(Math.log2(a));
+    let mant = Math.round((a / 2 ** exp - 1) * 1024);
+    if (mant === 1024) {
+      mant = 0;
+      exp += 1;
+    }
+    out[i] = sign | ((exp + 15) << 10) | mant;
+  }
+  return out;
+}
+
+/** Decodes raw little-endian bytes of `dtype` into fp32 (copies; input alignment does not matter). */
+export function decodeToF32(bytes: Uint8Array, dtype: SafetensorsDtype): Float32Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  if (dtype === 'F32') return new Float32Array(copy.buffer);
+  const halves = new Uint16Array(copy.buffer);
+  return dtype === 'BF16' ? bf16ToF32(halves) : f16ToF32(halves);
+}
+
+export function encodeFromF32(data: Float32Array, dtype: SafetensorsDtype): Uint8Array {
+  if (dtype === 'F32') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const halves = dtype === 'BF16' ? f32ToBf16(data) : f32ToF16(data);
+  return new Uint8Array(halves.buffer);
+}

@@ -1,0 +1,155 @@
+/**
+ * WeightSource over one safetensors file or a sharded checkpoint
+ * (`model.safetensors.index.json`). Tensors are read lazily with positioned reads, so
+ * only the tensor being converted is resident on the JS side.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelError } from '../../core/errors.js';
+import type { SafetensorsDtype, WeightSource } from '../types.js';
+import { decodeToF32 } from './dtype.js';
+import { parseHeader, type SafetensorsHeader, type TensorEntry } from './header.js';
+
+class SafetensorsFile {
+  readonly header: SafetensorsHeader;
+  private fd: number | null;
+
+  constructor(readonly path: string) {
+    if (!existsSync(path)) throw new ModelError(`${path}: file not found`, 'SWAY_MODEL_NOT_FOUND');
+    this.fd = openSync(path, 'r');
+    const size = fstatSync(this.fd).size;
+    this.header = parseHeader(path, (len, off) => this.readBytes(len, off), size);
+  }
+
+  readBytes(length: number, offset: number): Buffer {
+    if (this.fd === null) throw new ModelError(`${this.path}: read after close`, 'SWAY_RUNTIME');
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, buf, done, length - done, offset + done);
+      if (n === 0) throw new ModelError(`${this.path}: unexpected end of file (truncated)`, 'SWAY_SAFETENSORS_INVALID');
+      done += n;
+    }
+    return buf;
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export function countNonFinite(data: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) n++;
+  return n;
+}
+
+export class SafetensorsSource implements WeightSource {
+  private readonly byName = new Map<string, { file: SafetensorsFile; entry: TensorEntry }>();
+
+  private constructor(
+    readonly description: string,
+    private readonly files: SafetensorsFile[],
+  ) {
+    for (const f of files) for (const e of f.header.entries.values()) this.byName.set(e.name, { file: f, entry: e });
+  }
+
+  static openFile(path: string): SafetensorsSource {
+    return new SafetensorsSource(path, [new SafetensorsFile(path)]);
+  }
+
+  /** Opens `model.safetensors` or the shards listed in `model.safetensors.index.json` in `dir`. */
+  static openDir(dir: string, stem = 'model'): SafetensorsSource {
+    const single = join(dir, `${stem}.safetensors`);
+    const index = join(dir, `${stem}.safetensors.index.json`);
+    if (existsSync(single)) return SafetensorsSource.openFile(single);
+    if (!existsSync(index)) {
+      throw new ModelError(
+        `${dir}: no ${stem}.safetensors or ${stem}.safetensors.index.json found. sway reads safetensors checkpoints only ` +
+          '(convert pytorch_model.bin with transformers save_pretrained(safe_serialization=True)).',
+        'SWAY_MODEL_NOT_FOUND',
+      );
+    }
+    let weightMap: Record<string, string>;
+    try {
+      weightMap = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
+      if (!weightMap || typeof weightMap !== 'object') throw new Error('no weight_map');
+    } catch {
+      throw new ModelError(`${index}: not a valid index (expected a JSON object with "weight_map")`, 'SWAY_SAFETENSORS_INVALID');
+    }
+    const shardNames = [...new Set(Object.values(weightMap))].sort();
+    const files: SafetensorsFile[] = [];
+    try {
+      for (const shard of shardNames) {
+        const p = join(dir, shard);
+        if (!existsSync(p)) {
+          throw new ModelError(
+            `${index}: shard '${shard}' is listed in weight_map but ${p} does not exist (incomplete download?)`,
+            'SWAY_SAFETENSORS_INVALID',
+          );
+        }
+        files.push(new SafetensorsFile(p));
+      }
+    } catch (err) {
+      for (const f of files) f.close();
+      throw err;
+    }
+    const src = new SafetensorsSource(index, files);
+    for (const [name, shard] of Object.entries(weightMap)) {
+      const hit = src.byName.get(name);
+      if (!hit || !hit.file.path.endsWith(shard)) {
+        src.close();
+        throw new ModelError(`${index}: tensor '${name}' is mapped to '${shard}' but that shard does not contain it`, 'SWAY_SAFETENSORS_INVALID');
+      }
+    }
+    return src;
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  private get(name: string): { file: SafetensorsFile; entry: TensorEntry } {
+    const hit = this.byName.get(name);
+    if (!hit) throw new ModelError(`${this.description}: tensor '${name}' is missing`, 'SWAY_MODEL_INVALID');
+    return hit;
+  }
+
+  shape(name: string): number[] {
+    return [...this.get(name).entry.shape];
+  }
+
+  dtype(name: string): SafetensorsDtype {
+    return this.get(name).entry.dtype;
+  }
+
+  /** Path of the file holding `name` (for error messages). */
+  fileOf(name: string): string {
+    return this.get(name).file.path;
+  }
+
+  readF32(name: string, options?: { checkFinite?: boolean }): Float32Array {
+    const { file, entry } = this.get(name);
+    const bytes = file.readBytes(entry.end - entry.begin, entry.begin);
+    const data = decodeToF32(bytes, entry.dtype);
+    if (options?.checkFinite) {
+      const bad = countNonFinite(data);
+      if (bad > 0) {
+        throw new ModelError(
+          `${file.path}: tensor '${name}' has ${bad} non-finite value(s) (NaN/Inf); the checkpoint is corrupt — re-export it.`,
+          'SWAY_MODEL_INVALID',
+        );
+      }
+    }
+    return data;
+  }
+
+  close(): void {
+    for (const f of this.files) f.close();
+  }
+}

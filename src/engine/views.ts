@@ -1,0 +1,86 @@
+/**
+ * Views of one loaded model as feed sets: which LoRA slots (real or seeded null), which
+ * multiplier, whether saved module copies are active, and the DoRA gains that follow.
+ */
+import { nullAdapterSlots, validateRankScale } from './adapter/null.js';
+import { doraGains } from './adapter/dora.js';
+import type { LoadedAdapter, LoraSlot } from './adapter/types.js';
+import type { LoraGroup } from './graph/lora-groups.js';
+
+export type ViewSpec =
+  | { kind: 'base' }
+  | { kind: 'ft' }
+  | { kind: 'scaled'; lambda: number }
+  | { kind: 'null'; seed: number; initScale?: number; rankScale?: number };
+
+export interface ResolvedView {
+  id: string;
+  slots: readonly LoraSlot[];
+  coeff: number;
+  useSaved: boolean;
+  /** Per group key: gains [out] (DoRA only). */
+  gains: Map<string, Float32Array> | null;
+}
+
+export function viewId(v: ViewSpec): string {
+  switch (v.kind) {
+    case 'base':
+      return 'base';
+    case 'ft':
+      return 'ft';
+    case 'scaled':
+      return `scaled_${v.lambda.toFixed(2)}`;
+    case 'null':
+      return (v.rankScale ?? 1) === 1 ? `null_${v.seed}` : `null_${v.seed}_rank${(v.rankScale ?? 1).toFixed(2)}`;
+  }
+}
+
+export class ViewResolver {
+  private readonly cache = new Map<string, ResolvedView>();
+
+  constructor(
+    private readonly adapter: LoadedAdapter | null,
+    private readonly groups: readonly LoraGroup[],
+    /** Base [out, in] weights of DoRA-adapted slots, by slot index. */
+    private readonly doraBase: Map<number, Float32Array>,
+  ) {}
+
+  resolve(v: ViewSpec): ResolvedView {
+    const key = `${viewId(v)}|${v.kind === 'null' ? (v.initScale ?? 0.02) : ''}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const real = this.adapter?.slots ?? [];
+    let slots: readonly LoraSlot[] = real;
+    let coeff = 1;
+    let useSaved = this.adapter !== null;
+    if (v.kind === 'base') {
+      coeff = 0;
+      useSaved = false;
+    } else if (v.kind === 'scaled') {
+      if (!Number.isFinite(v.lambda)) throw new RangeError(`scale must be a finite number, got ${v.lambda}`);
+      coeff = v.lambda;
+    } else if (v.kind === 'null') {
+      validateRankScale(v.rankScale ?? 1);
+      slots = nullAdapterSlots(real, v.seed, { initScale: v.initScale ?? 0.02, rankScale: v.rankScale ?? 1 });
+    }
+    const gains = this.adapter?.useDora && v.kind !== 'base' ? this.computeGains(slots, coeff) : null;
+    const resolved: ResolvedView = { id: viewId(v), slots, coeff, useSaved, gains };
+    if (v.kind !== 'null' || this.cache.size < 64) this.cache.set(key, resolved);
+    return resolved;
+  }
+
+  private computeGains(slots: readonly LoraSlot[], coeff: number): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const g of this.groups) {
+      const gains = new Float32Array(g.outFeatures).fill(1);
+      for (const m of g.members) {
+        const s = slots[m.slotIndex] as LoraSlot;
+        const w = this.doraBase.get(m.slotIndex);
+        if (!s.magnitude || !w) continue;
+        gains.set(doraGains(s, w, coeff * s.scaling), m.outOffset);
+      }
+      out.set(g.key, gains);
+    }
+    return out;
+  }
+}
