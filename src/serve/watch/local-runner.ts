@@ -1,0 +1,17 @@
+/**
+ * The in-process watch runner: load and execute the spec like `sway run --json` and
+ * hand the report object to the watcher. Each run loads the model afresh; use
+ * `--serve-url` to keep it warm in a daemon instead.
+ */
+import { parseReportJson } from '../client.js';
+import { suitePort } from '../suite-port.js';
+import type { WatchRunner } from './watcher.js';
+
+export function localWatchRunner(): WatchRunner {
+  return async (specPath) => {
+    const port = await suitePort();
+    const spec = await port.loadSpecFile(specPath);
+    const { suite, score } = await port.executeSpec(spec, { specPath });
+    return parseReportJson(port.reportJson(suite, score)) as Record<string, unknown>;
+  };
+}

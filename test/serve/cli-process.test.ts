@@ -1,0 +1,53 @@
+// The built `sway` binary as a user runs it: bind refusal, listening line, health check,
+// clean shutdown on SIGTERM. Needs dist/ (`npm run build`, which `npm test` runs first).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ServeClient } from '../../src/serve/client.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'bin/sway.js');
+const built = existsSync(join(root, 'dist/src/cli/commands/serve.js'));
+if (!built) process.stderr.write('cli-process.test: dist/ not built (run `npm run build`); skipping\n');
+
+describe.skipIf(!built)('sway serve as a process', () => {
+  it('exits 2 with a clear message when asked to bind 0.0.0.0 without --api-key', () => {
+    const child = spawnSync(process.execPath, [bin, 'serve', '--host', '0.0.0.0'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, SWAY_SERVE_API_KEY: '' } });
+    expect(child.status).toBe(2);
+    expect(child.stderr).toMatch(/^sway: error: refusing to bind 0\.0\.0\.0 without --api-key/);
+    expect(child.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
+    expect(child.stdout).toBe('');
+  });
+
+  it('listens on an ephemeral loopback port, answers /health with the key rules, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--max-loaded-models', '1'], {
+      env: { ...process.env, SWAY_SERVE_API_KEY: 'cli-key' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no listening line: ${stderr}`)), 20_000);
+        child.stderr.on('data', () => {
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+) \(max 1 loaded model\(s\), auth on/.exec(stderr);
+          if (m?.[1]) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+      });
+      const health = await new ServeClient(url).health();
+      expect(health).toMatchObject({ status: 'ok', loaded_models: [], max_loaded_models: 1 });
+      const denied = await new ServeClient(url).stats().catch((e: unknown) => e);
+      expect((denied as Error).message).toMatch(/^\/stats returned 401/);
+      expect((await new ServeClient(url, { apiKey: 'cli-key' }).stats()).request_count).toBe(0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('sway serve: shutting down');
+  });
+});
