@@ -26,6 +26,11 @@ export interface RunContext {
   readonly nullStatsByRank: NullStatsByRank;
   /** Kinds of every suite entry after the current one. */
   readonly downstreamKinds: readonly string[];
+  /**
+   * The raw suite entries after the current one. null_adapter calibrates a kind with the
+   * first such entry's own spec (same prompts), so the null is measured like for like.
+   */
+  readonly downstreamEntries?: readonly Record<string, unknown>[];
 }
 
 /** Fields every probe spec has (snake_case as in sway.yaml). */

@@ -3,6 +3,13 @@
  * (with its --help text and examples) to the program. Keep this list sorted by name.
  */
 import type { Command } from 'commander';
+import { register as registerCheck } from './check.js';
+import { register as registerDemo } from './demo.js';
+import { register as registerGate } from './gate.js';
+import { register as registerListProbes } from './list-probes.js';
+import { register as registerReport } from './report.js';
+import { register as registerRun } from './run.js';
+import { register as registerSchema } from './schema.js';
 import { register as registerFixture } from './fixture.js';
 import { register as registerScore } from './score.js';
 import { register as registerServe } from './serve.js';
@@ -11,4 +18,17 @@ import { register as registerWatch } from './watch.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerFixture, registerScore, registerServe, registerVersionInfo, registerWatch];
+export const COMMANDS: RegisterCommand[] = [
+  registerCheck,
+  registerDemo,
+  registerFixture,
+  registerGate,
+  registerListProbes,
+  registerReport,
+  registerRun,
+  registerSchema,
+  registerScore,
+  registerServe,
+  registerVersionInfo,
+  registerWatch,
+];

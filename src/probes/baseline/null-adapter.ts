@@ -1,0 +1,176 @@
+/**
+ * null_adapter: runs the other probes' calibration specs with the fine-tuned view replaced
+ * by seeded random adapters of the same shape, and publishes per-kind mean/std (per rank
+ * multiplier) so later probes can z-score their raw metric against noise.
+ */
+import { z } from 'zod';
+import { plainResult, safeFinalize } from '../../core/finalize.js';
+import type { NullStat } from '../../core/results.js';
+import { mean, populationStd } from '../../core/stats.js';
+import { formatMultiplier, rankKey } from '../../core/zscore.js';
+import { baseFields, requireBackend } from '../common.js';
+import { NullCalibrationProxy } from '../null-proxy.js';
+import type { BaseProbeSpec, ProbeDefinition, RunContext } from '../types.js';
+import { loadNullCache, nullCacheKey, saveNullCache } from './null-cache.js';
+
+export const NullAdapterSpec = z
+  .object({
+    ...baseFields,
+    kind: z.literal('null_adapter'),
+    runs: z.number().int().min(1).max(10).default(3),
+    init_scale: z.number().default(0.02),
+    seed_base: z.number().int().default(1000),
+    calibrate_kinds: z.array(z.string()).default([]),
+    cache: z.boolean().default(true),
+    rank_multipliers: z.array(z.number()).default([1.0]),
+  })
+  .strict();
+export type NullAdapterSpec = z.infer<typeof NullAdapterSpec>;
+
+/** The registry lookup the null probe needs (injected to avoid an import cycle). */
+export type ProbeLookup = (kind: string) => ProbeDefinition | undefined;
+
+export function statsOf(raws: readonly number[]): NullStat {
+  const rawStd = raws.length > 1 ? populationStd(raws) : 0;
+  return { mean: mean(raws), std: Math.max(rawStd, 1e-6), n: raws.length, degenerate: raws.length <= 1 || rawStd === 0 ? 1 : 0 };
+}
+
+/**
+ * The spec a kind is calibrated with: the first later suite entry of that kind, re-run
+ * under null views (so raw and null are measured on the same prompts), or the probe's own
+ * small calibration spec when the kind is not in the suite or opts out.
+ */
+export function calibrationSpecFor(def: ProbeDefinition, ctx: RunContext): BaseProbeSpec | null {
+  if (!def.calibrateSpec) return null;
+  const fallback = def.calibrateSpec(ctx);
+  if (!fallback) return null;
+  const entry = ctx.downstreamEntries?.find((e) => e['kind'] === def.kind && e['enabled'] !== false);
+  if (!entry) return fallback;
+  const parsed = def.schema.safeParse({ ...entry, name: '_calibration' });
+  return parsed.success ? parsed.data : fallback;
+}
+
+interface RankGroup {
+  stats: Record<string, NullStat>;
+  samples: Record<string, number[]>;
+  skipped: { kind: string; reason: string }[];
+}
+
+async function calibrateAtRank(spec: NullAdapterSpec, ctx: RunContext, kinds: string[], mult: number, lookup: ProbeLookup): Promise<RankGroup> {
+  const backend = requireBackend(ctx, spec.name);
+  const group: RankGroup = { stats: {}, samples: {}, skipped: [] };
+  for (const kind of kinds) {
+    const def = lookup(kind)!;
+    let calSpec;
+    try {
+      calSpec = calibrationSpecFor(def, ctx);
+    } catch (err) {
+      group.skipped.push({ kind, reason: `calibrate_spec raised: ${(err as Error).message}` });
+      continue;
+    }
+    if (!calSpec) {
+      group.skipped.push({ kind, reason: 'probe opted out (calibrate_spec returned None)' });
+      continue;
+    }
+    const raws: number[] = [];
+    let firstError: string | null = null;
+    for (let run = 0; run < spec.runs; run++) {
+      const seed = spec.seed_base + run;
+      const calCtx: RunContext = {
+        ...ctx,
+        backend: new NullCalibrationProxy(backend, seed, spec.init_scale, mult),
+        seed,
+        nullStats: {},
+        nullStatsByRank: {},
+        downstreamKinds: [],
+      };
+      try {
+        const r = await def.run(calSpec, calCtx);
+        if (typeof r.raw === 'number' && Number.isFinite(r.raw)) raws.push(r.raw);
+        else if (r.verdict === 'error') firstError ??= `seed=${seed}: probe ERROR — ${r.message}`;
+      } catch (err) {
+        firstError ??= `seed=${seed}: ${(err as Error).name}: ${(err as Error).message}`;
+      }
+    }
+    if (raws.length) {
+      group.stats[kind] = statsOf(raws);
+      group.samples[kind] = raws;
+    } else {
+      group.skipped.push({ kind, reason: `no finite raws across all seeds${firstError ? ` (${firstError})` : ''}` });
+    }
+  }
+  return group;
+}
+
+export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapterSpec> {
+  return {
+    kind: 'null_adapter',
+    category: 'baseline',
+    schema: NullAdapterSpec,
+    needsBackend: true,
+    summary: 'calibrates later probes against seeded random adapters of the same shape (null distribution per kind and rank multiplier)',
+    async run(spec, ctx) {
+      const backend = requireBackend(ctx, spec.name);
+      if (!backend.asNullAdapter) {
+        return plainResult(spec.name, spec.kind, 'skip', 'backend does not implement NullCalibratedBackend — numeric probes will fall back to fixed thresholds', { weight: spec.weight });
+      }
+      const wanted = spec.calibrate_kinds.length ? spec.calibrate_kinds : ctx.downstreamKinds.filter((k) => k && k !== 'null_adapter');
+      const kinds = [...new Set(wanted)].filter((k) => k !== 'null_adapter' && lookup(k));
+      const mults = spec.rank_multipliers.length ? spec.rank_multipliers : [1.0];
+      if (mults.some((m) => !Number.isFinite(m) || m <= 0)) {
+        return plainResult(spec.name, spec.kind, 'error', `rank_multipliers must be positive and finite; got [${mults.join(', ')}]`, { weight: spec.weight });
+      }
+      const calibrationSpecs = Object.fromEntries(kinds.map((k) => [k, calibrationSpecFor(lookup(k)!, ctx)]));
+      const key = spec.cache
+        ? nullCacheKey(backend.identity?.() ?? null, { runs: spec.runs, init_scale: spec.init_scale, seed_base: spec.seed_base, top_k: ctx.topK, kinds: [...kinds].sort(), rank_multipliers: [...mults].sort((a, b) => a - b), calibration_specs: calibrationSpecs })
+        : null;
+      const cached = key ? loadNullCache(key) : null;
+      if (cached) {
+        const byRank = cached['null_stats_by_rank'] as Record<string, Record<string, NullStat>>;
+        const primary = byRank['rank_1.00'] ?? (cached['null_stats'] as Record<string, NullStat> | undefined) ?? {};
+        const ranks = Object.keys(byRank).length;
+        return safeFinalize({
+          name: spec.name,
+          kind: spec.kind,
+          verdict: 'pass',
+          score: 1,
+          message: `null calibration: ${Object.keys(primary).length} kinds${ranks > 1 ? ` × ${ranks} ranks` : ''} (loaded from cache)`,
+          evidence: { ...cached, null_stats: primary, null_stats_by_rank: byRank, skipped_kinds: [], calibrated_kinds: Object.keys(primary), weight: spec.weight, from_cache: true },
+        });
+      }
+      const byRank: Record<string, Record<string, NullStat>> = {};
+      const groups = new Map<string, RankGroup>();
+      for (const m of mults) {
+        const g = await calibrateAtRank(spec, ctx, kinds, m, lookup);
+        groups.set(rankKey(m), g);
+        byRank[rankKey(m)] = g.stats;
+      }
+      const primary = groups.get('rank_1.00') ?? groups.get(rankKey(mults[0] as number))!;
+      if (key) {
+        saveNullCache(key, { null_stats: primary.stats, null_stats_by_rank: byRank, runs: spec.runs, init_scale: spec.init_scale, seed_base: spec.seed_base, rank_multipliers: mults, calibrated_kinds: Object.keys(primary.stats) });
+      }
+      const n = Object.keys(primary.stats).length;
+      const head = mults.length === 1 ? `null calibration: ${n} kinds calibrated over ${spec.runs} seeds` : `null calibration: ${n} kinds × ${mults.length} ranks [${mults.map((m) => `${formatMultiplier(m)}x`).join(', ')}] over ${spec.runs} seeds`;
+      return safeFinalize({
+        name: spec.name,
+        kind: spec.kind,
+        verdict: 'pass',
+        score: 1,
+        message: primary.skipped.length ? `${head} (${primary.skipped.length} opted out)` : head,
+        evidence: {
+          null_stats: primary.stats,
+          null_stats_by_rank: byRank,
+          per_kind_raw_samples: primary.samples,
+          skipped_kinds: primary.skipped,
+          calibrated_kinds: Object.keys(primary.stats),
+          runs: spec.runs,
+          init_scale: spec.init_scale,
+          seed_base: spec.seed_base,
+          rank_multipliers: mults,
+          weight: spec.weight,
+          from_cache: false,
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The calibration proxy: a backend whose fine-tuned view is a seeded null adapter. Running
+ * any probe's own `run()` through it measures what that probe's metric looks like when the
+ * fine-tune is noise. It exposes neither scaling nor null views, so nothing recurses.
+ */
+import type { DifferentialBackend, ScoringView, ViewSelector } from '../backends/contract.js';
+import type { TokenDist } from '../core/results.js';
+
+export class NullCalibrationProxy implements DifferentialBackend {
+  readonly kind: string;
+  readonly nextTokenDistViews?: (views: readonly ViewSelector[], prompts: readonly string[], topK?: number) => Promise<TokenDist[][]>;
+
+  constructor(
+    private readonly inner: DifferentialBackend,
+    private readonly seed: number,
+    private readonly initScale: number,
+    private readonly rankScale: number,
+  ) {
+    this.kind = `${inner.kind}+null-proxy`;
+    const batched = inner.nextTokenDistViews?.bind(inner);
+    if (batched) {
+      this.nextTokenDistViews = (views, prompts, topK) => batched(views.map((v) => this.map(v)), prompts, topK);
+    }
+  }
+
+  private map(v: ViewSelector): ViewSelector {
+    return v.kind === 'ft' ? { kind: 'null', seed: this.seed, initScale: this.initScale, rankScale: this.rankScale } : v;
+  }
+
+  asBase<T>(fn: (view: ScoringView) => Promise<T>): Promise<T> {
+    return this.inner.asBase(fn);
+  }
+
+  asFinetuned<T>(fn: (view: ScoringView) => Promise<T>): Promise<T> {
+    return this.inner.asNullAdapter!(this.seed, { initScale: this.initScale, rankScale: this.rankScale }, fn);
+  }
+}
