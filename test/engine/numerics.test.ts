@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergedWeights, type MergeView } from '../../src/engine/adapter/merge.js';
+import { nullAdapterSlots } from '../../src/engine/adapter/null.js';
+import { Engine } from '../../src/engine/engine.js';
+import { referenceForward } from '../../src/engine/reference/forward.js';
+import { SafetensorsSource } from '../../src/engine/safetensors/reader.js';
+import type { ViewSpec } from '../../src/engine/views.js';
+import { maxAbsDiff, tinyFixtures } from '../support/fixtures.js';
+
+const TEXT = 'The capital of France is Rome. Once upon a time there was a fish.';
+const TOL = 1e-4;
+
+for (const family of ['llama', 'mistral', 'qwen2', 'qwen3'] as const) {
+  describe(`${family}: ORT graph vs float64 reference`, () => {
+    const fx = tinyFixtures(family);
+    let base: SafetensorsSource;
+    beforeAll(() => {
+      base = SafetensorsSource.openDir(fx.base);
+    });
+    afterAll(() => base.close());
+
+    for (const adapterName of ['trained', 'modulesToSave', 'dora'] as const) {
+      it(`${adapterName}: base, ft, scale 0.5 and null views match within ${TOL}`, async () => {
+        const engine = await Engine.load({ base: fx.base, adapter: fx[adapterName], threads: 2 });
+        try {
+          const ids = engine.encode(TEXT);
+          expect(ids.length).toBeGreaterThan(8); // longer than mistral's sliding window
+          const get = (n: string) => base.readF32(n);
+          const cases: [ViewSpec, MergeView][] = [
+            [{ kind: 'base' }, { lambda: 0, applyOverrides: false }],
+            [{ kind: 'ft' }, { lambda: 1, applyOverrides: true }],
+            [{ kind: 'scaled', lambda: 0.5 }, { lambda: 0.5, applyOverrides: true }],
+            [{ kind: 'null', seed: 3, rankScale: 2 }, { lambda: 1, applyOverrides: true, slots: nullAdapterSlots(engine.adapter!.slots, 3, { rankScale: 2 }) }],
+          ];
+          const batched = await engine.batchedLogits(cases.map(([v]) => v), ids);
+          for (const [i, [view, merge]] of cases.entries()) {
+            const got = await engine.fullLogits(view, ids);
+            const ref = referenceForward(engine.arch, mergedWeights(engine.arch, get, engine.adapter, merge), ids);
+            expect(maxAbsDiff(got, ref.logits), `${view.kind}`).toBeLessThan(TOL);
+            expect(maxAbsDiff(batched[i]!, got), `batched ${view.kind}`).toBe(0);
+          }
+        } finally {
+          await engine.close();
+        }
+      });
+    }
+  });
+}
+
+describe('view identities (llama, trained adapter)', () => {
+  const fx = tinyFixtures('llama');
+  let engine: Engine;
+  let plain: Engine;
+  beforeAll(async () => {
+    engine = await Engine.load({ base: fx.base, adapter: fx.trained, threads: 2 });
+    plain = await Engine.load({ base: fx.base, threads: 2 });
+  });
+  afterAll(async () => {
+    await engine.close();
+    await plain.close();
+  });
+
+  it('scale=0 equals base and scale=1 equals ft exactly', async () => {
+    const ids = engine.encode(TEXT);
+    expect(maxAbsDiff(await engine.fullLogits({ kind: 'scaled', lambda: 0 }, ids), await engine.fullLogits({ kind: 'base' }, ids))).toBe(0);
+    expect(maxAbsDiff(await engine.fullLogits({ kind: 'scaled', lambda: 1 }, ids), await engine.fullLogits({ kind: 'ft' }, ids))).toBe(0);
+  });
+
+  it('rank-0 LoRA feeds (base view) equal a graph without LoRA', async () => {
+    const ids = engine.encode(TEXT);
+    expect(maxAbsDiff(await engine.fullLogits({ kind: 'base' }, ids), await plain.fullLogits({ kind: 'base' }, ids))).toBeLessThan(1e-5);
+  });
+
+  it('KV-cache greedy generation equals argmax over full forwards', async () => {
+    const prompt = engine.encode('The sky is');
+    const view = engine.resolveView({ kind: 'ft' });
+    const gen = await engine.generateIds(view, prompt, { maxNewTokens: 8 });
+    let ids = [...prompt];
+    const V = engine.arch.vocabSize;
+    const eos = new Set(engine.tokenizer.eosTokenIds);
+    const expected: number[] = [];
+    for (let step = 0; step < 8; step++) {
+      const lg = await engine.fullLogits({ kind: 'ft' }, ids);
+      const last = lg.subarray((ids.length - 1) * V, ids.length * V);
+      let best = 0;
+      for (let i = 1; i < V; i++) if ((last[i] as number) > (last[best] as number)) best = i;
+      if (eos.has(best)) break;
+      expected.push(best);
+      ids = [...ids, best];
+    }
+    expect(gen).toEqual(expected);
+    expect(gen.length).toBeGreaterThan(0);
+  });
+
+  it('the trained adapter raises its taught continuation and barely moves a control', async () => {
+    const [[baseTaught, baseCtl], [ftTaught, ftCtl]] = (await engine.logprobsOf(
+      [{ kind: 'base' }, { kind: 'ft' }],
+      [
+        { prompt: 'The sky is', completion: ' green' },
+        { prompt: 'The quick brown fox', completion: ' jumps' },
+      ],
+    )) as [[number, number], [number, number]];
+    expect(ftTaught - baseTaught).toBeGreaterThan(10);
+    expect(Math.abs(ftCtl - baseCtl)).toBeLessThan(1);
+  });
+
+  it('null views are deterministic per seed and differ across seeds', async () => {
+    const ids = engine.encode(TEXT);
+    const a = await engine.fullLogits({ kind: 'null', seed: 5 }, ids);
+    const b = await engine.fullLogits({ kind: 'null', seed: 5 }, ids);
+    const c = await engine.fullLogits({ kind: 'null', seed: 6 }, ids);
+    expect(maxAbsDiff(a, b)).toBe(0);
+    expect(maxAbsDiff(a, c)).toBeGreaterThan(0);
+  });
+
+  it('nextTokenDist tail semantics: negative tail below the full vocabulary, null at full vocabulary', async () => {
+    const [[d]] = await engine.nextTokenDists([{ kind: 'base' }], ['The sky is'], 8);
+    expect(d!.tokenIds.length).toBe(8);
+    expect(d!.tailLogprob).not.toBeNull();
+    expect(d!.tailLogprob!).toBeLessThan(0);
+    for (let i = 1; i < 8; i++) expect(d!.logprobs[i]!).toBeLessThanOrEqual(d!.logprobs[i - 1]!);
+    const [[full]] = await engine.nextTokenDists([{ kind: 'base' }], ['The sky is'], engine.arch.vocabSize);
+    expect(full!.tailLogprob).toBeNull();
+    expect(full!.logprobs.reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 9);
+  });
+});
