@@ -11,6 +11,18 @@ import { SpecValidationError } from '../core/errors.js';
 import { parseSwaySpec, type SwaySpec } from '../core/schema.js';
 import { validateAllProbes, type BuiltProbe } from '../probes/registry.js';
 
+/**
+ * The reference reads specs with PyYAML (YAML 1.1), where yes/no/on/off are booleans but,
+ * unlike the 1.1 spec, y/n are not. YAML 1.2's core schema plus this tag reads the same.
+ */
+const PYYAML_BOOL = {
+  identify: (v: unknown) => typeof v === 'boolean',
+  default: true,
+  tag: 'tag:yaml.org,2002:bool',
+  test: /^(?:[Yy]es|YES|[Nn]o|NO|[Oo]n|ON|[Oo]ff|OFF)$/,
+  resolve: (str: string) => /^(?:[Yy]es|YES|[Oo]n|ON)$/.test(str),
+};
+
 export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
 
 export interface LoadedSpec {
@@ -40,7 +52,7 @@ function resolveModelRef(ref: string, dir: string): string {
 
 export function loadSpecText(text: string, sourceName: string, specDir: string = process.cwd()): LoadedSpec {
   if (Buffer.byteLength(text) > MAX_SPEC_BYTES) throw new SpecValidationError(`spec is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB; is this the right file?`, sourceName);
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, version: '1.1' });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, customTags: [PYYAML_BOOL] });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     throw new SpecValidationError(`invalid YAML: ${e.message.split('\n')[0]}`, sourceName);

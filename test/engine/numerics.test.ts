@@ -114,13 +114,13 @@ describe('view identities (llama, trained adapter)', () => {
   });
 
   it('nextTokenDist tail semantics: negative tail below the full vocabulary, null at full vocabulary', async () => {
-    const [[d]] = await engine.nextTokenDists([{ kind: 'base' }], ['The sky is'], 8);
+    const d = (await engine.nextTokenDists([{ kind: 'base' }], ['The sky is'], 8))[0]?.[0];
     expect(d!.tokenIds.length).toBe(8);
     expect(d!.tailLogprob).not.toBeNull();
     expect(d!.tailLogprob!).toBeLessThan(0);
     for (let i = 1; i < 8; i++) expect(d!.logprobs[i]!).toBeLessThanOrEqual(d!.logprobs[i - 1]!);
-    const [[full]] = await engine.nextTokenDists([{ kind: 'base' }], ['The sky is'], engine.arch.vocabSize);
+    const full = (await engine.nextTokenDists([{ kind: 'base' }], ['The sky is'], engine.arch.vocabSize))[0]?.[0];
     expect(full!.tailLogprob).toBeNull();
-    expect(full!.logprobs.reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 9);
+    expect(Array.from(full!.logprobs).reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 9);
   });
 });

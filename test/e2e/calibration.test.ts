@@ -1,0 +1,115 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineBackend } from '../../src/backends/engine.js';
+import type { NullStat } from '../../src/core/results.js';
+import { executeSpec, loadSpecText } from '../../src/suite/execute.js';
+import { tinyFixtures } from '../support/fixtures.js';
+
+const PROMPTS = ['The capital of France is', 'Once upon a time there was a', 'The sky is', 'An interesting fact is that water'];
+
+function spec(base: string, adapter: string, nullEntry: string, extra = ''): string {
+  return `version: 1
+models:
+  base: {kind: hf, base: ${JSON.stringify(base)}}
+  ft: {kind: hf, base: ${JSON.stringify(base)}, adapter: ${JSON.stringify(adapter)}}
+defaults: {top_k: 512}
+suite:
+${nullEntry}
+${extra}`;
+}
+
+const deltaKl = `  - name: dk
+    kind: delta_kl
+    prompts: ${JSON.stringify(PROMPTS)}`;
+
+describe('null calibration contract on the tiny model (engine backend)', () => {
+  const fx = tinyFixtures('llama');
+  let backend: EngineBackend;
+  beforeAll(async () => {
+    backend = await EngineBackend.create({ base: fx.base, adapter: fx.trained, threads: 2 });
+  });
+  afterAll(() => backend.close());
+
+  const run = (text: string) => executeSpec(loadSpecText(text, 'calibration.yaml', tmpdir()), { backend });
+
+  it('three rank multipliers: exact groups, n == 2, std > 0 rising with the multiplier, < 4x the single-multiplier time', async () => {
+    const multi = spec(fx.base, fx.trained, `  - name: nullcal\n    kind: null_adapter\n    runs: 2\n    rank_multipliers: [0.5, 1.0, 2.0]\n    calibrate_kinds: [delta_kl]\n    cache: false`);
+    const single = spec(fx.base, fx.trained, `  - name: nullcal\n    kind: null_adapter\n    runs: 2\n    calibrate_kinds: [delta_kl]\n    cache: false`);
+    await run(single); // warm-up
+    const t1 = performance.now();
+    await run(single);
+    const singleMs = performance.now() - t1;
+    const t3 = performance.now();
+    const { suite } = await run(multi);
+    const multiMs = performance.now() - t3;
+    const r = suite.probes[0]!;
+    expect(r.verdict).toBe('pass');
+    const byRank = r.evidence['null_stats_by_rank'] as Record<string, Record<string, NullStat>>;
+    expect(Object.keys(byRank)).toEqual(['rank_0.50', 'rank_1.00', 'rank_2.00']);
+    const stds = ['rank_0.50', 'rank_1.00', 'rank_2.00'].map((k) => {
+      const s = byRank[k]!['delta_kl']!;
+      expect(s.n).toBe(2);
+      expect(s.std).toBeGreaterThan(1e-6);
+      return s.std;
+    });
+    expect(stds[1]!).toBeGreaterThan(stds[0]!);
+    expect(stds[2]!).toBeGreaterThan(stds[1]!);
+    expect(multiMs).toBeLessThan(4 * singleMs + 50);
+  });
+
+  it('delta_kl z >= 3 for the trained adapter and |z| < 2 for the random one', async () => {
+    const nullEntry = `  - name: nullcal\n    kind: null_adapter\n    runs: 6\n    cache: false`;
+    const trained = await run(spec(fx.base, fx.trained, nullEntry, deltaKl));
+    expect(trained.suite.probes[1]!.z_score!).toBeGreaterThanOrEqual(3);
+    expect(trained.suite.probes[1]!.verdict).toBe('pass');
+    const randomBackend = await EngineBackend.create({ base: fx.base, adapter: fx.random, threads: 2 });
+    try {
+      const random = await executeSpec(loadSpecText(spec(fx.base, fx.random, nullEntry, deltaKl), 'r.yaml', tmpdir()), { backend: randomBackend });
+      expect(Math.abs(random.suite.probes[1]!.z_score!)).toBeLessThan(2);
+    } finally {
+      await randomBackend.close();
+    }
+  });
+
+  it('a cached second run performs no null forward passes and reproduces z to the last printed digit', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'sway-null-cache-'));
+    process.env['SWAY_NULL_CACHE_DIR'] = cacheDir;
+    try {
+      const text = spec(fx.base, fx.trained, `  - name: nullcal\n    kind: null_adapter\n    runs: 3`, deltaKl);
+      const first = await run(text);
+      expect(readdirSync(cacheDir).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+      const before = backend.stats()['forward_passes']!;
+      const second = await run(text);
+      const nullPasses = backend.stats()['forward_passes']! - before;
+      // Only delta_kl's own forward (base+ft rows in one batch) and the preflight remain.
+      expect(second.suite.probes[0]!.evidence['from_cache']).toBe(true);
+      expect(nullPasses).toBe(2);
+      expect(second.suite.probes[1]!.z_score!.toFixed(2)).toBe(first.suite.probes[1]!.z_score!.toFixed(2));
+      expect(second.suite.probes[1]!.message).toBe(first.suite.probes[1]!.message);
+    } finally {
+      delete process.env['SWAY_NULL_CACHE_DIR'];
+    }
+  });
+
+  it('a NaN adapter gives a single preflight ERROR', async () => {
+    const { writeAdapter, loraConfig, randomLoraTensors } = await import('../../src/engine/fixtures/adapters.js');
+    const { loadArch } = await import('../../src/engine/config.js');
+    const { Rng } = await import('../../src/core/rng.js');
+    const dir = join(mkdtempSync(join(tmpdir(), 'sway-nan-')), 'nan');
+    const tensors = randomLoraTensors(loadArch(fx.base), ['q_proj', 'v_proj'], 4, new Rng(1), 0.02);
+    tensors.forEach((t) => t.data.fill(NaN));
+    writeAdapter(dir, { config: loraConfig(fx.base, 4, 8, ['q_proj', 'v_proj']), tensors });
+    const nanBackend = await EngineBackend.create({ base: fx.base, adapter: dir, threads: 2 });
+    try {
+      const { suite } = await executeSpec(loadSpecText(spec(fx.base, dir, `  - name: nullcal\n    kind: null_adapter\n    cache: false`, deltaKl), 'nan.yaml', tmpdir()), { backend: nanBackend });
+      expect(suite.probes).toHaveLength(1);
+      expect(suite.probes[0]!.name).toBe('__preflight__');
+      expect(suite.probes[0]!.verdict).toBe('error');
+      expect(suite.probes[0]!.message).toMatch(/^backend preflight failed — suite aborted before any probe ran\. .*non-finite/);
+    } finally {
+      await nanBackend.close();
+    }
+  });
+});
