@@ -148,7 +148,7 @@ export class DummyDifferentialBackend implements DifferentialBackend {
     return this.guard.run(view.id, () => fn(view));
   }
 
-  asNullAdapter<T>(seed: number, options: NullAdapterOptions, fn: (v: ScoringView) => Promise<T>): Promise<T> {
+  async asNullAdapter<T>(seed: number, options: NullAdapterOptions, fn: (v: ScoringView) => Promise<T>): Promise<T> {
     const rankScale = options.rankScale ?? 1;
     validateRankScale(rankScale);
     const view = new NullView(this.base, seed, (options.initScale ?? 0.02) * Math.sqrt(rankScale), rankScale);

@@ -86,7 +86,7 @@ export class EngineBackend implements DifferentialBackend {
     return this.open({ kind: 'scaled', lambda }, fn);
   }
 
-  asNullAdapter<T>(seed: number, options: NullAdapterOptions, fn: (view: ScoringView) => Promise<T>): Promise<T> {
+  async asNullAdapter<T>(seed: number, options: NullAdapterOptions, fn: (view: ScoringView) => Promise<T>): Promise<T> {
     validateRankScale(options.rankScale ?? 1);
     return this.open({ kind: 'null', seed, initScale: options.initScale ?? 0.02, rankScale: options.rankScale ?? 1 }, fn);
   }
