@@ -40,6 +40,10 @@ export interface EngineStats {
   batchedRows: number;
   maxBatchSize: number;
   loadSeconds: number;
+  /** Part of loadSeconds spent reading/converting weights and building the graph. */
+  buildSeconds: number;
+  /** Part of loadSeconds spent in onnxruntime session creation. */
+  sessionSeconds: number;
 }
 
 export interface GenerateOptions {
@@ -75,7 +79,7 @@ function hashDirFiles(dir: string, files: string[]): string {
 }
 
 export class Engine {
-  readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0 };
+  readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0 };
   private closed = false;
 
   private constructor(
@@ -132,7 +136,9 @@ export class Engine {
         if (arch.tieWordEmbeddings && !overrides.has('lm_head.weight')) overrides.set('lm_head.weight', emb);
       }
       const maxPositions = Math.min(options.maxPositions ?? 2048, arch.maxPositionEmbeddings);
+      const tBuild = performance.now();
       const built = buildDecoderGraph({ arch, groups, dora: adapter?.useDora ?? false, overrides, maxPositions }, weights);
+      const tSession = performance.now();
       const threads = options.threads ?? Math.max(1, Math.min(8, (await import('node:os')).availableParallelism()));
       const session = await ort.InferenceSession.create(built.modelBytes, {
         executionProviders: ['cpu'],
@@ -146,6 +152,8 @@ export class Engine {
       const baseHash = hashDirFiles(baseDir, ['config.json', 'tokenizer.json', 'model.safetensors', 'model.safetensors.index.json']);
       const engine = new Engine(arch, tokenizer, adapter, session, groups, new ViewResolver(adapter, groups, doraBase), built.hasOverrides, adapter?.useDora ?? false, baseDir, baseHash, maxPositions);
       engine.stats.loadSeconds = (performance.now() - t0) / 1000;
+      engine.stats.buildSeconds = (tSession - tBuild) / 1000;
+      engine.stats.sessionSeconds = (performance.now() - tSession) / 1000;
       return engine;
     } finally {
       weights.close();
@@ -393,8 +401,9 @@ export class Engine {
   }
 
   /** Runs several views over the same token ids as rows of one batch (tests, bench). */
-  async batchedLogits(views: readonly ViewSpec[], ids: number[]): Promise<Float32Array[]> {
-    return this.forwardRows(views.map((v) => ({ view: this.resolveView(v), ids, positions: ids.map((_, i) => i) })));
+  async batchedLogits(views: readonly ViewSpec[], ids: number[], positions: 'all' | 'last' = 'all'): Promise<Float32Array[]> {
+    const pos = positions === 'all' ? ids.map((_, i) => i) : [ids.length - 1];
+    return this.forwardRows(views.map((v) => ({ view: this.resolveView(v), ids, positions: pos })));
   }
 
   async close(): Promise<void> {

@@ -30,16 +30,25 @@ export interface BuiltGraph {
   hasOverrides: boolean;
 }
 
+/** Fills an fp32 destination (a slice of the one external-data buffer) with a weight. */
+type Producer = Float32Array | ((out: Float32Array) => void);
+
+/**
+ * Lays out every initializer in one 64-byte-aligned buffer. Producers run only when the
+ * buffer is built, each writing straight into its slice, so at most one source tensor is
+ * resident on the JS side besides the buffer itself.
+ */
 class WeightPacker {
   readonly inits: InitializerDef[] = [];
-  private parts: { offset: number; data: Float32Array }[] = [];
+  private parts: { offset: number; length: number; producer: Producer }[] = [];
   private size = 0;
 
-  add(name: string, dims: number[], data: Float32Array): string {
+  add(name: string, dims: number[], producer: Producer): string {
+    const length = dims.reduce((a, b) => a * b, 1);
     const offset = Math.ceil(this.size / 64) * 64;
-    this.parts.push({ offset, data });
-    this.size = offset + data.byteLength;
-    this.inits.push({ name, dataType: DT.FLOAT, dims, external: { location: EXTERNAL_LOCATION, offset, length: data.byteLength } });
+    this.parts.push({ offset, length, producer });
+    this.size = offset + length * 4;
+    this.inits.push({ name, dataType: DT.FLOAT, dims, external: { location: EXTERNAL_LOCATION, offset, length: length * 4 } });
     return name;
   }
 
@@ -50,30 +59,30 @@ class WeightPacker {
 
   buffer(): Buffer {
     const buf = Buffer.alloc(this.size);
-    for (const p of this.parts) buf.set(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength), p.offset);
+    for (const p of this.parts) {
+      const out = new Float32Array(buf.buffer, buf.byteOffset + p.offset, p.length);
+      if (typeof p.producer === 'function') p.producer(out);
+      else out.set(p.producer);
+    }
     this.parts = [];
     return buf;
   }
 }
 
-/** [out, in] row-major -> [in, out] row-major. */
-function transpose(w: Float32Array, out: number, inF: number): Float32Array {
-  const t = new Float32Array(w.length);
+/** [out, in] row-major -> [in, out] row-major, written into `t`. */
+function transposeInto(t: Float32Array, w: Float32Array, out: number, inF: number): void {
   for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) t[i * out + o] = w[o * inF + i] as number;
-  return t;
 }
 
-/** Several [out_k, in] weights stacked along out, then transposed to [in, sum(out_k)]. */
-function fusedT(parts: Float32Array[], outs: number[], inF: number): Float32Array {
+/** Several [out_k, in] weights stacked along out, transposed to [in, sum(out_k)], written into `t`. */
+function fusedTInto(t: Float32Array, parts: Float32Array[], outs: number[], inF: number): void {
   const total = outs.reduce((a, b) => a + b, 0);
-  const t = new Float32Array(inF * total);
   let col = 0;
   parts.forEach((w, k) => {
     const out = outs[k] as number;
     for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) t[i * total + col + o] = w[o * inF + i] as number;
     col += out;
   });
-  return t;
 }
 
 function int64Raw(values: number[]): Uint8Array {
@@ -128,7 +137,7 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
   const selectSaved = (baseOut: string, savedOut: string) => one('Where', ['use_saved', savedOut, baseOut]);
 
   expect('model.embed_tokens.weight', [V, H]);
-  const emb = packer.add('embed', [V, H], read('model.embed_tokens.weight'));
+  const emb = packer.add('embed', [V, H], (t) => t.set(read('model.embed_tokens.weight')));
   let x = one('Gather', [emb, 'input_ids'], { axis: 0 });
   const savedEmb = plan.overrides.get('model.embed_tokens.weight');
   if (savedEmb) x = selectSaved(x, one('Gather', [packer.add('embed_saved', [V, H], savedEmb), 'input_ids'], { axis: 0 }));
@@ -183,8 +192,8 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
       ['down_proj', H, I],
     ] as const) expect(`${p}mlp.${n}.weight`, [out, inF]);
 
-    const ln1 = packer.add(`l${l}_ln1`, [H], read(`${p}input_layernorm.weight`));
-    const wqkv = packer.add(`l${l}_wqkv`, [H, q + 2 * kv], fusedT([read(`${p}self_attn.q_proj.weight`), read(`${p}self_attn.k_proj.weight`), read(`${p}self_attn.v_proj.weight`)], [q, kv, kv], H));
+    const ln1 = packer.add(`l${l}_ln1`, [H], (t) => t.set(read(`${p}input_layernorm.weight`)));
+    const wqkv = packer.add(`l${l}_wqkv`, [H, q + 2 * kv], (t) => fusedTInto(t, [read(`${p}self_attn.q_proj.weight`), read(`${p}self_attn.k_proj.weight`), read(`${p}self_attn.v_proj.weight`)], [q, kv, kv], H));
     let qkvBias: string | null = null;
     if (arch.qkvBias) {
       const bq = read(`${p}self_attn.q_proj.bias`);
@@ -233,12 +242,12 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
     });
     outputs.push({ name: presentK, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'total', D] });
     outputs.push({ name: presentV, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'total', D] });
-    const wo = packer.add(`l${l}_wo`, [q, H], transpose(read(`${p}self_attn.o_proj.weight`), H, q));
+    const wo = packer.add(`l${l}_wo`, [q, H], (t) => transposeInto(t, read(`${p}self_attn.o_proj.weight`), H, q));
     const oBias = arch.oBias ? packer.add(`l${l}_bo`, [H], read(`${p}self_attn.o_proj.bias`)) : null;
     const h = one('Add', [x, projection(attnOut, wo, `${l}_o`, oBias)]);
 
-    const ln2 = packer.add(`l${l}_ln2`, [H], read(`${p}post_attention_layernorm.weight`));
-    const wgu = packer.add(`l${l}_wgu`, [H, 2 * I], fusedT([read(`${p}mlp.gate_proj.weight`), read(`${p}mlp.up_proj.weight`)], [I, I], H));
+    const ln2 = packer.add(`l${l}_ln2`, [H], (t) => t.set(read(`${p}post_attention_layernorm.weight`)));
+    const wgu = packer.add(`l${l}_wgu`, [H, 2 * I], (t) => fusedTInto(t, [read(`${p}mlp.gate_proj.weight`), read(`${p}mlp.up_proj.weight`)], [I, I], H));
     let guBias: string | null = null;
     let downBias: string | null = null;
     if (arch.mlpBias) {
@@ -251,7 +260,7 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
     const gu = projection(rmsNorm(h, ln2), wgu, `${l}_gate_up`, guBias);
     const [gate, up] = add('Split', [gu, splitGu], { axis: -1 }, undefined, 2) as [string, string];
     const act = one('Mul', [one('Mul', [gate, one('Sigmoid', [gate])]), up]);
-    const wdown = packer.add(`l${l}_wdown`, [I, H], transpose(read(`${p}mlp.down_proj.weight`), H, I));
+    const wdown = packer.add(`l${l}_wdown`, [I, H], (t) => transposeInto(t, read(`${p}mlp.down_proj.weight`), H, I));
     x = one('Add', [h, projection(act, wdown, `${l}_down`, downBias)]);
   }
 
@@ -263,7 +272,7 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
   let headW = emb;
   if (!arch.tieWordEmbeddings) {
     expect('lm_head.weight', [V, H]);
-    headW = packer.add('lm_head', [V, H], read('lm_head.weight'));
+    headW = packer.add('lm_head', [V, H], (t) => t.set(read('lm_head.weight')));
   }
   let logits = one('FusedMatMul', [fn, headW], { transB: 1 }, 'com.microsoft');
   const savedHead = plan.overrides.get('lm_head.weight');
