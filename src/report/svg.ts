@@ -15,7 +15,7 @@ export function hbars(id: string, bars: readonly Bar[], opts: { min: number; max
   const rowH = 26;
   const left = 180;
   const H = Math.max(1, bars.length) * rowH + 30;
-  const x = (v: number) => left + ((Math.max(opts.min, Math.min(opts.max, v)) - opts.min) / (opts.max - opts.min)) * (W - left - 20);
+  const x = (v: number) => left + ((Math.max(opts.min, Math.min(opts.max, v)) - opts.min) / (opts.max - opts.min)) * (W - left - 70);
   const parts = [`<svg id="${id}" class="chart" viewBox="0 0 ${W} ${H}" width="100%" role="img">`];
   if (opts.band) parts.push(`<rect class="null-band" x="${x(opts.band[0])}" y="0" width="${x(opts.band[1]) - x(opts.band[0])}" height="${H - 24}" fill="#e9ecef"><title>null band</title></rect>`);
   parts.push(`<line x1="${x(Math.max(opts.min, 0))}" y1="0" x2="${x(Math.max(opts.min, 0))}" y2="${H - 24}" stroke="#555"/>`);
