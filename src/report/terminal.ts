@@ -21,6 +21,7 @@ function verdictText(c: Colors, v: Verdict): string {
   return map[v](v);
 }
 
+// eslint-disable-next-line no-control-regex -- strips ANSI colour codes to measure width
 const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 const pad = (s: string, w: number, right = false) => (right ? ' '.repeat(Math.max(0, w - visible(s))) + s : s + ' '.repeat(Math.max(0, w - visible(s))));
 
