@@ -1,13 +1,13 @@
 /**
- * The seam between the daemon/watch/test helpers and the suite layer. It resolves the
- * suite's library entry (src/suite/execute.ts: loadSpecText, loadSpecFile, executeSpec),
- * the backend factory and the JSON report writer at run time, so these front ends build
- * and test on their own and fail with one clear SwayError — not a crash — in a build
- * that lacks them. Everything else in serve/ and testing/ goes through this port.
+ * The seam between the daemon / watch / test helpers and the suite layer: the few suite
+ * functions they call, typed for their needs. Static imports: every build has the suite.
  */
+import { dirname, resolve } from 'node:path';
 import type { DifferentialBackend } from '../backends/contract.js';
-import { SwayError } from '../core/errors.js';
 import type { SuiteResult, SwayScore } from '../core/results.js';
+import type { ModelSpec } from '../core/schema.js';
+import { toJson } from '../report/json.js';
+import { buildBackend, executeSpec, loadSpecFile, loadSpecText, type LoadedSpec } from '../suite/execute.js';
 
 /** The model fields the daemon keys its cache on (same names in YAML and TS). */
 export interface ModelSpecLike {
@@ -18,8 +18,8 @@ export interface ModelSpecLike {
   device?: string;
 }
 
-/** The parts of a validated spec the front ends read. */
-export interface LoadedSpecLike {
+/** A validated spec plus the parts of it the front ends read directly. */
+export interface LoadedSpecLike extends LoadedSpec {
   models: { base: ModelSpecLike; ft: ModelSpecLike };
   defaults?: { differential?: boolean };
 }
@@ -40,77 +40,28 @@ export interface SuitePort {
   reportJson(suite: SuiteResult, score: SwayScore): string;
 }
 
-type AnyFn = (...args: unknown[]) => unknown;
-
-// Relative specifiers in variables: resolved at run time, next to this module.
-const EXECUTE_MODULE = '../suite/execute.js';
-const FACTORY_MODULES = ['../suite/execute.js', '../suite/backend-factory.js', '../suite/backends.js'];
-const FACTORY_EXPORTS = ['buildBackend', 'createBackend', 'defaultBackendFactory', 'backendFactory'];
-const JSON_MODULES = ['../report/json.js', '../report/index.js'];
-const JSON_EXPORTS = ['toJson', 'renderJson', 'reportToJson'];
-
-async function tryImport(specifier: string): Promise<Record<string, unknown> | null> {
-  try {
-    return (await import(specifier)) as Record<string, unknown>;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load url|does not exist/i.test(String(err))) return null;
-    throw err;
-  }
+function like(loaded: LoadedSpec): LoadedSpecLike {
+  return { ...loaded, models: loaded.spec.models, defaults: loaded.spec.defaults };
 }
 
-async function findExport(modules: string[], names: string[]): Promise<AnyFn | null> {
-  for (const m of modules) {
-    const mod = await tryImport(m);
-    if (!mod) continue;
-    for (const n of names) if (typeof mod[n] === 'function') return mod[n] as AnyFn;
-  }
-  return null;
-}
+const PORT: SuitePort = {
+  async loadSpecText(text, sourceName) {
+    const dir = sourceName.startsWith('<') ? process.cwd() : dirname(resolve(sourceName));
+    return like(loadSpecText(text, sourceName, dir));
+  },
+  async loadSpecFile(path) {
+    return like(loadSpecFile(path));
+  },
+  executeSpec(spec, options) {
+    return executeSpec(spec, options);
+  },
+  buildBackend(model, spec) {
+    return buildBackend(model as ModelSpec, spec);
+  },
+  reportJson: toJson,
+};
 
-function missing(what: string, where: string): SwayError {
-  return new SwayError(
-    `this sway build has no ${what} (looked for ${where}); serve, watch and the test helpers need the suite runner — rebuild with \`npm run build\``,
-    'SWAY_RUNTIME',
-    3,
-  );
-}
-
-let cached: Promise<SuitePort> | null = null;
-
-async function resolvePort(): Promise<SuitePort> {
-  const exec = await tryImport(EXECUTE_MODULE);
-  if (!exec || typeof exec['executeSpec'] !== 'function') throw missing('suite runner', 'executeSpec in src/suite/execute.ts');
-  const executeSpec = exec['executeSpec'] as SuitePort['executeSpec'];
-  const loadSpecText = exec['loadSpecText'] as SuitePort['loadSpecText'] | undefined;
-  const loadSpecFile = exec['loadSpecFile'] as SuitePort['loadSpecFile'] | undefined;
-  if (typeof loadSpecText !== 'function' || typeof loadSpecFile !== 'function') {
-    throw missing('spec loader', 'loadSpecText/loadSpecFile in src/suite/execute.ts');
-  }
-  const factory = await findExport(FACTORY_MODULES, FACTORY_EXPORTS);
-  const toJson = await findExport(JSON_MODULES, JSON_EXPORTS);
-  return {
-    loadSpecText,
-    loadSpecFile,
-    executeSpec,
-    async buildBackend(model, spec, specPath) {
-      if (!factory) throw missing('backend factory', `${FACTORY_EXPORTS.join('/')} in src/suite/`);
-      return (await factory(model, { spec, specPath })) as DifferentialBackend;
-    },
-    reportJson(suite, score) {
-      if (!toJson) throw missing('JSON report writer', `${JSON_EXPORTS.join('/')} in src/report/json.ts`);
-      return String(toJson(suite, score));
-    },
-  };
-}
-
-/** The suite port of this build (resolved once). */
-export function suitePort(): Promise<SuitePort> {
-  if (!cached) {
-    cached = resolvePort();
-    cached.catch(() => {
-      cached = null;
-    });
-  }
-  return cached;
+/** The suite port of this build. */
+export async function suitePort(): Promise<SuitePort> {
+  return PORT;
 }
