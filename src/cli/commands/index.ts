@@ -7,6 +7,7 @@ import { register as registerCheck } from './check.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerGate } from './gate.js';
 import { register as registerListProbes } from './list-probes.js';
+import { register as registerPack } from './pack.js';
 import { register as registerReport } from './report.js';
 import { register as registerRun } from './run.js';
 import { register as registerSchema } from './schema.js';
@@ -24,6 +25,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerFixture,
   registerGate,
   registerListProbes,
+  registerPack,
   registerReport,
   registerRun,
   registerSchema,
