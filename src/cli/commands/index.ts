@@ -4,7 +4,10 @@
  */
 import type { Command } from 'commander';
 import { register as registerCheck } from './check.js';
+import { register as registerCompare } from './compare.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerDiff } from './diff.js';
+import { register as registerDoctor } from './doctor.js';
 import { register as registerGate } from './gate.js';
 import { register as registerListProbes } from './list-probes.js';
 import { register as registerPack } from './pack.js';
@@ -21,7 +24,10 @@ export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
   registerCheck,
+  registerCompare,
   registerDemo,
+  registerDiff,
+  registerDoctor,
   registerFixture,
   registerGate,
   registerListProbes,
