@@ -6,7 +6,11 @@ import { SpecValidationError } from '../core/errors.js';
 import { formatZodIssues } from '../core/schema.js';
 import type { Category } from '../core/results.js';
 import { adapterAblation } from './ablation/adapter-ablation.js';
+import { adapterRevert } from './adherence/adapter-revert.js';
+import { clusterKl } from './adherence/cluster-kl.js';
 import { deltaKl } from './adherence/delta-kl.js';
+import { multiTurnCoherenceDecay } from './adherence/multi-turn.js';
+import { promptCollapse } from './adherence/prompt-collapse.js';
 import { makeNullAdapter } from './baseline/null-adapter.js';
 import { ATTRIBUTION_AND_CALIBRATION_PROBES } from './catalog-attribution.js';
 import type { BaseProbeSpec, ProbeDefinition } from './types.js';
@@ -23,7 +27,16 @@ export function lookupProbe(kind: string): ProbeDefinition | undefined {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const BUILTIN: ProbeDefinition<any>[] = [makeNullAdapter(lookupProbe), deltaKl, adapterAblation, ...ATTRIBUTION_AND_CALIBRATION_PROBES];
+const BUILTIN: ProbeDefinition<any>[] = [
+  makeNullAdapter(lookupProbe),
+  deltaKl,
+  clusterKl,
+  promptCollapse,
+  adapterRevert,
+  multiTurnCoherenceDecay,
+  adapterAblation,
+  ...ATTRIBUTION_AND_CALIBRATION_PROBES,
+];
 for (const def of BUILTIN) register(def);
 
 export function registeredKinds(): string[] {

@@ -1,0 +1,112 @@
+/**
+ * prompt_collapse: prepends growing amounts of irrelevant context and fits the decay of
+ * the base-vs-ft divergence; a short half-life means the adapter's influence collapses
+ * when the prompt gets long.
+ */
+import { z } from 'zod';
+import { divergence } from '../../core/divergence.js';
+import { plainResult, safeFinalize } from '../../core/finalize.js';
+import type { TokenDist } from '../../core/results.js';
+import { linearFit, mean } from '../../core/stats.js';
+import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
+import type { TokenizerAccess } from '../../backends/contract.js';
+import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import type { ProbeDefinition } from '../types.js';
+
+export const PromptCollapseSpec = z
+  .object({
+    ...baseFields,
+    kind: z.literal('prompt_collapse'),
+    prompts: z.array(z.string()).default([]),
+    context_lengths: z.array(z.number().int().min(0)).min(2).default([0, 256, 512, 1024]),
+    divergence: z.enum(['js', 'kl']).default('js'),
+    top_k: z.number().int().positive().nullable().default(null),
+    assert_half_life_tokens: z.number().int().default(512),
+    assert_z_gte: z.number().default(3.0),
+    legacy_stuffing: z.boolean().default(false),
+  })
+  .strict();
+export type PromptCollapseSpec = z.infer<typeof PromptCollapseSpec>;
+
+const FILLER =
+  'The following log lines are archived for historical record and have no bearing on the question that follows. ' +
+  'They are retained for audit purposes only and should be ignored when forming an answer. ';
+
+/** About `length` tokens of irrelevant prefix (tokenizer-exact when one is available). */
+export function stuffing(length: number, tok: TokenizerAccess | null): string {
+  if (length <= 0) return '';
+  if (tok) {
+    try {
+      const raw = ' the'.repeat(2 * length + 4);
+      const ids = tok.encode(raw);
+      return ids.length <= length ? `${raw}\n\n` : `${tok.decode(ids.slice(0, length))}\n\n`;
+    } catch {
+      /* fall through to the character estimate */
+    }
+  }
+  const chars = 4 * length;
+  return `${FILLER.repeat(Math.floor(chars / FILLER.length) + 1).slice(0, chars)}\n\n`;
+}
+
+export function fitHalfLife(lengths: readonly number[], ys: readonly number[]): number | null {
+  if (ys.some((y) => !(y > 0))) return null;
+  const fit = linearFit(lengths, ys.map(Math.log));
+  if (!fit || fit.slope >= 0) return null;
+  return Math.LN2 * (-1 / fit.slope);
+}
+
+export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
+  kind: 'prompt_collapse',
+  category: 'adherence',
+  schema: PromptCollapseSpec,
+  needsBackend: true,
+  summary: 'half-life (tokens of irrelevant prefix) of the adapter effect',
+  calibrateSpec: () => null,
+  async run(spec, ctx) {
+    if (!spec.prompts.length) return plainResult(spec.name, spec.kind, 'error', 'no prompts provided', { weight: spec.weight });
+    const backend = requireBackend(ctx, spec.name);
+    const tok = spec.legacy_stuffing ? null : (backend.tokenizer?.() ?? null);
+    const curve: number[] = [];
+    for (const L of spec.context_lengths) {
+      const prefix = stuffing(L, tok);
+      const full = spec.prompts.map((p) => prefix + p);
+      const [base, ft] = (await distsForViews(backend, [{ kind: 'base' }, { kind: 'ft' }], full, spec.top_k ?? ctx.topK)) as [TokenDist[], TokenDist[]];
+      curve.push(mean(full.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence))));
+    }
+    const h = fitHalfLife(spec.context_lengths, curve);
+    const z = h === null ? null : zScore(h, nullStatsFor(ctx, 'prompt_collapse'));
+    let verdict: 'pass' | 'fail';
+    let score: number | null;
+    let message: string;
+    if (z !== null) {
+      verdict = verdictFromZ(z, spec.assert_z_gte)!;
+      score = scoreFromZ(z);
+      message = `half-life=${h!.toFixed(0)} tokens, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null`;
+    } else if (h === null) {
+      verdict = 'fail';
+      score = 0;
+      message = 'could not fit exponential decay (too flat or non-monotonic)';
+    } else {
+      verdict = h >= spec.assert_half_life_tokens ? 'pass' : 'fail';
+      score = Math.min(1, h / Math.max(spec.assert_half_life_tokens, 1));
+      message = `half-life=${h.toFixed(0)} tokens ${noCalibrationNote('prompt_collapse')}`;
+    }
+    return safeFinalize({
+      name: spec.name,
+      kind: spec.kind,
+      verdict,
+      score,
+      raw: h,
+      z_score: z,
+      message,
+      criticalFields: [],
+      evidence: {
+        context_lengths: spec.context_lengths,
+        mean_divergence_per_length: curve,
+        divergence_kind: spec.divergence,
+        weight: spec.weight,
+        z_by_rank: h === null ? null : zScoresByRank(h, nullStatsByRankFor(ctx, 'prompt_collapse')),
+      },
+    });
+  },
+};
