@@ -3,6 +3,7 @@
  * (with its --help text and examples) to the program. Keep this list sorted by name.
  */
 import type { Command } from 'commander';
+import { register as registerAutogen } from './autogen.js';
 import { register as registerCheck } from './check.js';
 import { register as registerCompare } from './compare.js';
 import { register as registerDemo } from './demo.js';
@@ -23,6 +24,7 @@ import { register as registerWatch } from './watch.js';
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
+  registerAutogen,
   registerCheck,
   registerCompare,
   registerDemo,

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { divergence } from '../../core/divergence.js';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
-import type { TokenDist } from '../../core/results.js';
+import type { TokenDist, Verdict } from '../../core/results.js';
 import { linearFit, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
 import type { TokenizerAccess } from '../../backends/contract.js';
@@ -75,7 +75,7 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
     }
     const h = fitHalfLife(spec.context_lengths, curve);
     const z = h === null ? null : zScore(h, nullStatsFor(ctx, 'prompt_collapse'));
-    let verdict: 'pass' | 'fail';
+    let verdict: Verdict;
     let score: number | null;
     let message: string;
     if (z !== null) {
