@@ -2,8 +2,10 @@
  * Attribution, calibration and pre-run probes (issue 5). The registry merges this list
  * with the adherence/ablation/baseline probes; add each new definition here.
  */
+import { paraphraseInvariance } from './attribution/paraphrase-invariance.js';
+import { preferenceFlip } from './attribution/preference-flip.js';
 import { sectionInternalization } from './attribution/section-internalization.js';
 import type { ProbeDefinition } from './types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [sectionInternalization];
+export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [sectionInternalization, paraphraseInvariance, preferenceFlip];

@@ -1,0 +1,108 @@
+/**
+ * preference_flip: for preference triples the base model ranked wrongly, did the
+ * fine-tune flip the ranking (the effect DPO/ORPO training aims for)?
+ */
+import { z } from 'zod';
+import type { ScoringView } from '../../backends/contract.js';
+import { ProbeError } from '../../core/errors.js';
+import { plainResult, safeFinalize } from '../../core/finalize.js';
+import { bootstrapCi, mean } from '../../core/stats.js';
+import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
+import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import type { ProbeDefinition } from '../types.js';
+
+const Triple = z.object({ prompt: z.string(), chosen: z.string(), rejected: z.string() }).strict();
+
+export const PreferenceFlipSpec = z
+  .object({
+    ...baseFields,
+    kind: z.literal('preference_flip'),
+    triples: z.array(Triple).default([]),
+    assert_flip_rate_gte: z.number().default(0.7),
+    assert_z_gte: z.number().default(3.0),
+    min_triples_for_decision: z.number().int().min(1).default(3),
+  })
+  .strict();
+export type PreferenceFlipSpec = z.infer<typeof PreferenceFlipSpec>;
+
+const signed = (x: number, d = 3) => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
+
+export const preferenceFlip: ProbeDefinition<PreferenceFlipSpec> = {
+  kind: 'preference_flip',
+  category: 'attribution',
+  schema: PreferenceFlipSpec,
+  needsBackend: true,
+  summary: 'share of base-misranked preference triples whose ranking the fine-tune flipped',
+  calibrateSpec: () =>
+    PreferenceFlipSpec.parse({
+      name: '_calibration',
+      kind: 'preference_flip',
+      min_triples_for_decision: 2,
+      triples: [
+        { prompt: 'The best pet is', chosen: 'a loyal dog', rejected: 'a rock' },
+        { prompt: 'A good answer is', chosen: 'thoughtful', rejected: 'loud' },
+        { prompt: 'The next step is', chosen: 'careful', rejected: 'reckless' },
+      ],
+    }),
+  async run(spec, ctx) {
+    const triples = spec.triples.length ? spec.triples : (ctx.sections ?? []).filter((s) => s.kind === 'preference').flatMap((s) => s.preferences);
+    if (!triples.length) return plainResult(spec.name, spec.kind, 'skip', 'no preference triples (inline or from sections)', { weight: spec.weight });
+    const backend = requireBackend(ctx, spec.name);
+    const margin = (v: ScoringView, t: (typeof triples)[number]) => Promise.all([v.logprobOf(t.prompt, t.chosen), v.logprobOf(t.prompt, t.rejected)]).then(([c, r]) => c - r);
+    const baseM: number[] = [];
+    const ftM: number[] = [];
+    const reasons: string[] = [];
+    let dropped = 0;
+    for (const t of triples) {
+      try {
+        const b = await backend.asBase((v) => margin(v, t));
+        const f = await backend.asFinetuned((v) => margin(v, t));
+        baseM.push(b);
+        ftM.push(f);
+      } catch (err) {
+        if (!(err instanceof ProbeError)) throw err;
+        dropped++;
+        if (reasons.length < 5) reasons.push(`${JSON.stringify(t.prompt.slice(0, 40))}: ${err.message}`);
+      }
+    }
+    if (!baseM.length) {
+      return plainResult(spec.name, spec.kind, 'error', `every triple raised ProbeError (${triples.length} total); no usable margins`, { dropped_triples: dropped, dropped_reasons: reasons, weight: spec.weight });
+    }
+    const wrong = baseM.map((m, i) => (m < 0 ? i : -1)).filter((i) => i >= 0);
+    const flipped = wrong.filter((i) => (ftM[i] as number) > 0);
+    const common = { dropped_triples: dropped, dropped_reasons: reasons, weight: spec.weight };
+    if (wrong.length < spec.min_triples_for_decision) {
+      const deltas = ftM.map((f, i) => f - (baseM[i] as number));
+      const md = mean(deltas);
+      const ci = bootstrapCi(deltas, { seed: ctx.seed });
+      return safeFinalize({
+        name: spec.name,
+        kind: spec.kind,
+        verdict: 'warn',
+        score: Math.max(0, Math.min(1, 0.5 + md / 4)),
+        raw: md,
+        z_score: zScore(md, nullStatsFor(ctx, 'preference_flip')),
+        base_value: mean(baseM),
+        ft_value: mean(ftM),
+        ci_95: ci,
+        message: `only ${wrong.length} base-wrong triples < ${spec.min_triples_for_decision} required; reporting mean-margin-delta=${signed(md)}`,
+        evidence: { base_wrong: wrong.length, total: triples.length, mean_margin_delta: md, ...common, z_by_rank: zScoresByRank(md, nullStatsByRankFor(ctx, 'preference_flip')), raw_ci_95: ci },
+      });
+    }
+    const rate = flipped.length / wrong.length;
+    const z = zScore(rate, nullStatsFor(ctx, 'preference_flip'));
+    const pct = `${(rate * 100).toFixed(2)}%`;
+    return safeFinalize({
+      name: spec.name,
+      kind: spec.kind,
+      verdict: z !== null ? verdictFromZ(z, spec.assert_z_gte)! : rate >= spec.assert_flip_rate_gte ? 'pass' : 'fail',
+      score: z !== null ? scoreFromZ(z) : Math.min(1, rate / Math.max(spec.assert_flip_rate_gte, 1e-6)),
+      raw: rate,
+      z_score: z,
+      base_value: mean(baseM),
+      ft_value: mean(ftM),
+      message: z !== null ? `flip_rate=${pct} (${flipped.length}/${wrong.length}), z=${signed(z, 2)}σ vs null` : `flip_rate=${pct} (${flipped.length}/${wrong.length} base-wrong triples flipped by ft) ${noCalibrationNote('preference_flip')}`,
+      evidence: { flip_rate: rate, flipped: flipped.length, base_wrong: wrong.length, total: triples.length, ...common, z_by_rank: zScoresByRank(rate, nullStatsByRankFor(ctx, 'preference_flip')) },
+    });
+  },
+};
