@@ -26,7 +26,8 @@ class SafetensorsFile {
     const buf = Buffer.alloc(length);
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fd, buf, done, length - done, offset + done);
+      // One positioned read is capped at 2 GiB in Node; read big tensors in 1 GiB pieces.
+      const n = readSync(this.fd, buf, done, Math.min(length - done, 1 << 30), offset + done);
       if (n === 0) throw new ModelError(`${this.path}: unexpected end of file (truncated)`, 'SWAY_SAFETENSORS_INVALID');
       done += n;
     }
