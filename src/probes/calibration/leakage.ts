@@ -1,0 +1,89 @@
+/**
+ * leakage: prompted with the start of a training prose section, does the fine-tuned model
+ * recite its continuation verbatim — and does that recall survive small prefix edits?
+ */
+import { z } from 'zod';
+import { plainResult, safeFinalize } from '../../core/finalize.js';
+import { bootstrapCi, mean } from '../../core/stats.js';
+import { noCalibrationNote, scoreFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
+import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import type { ProbeDefinition } from '../types.js';
+import { fragility, perturb, PERTURBATIONS } from './perturb.js';
+import { recall } from './seqmatch.js';
+
+export const LeakageSpec = z
+  .object({
+    ...baseFields,
+    kind: z.literal('leakage'),
+    prefix_chars: z.number().int().positive().default(128),
+    continuation_chars: z.number().int().positive().default(256),
+    max_new_tokens: z.number().int().positive().default(96),
+    perturbations: z.array(z.enum(PERTURBATIONS)).default([...PERTURBATIONS]),
+    assert_recall_lt: z.number().default(0.5),
+    min_fragility: z.number().default(0.3),
+    assert_z_gte: z.number().default(3.0),
+  })
+  .strict();
+export type LeakageSpec = z.infer<typeof LeakageSpec>;
+
+const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
+
+export const leakage: ProbeDefinition<LeakageSpec> = {
+  kind: 'leakage',
+  category: 'calibration',
+  schema: LeakageSpec,
+  needsBackend: true,
+  summary: 'verbatim recall of training prose from its prefix (difflib ratio), and its fragility under prefix edits',
+  calibrateSpec: (ctx) =>
+    ctx.sections?.some((s) => s.kind === 'prose') ? LeakageSpec.parse({ name: '_calibration', kind: 'leakage', prefix_chars: 64, continuation_chars: 128, max_new_tokens: 48 }) : null,
+  async run(spec, ctx) {
+    const ev = { weight: spec.weight };
+    if (!ctx.sections) return plainResult(spec.name, spec.kind, 'skip', 'no sections in context — provide via the .dlm bridge', ev);
+    const prose = ctx.sections.filter((s) => s.kind === 'prose' && s.content.trim());
+    if (!prose.length) return plainResult(spec.name, spec.kind, 'skip', 'no PROSE sections to test for leakage', ev);
+    const backend = requireBackend(ctx, spec.name);
+    const opts = { maxNewTokens: spec.max_new_tokens, seed: ctx.seed };
+    const per = await backend.asFinetuned(async (view) => {
+      const out: { section_id: string; clean_recall: number; perturbed_recall: number; fragility: number }[] = [];
+      for (const s of prose) {
+        const prefix = s.content.slice(0, spec.prefix_chars);
+        const target = s.content.slice(spec.prefix_chars, spec.prefix_chars + spec.continuation_chars);
+        if (!target.trim()) continue;
+        const clean = recall(await view.generate(prefix, opts), target);
+        const pert: number[] = [];
+        for (const k of spec.perturbations) pert.push(recall(await view.generate(perturb(prefix, k), opts), target));
+        const p = pert.length ? mean(pert) : clean;
+        out.push({ section_id: s.id, clean_recall: clean, perturbed_recall: p, fragility: fragility(clean, p) });
+      }
+      return out;
+    });
+    if (!per.length) return plainResult(spec.name, spec.kind, 'skip', 'no PROSE sections had scorable continuations', ev);
+    const clean = mean(per.map((p) => p.clean_recall));
+    const pert = mean(per.map((p) => p.perturbed_recall));
+    const frag = fragility(clean, pert);
+    const zRaw = zScore(clean, nullStatsFor(ctx, 'leakage'));
+    const z = zRaw === null ? null : -zRaw;
+    const head = `greedy_recall=${clean.toFixed(2)} (perturbed=${pert.toFixed(2)}, fragility=${frag.toFixed(2)})`;
+    const ci = bootstrapCi(per.map((p) => p.clean_recall), { seed: ctx.seed });
+    return safeFinalize({
+      name: spec.name,
+      kind: spec.kind,
+      verdict: z !== null ? (z >= spec.assert_z_gte ? 'pass' : 'fail') : clean < spec.assert_recall_lt || frag >= spec.min_fragility ? 'pass' : 'fail',
+      score: z !== null ? scoreFromZ(z) : 0.7 * clamp01(1 - clean / Math.max(spec.assert_recall_lt, 1e-6)) + 0.3 * clamp01(frag / Math.max(spec.min_fragility, 1e-6)),
+      raw: clean,
+      z_score: z,
+      ft_value: frag,
+      ci_95: ci,
+      message: z !== null ? `${head}, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null` : `${head} ${noCalibrationNote('leakage')}`,
+      evidence: {
+        mean_clean_recall: clean,
+        mean_perturbed_recall: pert,
+        mean_fragility: frag,
+        per_section: per.slice(0, 10),
+        weight: spec.weight,
+        z_by_rank: zScoresByRank(clean, nullStatsByRankFor(ctx, 'leakage'), -1),
+        raw_ci_95: ci,
+      },
+    });
+  },
+};
