@@ -95,6 +95,9 @@ class HfBackedTokenizer implements Tokenizer {
     return this.template.render({
       messages,
       add_generation_prompt: options?.addGenerationPrompt ?? false,
+      // transformers passes these as None; left undefined, `tools is not none` would be true.
+      tools: null,
+      documents: null,
       bos_token: this.bosToken ?? '',
       eos_token: this.eosToken ?? '',
     });
