@@ -7,7 +7,8 @@ import { preferenceFlip } from './attribution/preference-flip.js';
 import { sectionInternalization } from './attribution/section-internalization.js';
 import { externalPerplexity } from './calibration/external-perplexity.js';
 import { leakage } from './calibration/leakage.js';
+import { gradientGhost } from './pre-run/gradient-ghost.js';
 import type { ProbeDefinition } from './types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [sectionInternalization, paraphraseInvariance, preferenceFlip, leakage, externalPerplexity];
+export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [sectionInternalization, paraphraseInvariance, preferenceFlip, leakage, externalPerplexity, gradientGhost];

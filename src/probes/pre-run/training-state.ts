@@ -1,0 +1,141 @@
+/**
+ * Reads dlm's training_state.pt (a torch.save zip archive) without PyTorch: the restricted
+ * unpickler builds plain data and tensor references, and the per-parameter Adam moments
+ * are summarised straight from the storage bytes.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MissingTrainingStateError, SwayError } from '../../core/errors.js';
+import { unpickle, UnpickleError, type TensorRef } from './unpickle.js';
+import { readZip, ZipError } from './zip.js';
+
+export class TrainingStateError extends SwayError {
+  constructor(message: string) {
+    super(message, 'SWAY_TRAINING_STATE', 2);
+  }
+}
+
+export interface ParamMoments {
+  id: number;
+  step: number;
+  expAvgNorm: number;
+  expAvgSqMean: number;
+  numel: number;
+}
+
+export interface TrainingState {
+  globalStep: number;
+  epoch: number;
+  bestValLoss: number;
+  useQlora: boolean;
+  params: ParamMoments[];
+}
+
+const BYTES: Record<string, number> = { f32: 4, f64: 8, f16: 2, bf16: 2, i64: 8, i32: 4, i16: 2, i8: 1, u8: 1, bool: 1 };
+
+function half(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 0x1f) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** The tensor's elements (honouring size, stride and offset) as float64. */
+export function tensorValues(t: TensorRef, storages: (key: string) => Buffer): Float64Array {
+  const buf = storages(t.storageKey);
+  const width = BYTES[t.dtype] ?? 4;
+  const numel = t.shape.reduce((a, b) => a * b, 1);
+  const out = new Float64Array(numel);
+  const idx = new Array<number>(t.shape.length).fill(0);
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  for (let n = 0; n < numel; n++) {
+    let off = t.offset;
+    for (let d = 0; d < idx.length; d++) off += (idx[d] as number) * (t.stride[d] as number);
+    const at = off * width;
+    if (at + width > buf.length) throw new TrainingStateError(`tensor in storage ${t.storageKey} reads past its storage (corrupt file)`);
+    let v: number;
+    switch (t.dtype) {
+      case 'f32': v = buf.readFloatLE(at); break;
+      case 'f64': v = buf.readDoubleLE(at); break;
+      case 'f16': v = half(buf.readUInt16LE(at)); break;
+      case 'bf16': u32[0] = buf.readUInt16LE(at) << 16; v = f32[0] as number; break;
+      case 'i64': v = Number(buf.readBigInt64LE(at)); break;
+      case 'i32': v = buf.readInt32LE(at); break;
+      case 'i16': v = buf.readInt16LE(at); break;
+      case 'i8': v = buf.readInt8(at); break;
+      default: v = buf[at] as number;
+    }
+    out[n] = v;
+    for (let d = idx.length - 1; d >= 0; d--) {
+      idx[d] = (idx[d] as number) + 1;
+      if ((idx[d] as number) < (t.shape[d] as number)) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+const isTensor = (v: unknown): v is TensorRef => Boolean(v && typeof v === 'object' && (v as TensorRef).__tensor);
+const typeName = (v: unknown) => (v instanceof Map ? 'dict' : Array.isArray(v) ? 'list' : v === null ? 'NoneType' : typeof v);
+
+export function loadTrainingState(dir: string): TrainingState {
+  const path = join(dir, 'training_state.pt');
+  if (!existsSync(path)) throw new MissingTrainingStateError(dir);
+  let root: unknown;
+  let storages: (key: string) => Buffer;
+  try {
+    const zip = readZip(readFileSync(path));
+    const pkl = [...zip.keys()].find((k) => k.endsWith('/data.pkl') || k === 'data.pkl');
+    if (!pkl) throw new ZipError('no data.pkl entry (not a torch.save archive)');
+    const prefix = pkl.slice(0, -'data.pkl'.length);
+    root = unpickle(zip.get(pkl)!.read());
+    const cache = new Map<string, Buffer>();
+    storages = (key) => {
+      let b = cache.get(key);
+      if (!b) {
+        const e = zip.get(`${prefix}data/${key}`);
+        if (!e) throw new TrainingStateError(`${path}: storage data/${key} is missing from the archive`);
+        b = e.read();
+        cache.set(key, b);
+      }
+      return b;
+    };
+  } catch (err) {
+    if (err instanceof ZipError || err instanceof UnpickleError) throw new TrainingStateError(`failed to load ${path}: ${err.message}`);
+    throw err;
+  }
+  if (!(root instanceof Map)) throw new TrainingStateError(`${path}: expected dict, got ${typeName(root)}`);
+  const opt = root.get('optimizer_state_dict');
+  if (!(opt instanceof Map)) throw new TrainingStateError(`${path}: missing 'optimizer_state_dict' (got ${typeName(opt)})`);
+  const state = opt.get('state');
+  if (!(state instanceof Map)) throw new TrainingStateError(`${path}: optimizer_state_dict.state is not a dict (got ${typeName(state)})`);
+  const params: ParamMoments[] = [];
+  for (const [k, v] of state) {
+    if (typeof k !== 'number' || !Number.isInteger(k)) throw new TrainingStateError(`${path}: optimizer_state_dict.state has non-int key ${JSON.stringify(k)} (type ${typeName(k)})`);
+    if (!(v instanceof Map)) continue;
+    const step = v.get('step');
+    const ea = v.get('exp_avg');
+    const eas = v.get('exp_avg_sq');
+    const stepN = isTensor(step) ? (tensorValues(step, storages)[0] ?? 0) : typeof step === 'number' ? step : 0;
+    let norm = 0;
+    let sqMean = 0;
+    let numel = 0;
+    if (isTensor(ea)) {
+      const xs = tensorValues(ea, storages);
+      norm = Math.sqrt(xs.reduce((a, x) => a + x * x, 0));
+      numel = xs.length;
+    }
+    if (isTensor(eas)) {
+      const xs = tensorValues(eas, storages);
+      sqMean = xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : 0;
+      numel ||= xs.length;
+    }
+    params.push({ id: k, step: Math.trunc(stepN) || 0, expAvgNorm: norm, expAvgSqMean: sqMean, numel });
+  }
+  params.sort((a, b) => a.id - b.id);
+  const num = (x: unknown) => (typeof x === 'number' ? x : 0);
+  return { globalStep: Math.trunc(num(root.get('global_step'))), epoch: num(root.get('epoch')), bestValLoss: num(root.get('best_val_loss')), useQlora: root.get('use_qlora') === true, params };
+}
