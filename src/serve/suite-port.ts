@@ -49,12 +49,14 @@ const FACTORY_EXPORTS = ['buildBackend', 'createBackend', 'defaultBackendFactory
 const JSON_MODULES = ['../report/json.js', '../report/index.js'];
 const JSON_EXPORTS = ['toJson', 'renderJson', 'reportToJson'];
 
+/** The module, or null when that module itself does not exist (a broken import inside it still throws). */
 async function tryImport(specifier: string): Promise<Record<string, unknown> | null> {
   try {
     return (await import(specifier)) as Record<string, unknown>;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load url|does not exist/i.test(String(err))) return null;
+    const text = String(err);
+    const notFound = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load url/i.test(text);
+    if (notFound && text.includes(specifier.replace(/^(\.\.\/)+/, ''))) return null;
     throw err;
   }
 }
