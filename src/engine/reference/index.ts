@@ -1,0 +1,2 @@
+export { linear, logSoftmaxRow, referenceForward, type GetWeight, type ReferenceOptions, type ReferenceOutput } from './forward.js';
+export { getWeightFromSource, mergeOne, mergedWeights, type MergeSpec } from './weights.js';
