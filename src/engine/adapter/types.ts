@@ -30,7 +30,11 @@ export interface LoraSlot {
   magnitude: Float32Array | null;
 }
 
-/** Full replacement tensors from `modules_to_save` / `bias: all|lora_only`, keyed by base HF tensor name. */
+/**
+ * Full replacement tensors from `modules_to_save` / `bias: all|lora_only`, keyed by base HF tensor name.
+ * The key names the role: `lm_head.weight` replaces only the output projection and
+ * `model.embed_tokens.weight` only the input embedding, also when the base ties them.
+ */
 export type OverrideTensors = Map<string, { shape: number[]; data: Float32Array }>;
 
 export interface TrainableTokens {
@@ -53,4 +57,9 @@ export interface LoadedAdapter {
   trainableTokens: TrainableTokens | null;
   /** Human-readable notes (e.g. saved modules the text path never runs). */
   warnings: string[];
+  /**
+   * Adapter tensor keys holding NaN/Inf. Loading does not throw on them: the suite's
+   * preflight turns a broken adapter into one ERROR result. Absent = none checked.
+   */
+  nonFiniteTensors?: string[];
 }
