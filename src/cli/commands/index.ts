@@ -3,10 +3,11 @@
  * (with its --help text and examples) to the program. Keep this list sorted by name.
  */
 import type { Command } from 'commander';
+import { register as registerFixture } from './fixture.js';
 import { register as registerServe } from './serve.js';
 import { register as registerVersionInfo } from './version-info.js';
 import { register as registerWatch } from './watch.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerServe, registerVersionInfo, registerWatch];
+export const COMMANDS: RegisterCommand[] = [registerFixture, registerServe, registerVersionInfo, registerWatch];
