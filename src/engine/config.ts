@@ -147,8 +147,8 @@ function slidingWindows(cfg: Json, family: Family, numLayers: number, file: stri
       throw new ModelError(`${file}: key 'layer_types[${i}]' is '${String(t)}'; expected 'full_attention' or 'sliding_attention'`);
     });
   }
-  // HF: layers with index >= max_window_layers use the window.
-  const maxWindowLayers = num(cfg, 'max_window_layers', file, numLayers);
+  // HF: layers with index >= max_window_layers use the window (class default 28).
+  const maxWindowLayers = num(cfg, 'max_window_layers', file, 28);
   return Array.from({ length: numLayers }, (_, i) => (i >= maxWindowLayers ? window : null));
 }
 

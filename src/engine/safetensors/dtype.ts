@@ -4,6 +4,8 @@
  */
 import type { SafetensorsDtype } from '../types.js';
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
 
 export function isSupportedDtype(d: unknown): d is SafetensorsDtype {
@@ -18,6 +20,16 @@ export function halfToFloat(h: number): number {
   if (exp === 0) return sign * frac * 2 ** -24; // zero and subnormals
   if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+let HALF_TABLE: Float32Array | null = null;
+/** All 65536 fp16 values as fp32, built on first use. */
+function halfTable(): Float32Array {
+  if (!HALF_TABLE) {
+    HALF_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) HALF_TABLE[h] = halfToFloat(h);
+  }
+  return HALF_TABLE;
 }
 
 const f32Scratch = new Float32Array(1);
@@ -61,6 +73,23 @@ export function floatToHalfBits(x: number): number {
 /** Decodes little-endian raw bytes of `dtype` into a new Float32Array. */
 export function decodeToF32(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Float32Array {
   const out = new Float32Array(count);
+  const aligned = bytes.byteOffset % 4 === 0;
+  if (LITTLE_ENDIAN && aligned) {
+    // Fast paths: reinterpret the little-endian bytes directly.
+    if (dtype === 'F32') {
+      out.set(new Float32Array(bytes.buffer, bytes.byteOffset, count));
+      return out;
+    }
+    const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+    if (dtype === 'BF16') {
+      const u32 = new Uint32Array(out.buffer);
+      for (let i = 0; i < count; i++) u32[i] = u16[i]! << 16;
+    } else {
+      const table = halfTable();
+      for (let i = 0; i < count; i++) out[i] = table[u16[i]!]!;
+    }
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === 'F32') {
     for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/core/errors.js';
 import {
   SafetensorsFile,
+  decodeToF32,
+  encodeFromNumbers,
   encodeSafetensors,
   floatToBf16Bits,
   floatToHalfBits,
@@ -68,6 +70,21 @@ describe('dtype conversion', () => {
     expect(floatToHalfBits(2 ** -24)).toBe(0x0001);
     expect(floatToHalfBits(2 ** -26)).toBe(0x0000); // below half the smallest subnormal
     expect(floatToHalfBits(1 + 2 ** -11)).toBe(0x3c00); // tie to even
+  });
+});
+
+describe('decode paths', () => {
+  it('decodes unaligned byte views the same as aligned ones', () => {
+    const values = [1.5, -2.25, 0.1, 65504, 2 ** -24];
+    for (const dtype of ['F32', 'F16', 'BF16'] as const) {
+      const bytes = encodeFromNumbers(values, dtype);
+      const shifted = new Uint8Array(bytes.byteLength + 1);
+      shifted.set(bytes, 1);
+      const a = decodeToF32(bytes, dtype, values.length);
+      const b = decodeToF32(shifted.subarray(1), dtype, values.length);
+      expect([...b]).toEqual([...a]);
+    }
+    expect([...decodeToF32(encodeFromNumbers([1, -0.5], 'F16'), 'F16', 2)]).toEqual([1, -0.5]);
   });
 });
 
