@@ -30,9 +30,11 @@ function resolveBaseName(param: string, arch: ArchSpec, base: WeightSource): str
   return null;
 }
 
+/** The parameter belongs to (or sits inside) a module whose path equals or ends with a listed name. */
 function coveredByModulesToSave(param: string, names: readonly string[]): boolean {
   const modulePath = param.slice(0, param.lastIndexOf('.'));
-  return names.some((n) => modulePath === n || modulePath.endsWith(`.${n}`) || `model.${modulePath}` === n);
+  const prefixes = modulePath.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('.'));
+  return names.some((n) => prefixes.some((p) => p === n || p.endsWith(`.${n}`) || `model.${p}` === n));
 }
 
 export function loadOverrides(
