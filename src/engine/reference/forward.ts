@@ -12,6 +12,11 @@ export type GetWeight = (hfName: string) => Float64Array;
 export interface ReferenceOptions {
   /** Output projection to use instead of lm_head.weight / the tied embedding (e.g. a merged LoRA head). */
   lmHead?: Float64Array;
+  /**
+   * Biases added on top of (or in place of absent) checkpoint biases, keyed by HF name
+   * (`model.layers.0.self_attn.o_proj.bias`, `lm_head.bias`), e.g. from PEFT `lora_bias`.
+   */
+  extraBias?: ReadonlyMap<string, Float64Array>;
 }
 
 export interface ReferenceOutput {
@@ -85,10 +90,16 @@ export function referenceForward(arch: ArchSpec, getWeight: GetWeight, tokenIds:
   for (let l = 0; l < arch.numLayers; l++) {
     const pre = `model.layers.${l}.`;
     const w = (n: string): Float64Array => getWeight(pre + n);
+    const bias = (n: string, inCheckpoint: boolean): Float64Array | undefined => {
+      const extra = options.extraBias?.get(pre + n);
+      if (!inCheckpoint) return extra;
+      const b = w(n);
+      return extra ? b.map((x, i) => x + extra[i]!) : b;
+    };
     const x = rmsNorm(h, w('input_layernorm.weight'), S, H, eps);
-    const q = linear(x, S, H, w('self_attn.q_proj.weight'), nh * d, arch.qkvBias ? w('self_attn.q_proj.bias') : undefined);
-    const k = linear(x, S, H, w('self_attn.k_proj.weight'), nkv * d, arch.qkvBias ? w('self_attn.k_proj.bias') : undefined);
-    const v = linear(x, S, H, w('self_attn.v_proj.weight'), nkv * d, arch.qkvBias ? w('self_attn.v_proj.bias') : undefined);
+    const q = linear(x, S, H, w('self_attn.q_proj.weight'), nh * d, bias('self_attn.q_proj.bias', arch.qkvBias));
+    const k = linear(x, S, H, w('self_attn.k_proj.weight'), nkv * d, bias('self_attn.k_proj.bias', arch.qkvBias));
+    const v = linear(x, S, H, w('self_attn.v_proj.weight'), nkv * d, bias('self_attn.v_proj.bias', arch.qkvBias));
     if (arch.qkNorm) {
       rmsNorm(q, w('self_attn.q_norm.weight'), S * nh, d, eps, q);
       rmsNorm(k, w('self_attn.k_norm.weight'), S * nkv, d, eps, k);
@@ -124,22 +135,22 @@ export function referenceForward(arch: ArchSpec, getWeight: GetWeight, tokenIds:
         }
       }
     }
-    const o = linear(attn, S, nh * d, w('self_attn.o_proj.weight'), H, arch.oBias ? w('self_attn.o_proj.bias') : undefined);
+    const o = linear(attn, S, nh * d, w('self_attn.o_proj.weight'), H, bias('self_attn.o_proj.bias', arch.oBias));
     for (let i = 0; i < h.length; i++) h[i] = h[i]! + o[i]!;
     const x2 = rmsNorm(h, w('post_attention_layernorm.weight'), S, H, eps);
     const I = arch.intermediateSize;
-    const gate = linear(x2, S, H, w('mlp.gate_proj.weight'), I, arch.mlpBias ? w('mlp.gate_proj.bias') : undefined);
-    const up = linear(x2, S, H, w('mlp.up_proj.weight'), I, arch.mlpBias ? w('mlp.up_proj.bias') : undefined);
+    const gate = linear(x2, S, H, w('mlp.gate_proj.weight'), I, bias('mlp.gate_proj.bias', arch.mlpBias));
+    const up = linear(x2, S, H, w('mlp.up_proj.weight'), I, bias('mlp.up_proj.bias', arch.mlpBias));
     for (let i = 0; i < gate.length; i++) {
       const g = gate[i]!;
       gate[i] = (g / (1 + Math.exp(-g))) * up[i]!;
     }
-    const down = linear(gate, S, I, w('mlp.down_proj.weight'), H, arch.mlpBias ? w('mlp.down_proj.bias') : undefined);
+    const down = linear(gate, S, I, w('mlp.down_proj.weight'), H, bias('mlp.down_proj.bias', arch.mlpBias));
     for (let i = 0; i < h.length; i++) h[i] = h[i]! + down[i]!;
   }
   const finalHidden = rmsNorm(h, getWeight('model.norm.weight'), S, H, eps);
   const head = options.lmHead ?? getWeight(arch.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
-  const logits = linear(finalHidden, S, H, head, arch.vocabSize);
+  const logits = linear(finalHidden, S, H, head, arch.vocabSize, options.extraBias?.get('lm_head.bias'));
   return { logits, finalHidden };
 }
 

@@ -58,7 +58,9 @@ export function mergeOne(base: Float64Array, m: MergeSpec): Float64Array {
 
 /**
  * Wraps a getter with merged deltas. A delta on `lm_head.weight` of a tied model is
- * returned as `lmHead` (PEFT adapts the output module only; the input embedding stays).
+ * returned as `lmHead` (PEFT adapts the output module only). A delta on the input
+ * embedding of a tied model leaves the output head on the original embedding, as the
+ * unmerged PEFT model computes it.
  */
 export function mergedWeights(getWeight: GetWeight, merges: readonly MergeSpec[], tied: boolean): { getWeight: GetWeight; lmHead?: Float64Array } {
   const merged = new Map<string, Float64Array>();
@@ -70,6 +72,7 @@ export function mergedWeights(getWeight: GetWeight, merges: readonly MergeSpec[]
     }
     merged.set(m.weightName, mergeOne(merged.get(m.weightName) ?? getWeight(m.weightName), m));
   }
+  if (tied && !lmHead && merged.has('model.embed_tokens.weight')) lmHead = getWeight('model.embed_tokens.weight');
   const get: GetWeight = (name) => merged.get(name) ?? getWeight(name);
   return lmHead ? { getWeight: get, lmHead } : { getWeight: get };
 }
