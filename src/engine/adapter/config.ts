@@ -125,6 +125,14 @@ export function parseAdapterConfig(raw: unknown, file: string): AdapterConfig {
     throw new AdapterError(`${file}: use_dora together with lora_bias is not supported; train with one of them.`, 'SWAY_ADAPTER_UNSUPPORTED');
   }
   const ltt = c.layers_to_transform;
+  const hasLayers = ltt !== undefined && ltt !== null;
+  // PEFT's LoraConfig rejects these combinations too, so such a config was edited by hand.
+  if (hasLayers && typeof c.target_modules === 'string') {
+    throw new AdapterError(`${file}: layers_to_transform cannot be combined with a string (regex) target_modules; encode the layers in the regex or list the module names.`);
+  }
+  if (!hasLayers && c.layers_pattern !== undefined && c.layers_pattern !== null && asList(c.layers_pattern)!.length > 0) {
+    throw new AdapterError(`${file}: layers_pattern is set without layers_to_transform; add layers_to_transform or remove layers_pattern.`);
+  }
   return {
     file,
     baseModelNameOrPath: c.base_model_name_or_path ?? null,
@@ -135,7 +143,7 @@ export function parseAdapterConfig(raw: unknown, file: string): AdapterConfig {
     alphaPattern: Object.entries(c.alpha_pattern ?? {}),
     targetModules: c.target_modules ?? null,
     excludeModules: c.exclude_modules ?? null,
-    layersToTransform: ltt === undefined || ltt === null ? null : typeof ltt === 'number' ? [ltt] : ltt,
+    layersToTransform: !hasLayers ? null : typeof ltt === 'number' ? [ltt] : ltt,
     layersPattern: asList(c.layers_pattern),
     fanInFanOut: c.fan_in_fan_out,
     useDora: c.use_dora,

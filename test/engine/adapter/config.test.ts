@@ -57,6 +57,8 @@ describe('parseAdapterConfig', () => {
   });
 
   it.each([
+    [{ target_modules: '.*q_proj', layers_to_transform: [0] }, 'layers_to_transform cannot be combined with a string (regex) target_modules'],
+    [{ layers_pattern: 'layers' }, 'layers_pattern is set without layers_to_transform'],
     [{ r: 0 }, "key 'r'"],
     [{ r: 2.5 }, "key 'r'"],
     [{ lora_alpha: 'x' }, "key 'lora_alpha'"],
