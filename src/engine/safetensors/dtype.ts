@@ -70,9 +70,9 @@ export function floatToHalfBits(x: number): number {
   return sign | v; // a carry into the exponent is the correct rounding (up to inf)
 }
 
-/** Decodes little-endian raw bytes of `dtype` into a new Float32Array. */
-export function decodeToF32(bytes: Uint8Array, dtype: SafetensorsDtype, count: number): Float32Array {
-  const out = new Float32Array(count);
+/** Decodes little-endian raw bytes of `dtype` into `out` (default: a new Float32Array of `count`). */
+export function decodeToF32(bytes: Uint8Array, dtype: SafetensorsDtype, count: number, out: Float32Array = new Float32Array(count)): Float32Array {
+  if (out.length < count) throw new RangeError(`decode target holds ${out.length} values, need ${count}`);
   const aligned = bytes.byteOffset % 4 === 0;
   if (LITTLE_ENDIAN && aligned) {
     // Fast paths: reinterpret the little-endian bytes directly.
@@ -82,7 +82,7 @@ export function decodeToF32(bytes: Uint8Array, dtype: SafetensorsDtype, count: n
     }
     const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
     if (dtype === 'BF16') {
-      const u32 = new Uint32Array(out.buffer);
+      const u32 = new Uint32Array(out.buffer, out.byteOffset, count);
       for (let i = 0; i < count; i++) u32[i] = u16[i]! << 16;
     } else {
       const table = halfTable();
@@ -94,7 +94,7 @@ export function decodeToF32(bytes: Uint8Array, dtype: SafetensorsDtype, count: n
   if (dtype === 'F32') {
     for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
   } else if (dtype === 'BF16') {
-    const u32 = new Uint32Array(out.buffer);
+    const u32 = new Uint32Array(out.buffer, out.byteOffset, count);
     for (let i = 0; i < count; i++) u32[i] = view.getUint16(i * 2, true) << 16;
   } else {
     for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));

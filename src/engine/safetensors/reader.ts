@@ -78,6 +78,21 @@ export class SafetensorsFile {
     return out;
   }
 
+  /**
+   * Decodes one tensor into a caller-owned buffer (e.g. a slice of one large weight
+   * buffer), avoiding an intermediate fp32 copy. `target.length` must equal the element count.
+   */
+  readF32Into(name: string, target: Float32Array, options?: { checkFinite?: boolean }): Float32Array {
+    const e = this.entry(name);
+    const count = e.shape.reduce((a, d) => a * d, 1);
+    if (target.length !== count) {
+      throw new RangeError(`${this.file}: tensor '${name}' has ${count} values, target holds ${target.length}`);
+    }
+    decodeToF32(this.readBytes(name), e.dtype, count, target);
+    if (options?.checkFinite) assertFinite(target, this.file, name);
+    return target;
+  }
+
   dtype(name: string): SafetensorsDtype {
     return this.entry(name).dtype;
   }

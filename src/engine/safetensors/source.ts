@@ -11,7 +11,8 @@ import { SafetensorsFile } from './reader.js';
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
 
-class FilesWeightSource implements WeightSource {
+/** WeightSource over one or more safetensors files; also decodes into caller buffers. */
+export class SafetensorsWeightSource implements WeightSource {
   readonly description: string;
   private readonly owner = new Map<string, SafetensorsFile>();
   private readonly files: SafetensorsFile[];
@@ -43,20 +44,28 @@ class FilesWeightSource implements WeightSource {
   readF32(name: string, options?: { checkFinite?: boolean }): Float32Array {
     return this.file(name).readF32(name, options);
   }
+  readF32Into(name: string, target: Float32Array, options?: { checkFinite?: boolean }): Float32Array {
+    return this.file(name).readF32Into(name, target, options);
+  }
+  /** Size in bytes of a tensor as stored. */
+  byteLength(name: string): number {
+    const e = this.file(name).entry(name);
+    return e.end - e.begin;
+  }
   close(): void {
     for (const f of this.files) f.close();
   }
 }
 
 /** Opens one safetensors file as a WeightSource. */
-export function openSafetensorsSource(file: string): WeightSource {
+export function openSafetensorsSource(file: string): SafetensorsWeightSource {
   const f = SafetensorsFile.open(file);
   const owner = new Map(f.names().map((n) => [n, f] as const));
-  return new FilesWeightSource(file, [f], owner);
+  return new SafetensorsWeightSource(file, [f], owner);
 }
 
 /** Opens the checkpoint of a model directory (sharded index preferred when present). */
-export function openModelWeights(dir: string): WeightSource {
+export function openModelWeights(dir: string): SafetensorsWeightSource {
   const indexPath = path.join(dir, INDEX_FILE);
   if (existsSync(indexPath)) return openShardedSource(indexPath);
   const single = path.join(dir, SINGLE_FILE);
@@ -69,7 +78,7 @@ export function openModelWeights(dir: string): WeightSource {
 }
 
 /** Opens a sharded checkpoint from its index file. */
-export function openShardedSource(indexPath: string): WeightSource {
+export function openShardedSource(indexPath: string): SafetensorsWeightSource {
   let index: unknown;
   try {
     index = JSON.parse(readFileSync(indexPath, 'utf8'));
@@ -106,5 +115,5 @@ export function openShardedSource(indexPath: string): WeightSource {
     for (const f of shards.values()) f.close();
     throw err;
   }
-  return new FilesWeightSource(indexPath, [...shards.values()], owner);
+  return new SafetensorsWeightSource(indexPath, [...shards.values()], owner);
 }

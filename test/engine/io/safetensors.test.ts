@@ -126,6 +126,22 @@ describe('round trip', () => {
     ws.close();
   });
 
+  it('decodes into a slice of a caller buffer', () => {
+    const file = path.join(tmp, 'into.safetensors');
+    writeSafetensors(file, [
+      { name: 'p', dtype: 'BF16', shape: [3], data: [1, 2, 3] },
+      { name: 'q', dtype: 'F16', shape: [2], data: [0.5, -4] },
+    ]);
+    const ws = openSafetensorsSource(file);
+    const big = new Float32Array(8).fill(-1);
+    ws.readF32Into('p', big.subarray(1, 4));
+    ws.readF32Into('q', big.subarray(5, 7));
+    expect([...big]).toEqual([-1, 1, 2, 3, -1, 0.5, -4, -1]);
+    expect(ws.byteLength('p')).toBe(6);
+    expect(() => ws.readF32Into('p', new Float32Array(2))).toThrow(/3 values, target holds 2/);
+    ws.close();
+  });
+
   it('finite check names file, tensor and count', () => {
     const file = path.join(tmp, 'nan.safetensors');
     writeSafetensors(file, [{ name: 'bad', dtype: 'F32', shape: [4], data: [1, NaN, Infinity, NaN] }]);
