@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../../src/core/errors.js';
-import { archSpecFromConfig } from '../../../src/engine/config.js';
+import { archSpecFromConfig, loadArchSpec } from '../../../src/engine/config.js';
+import { writeTinyModel } from '../../../src/engine/fixtures/tiny-model.js';
 import { ropeInvFreq } from '../../../src/engine/rope.js';
 
 const F = '/m/config.json';
@@ -120,5 +124,22 @@ describe('rope inverse frequencies', () => {
     expect(kept).toBeGreaterThan(0);
     expect(divided).toBeGreaterThan(0);
     expect(blended).toBeGreaterThan(0);
+  });
+});
+
+describe('loadArchSpec on fixture directories', () => {
+  it('reads config.json and merges generation_config eos ids', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sway-cfg-'));
+    try {
+      writeTinyModel(dir, { family: 'qwen3' });
+      const a = loadArchSpec(dir);
+      expect(a).toMatchObject({ family: 'qwen3', headDim: 32, numHeads: 4, numKvHeads: 2, qkNorm: true, tieWordEmbeddings: true, vocabSize: 768 });
+      // config eos <|endoftext|> (736) first, then generation_config's <|im_end|> (738).
+      expect(a.eosTokenIds).toEqual([736, 738]);
+      expect(a.rope.theta).toBe(1e6);
+      expect(() => loadArchSpec(path.join(dir, 'nope'))).toThrow(/config\.json not found/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
