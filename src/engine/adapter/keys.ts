@@ -24,7 +24,7 @@ export interface ClassifiedKeys {
   lora: Map<string, Partial<Record<LoraPart, string>>>;
   /** module path → full tensor key of `trainable_tokens_delta`. */
   tokenDeltas: Map<string, string>;
-  /** Other tensors: full key → parameter name without prefix and `modules_to_save.default.` infix. */
+  /** Other tensors: full key → base parameter name (prefix and wrapper infixes removed). */
   saved: Map<string, string>;
 }
 
@@ -49,7 +49,8 @@ export function classifyKeys(keys: readonly string[], file: string): ClassifiedK
       out.tokenDeltas.set(rest.slice(0, -TOKEN_DELTA_SUFFIX.length), key);
       continue;
     }
-    out.saved.set(key, rest.replace(/(^|\.)modules_to_save\.[^.]+\./, '$1'));
+    // `modules_to_save.<adapter>.` (older saves) and `base_layer.` (bias of a LoRA-wrapped module) are wrapper infixes.
+    out.saved.set(key, rest.replace(/(^|\.)modules_to_save\.[^.]+\./, '$1').replace(/\.base_layer\./, '.'));
   }
   return out;
 }

@@ -72,6 +72,23 @@ describe('bias all / lora_only', () => {
     expect([...a.overrides.keys()]).toEqual(['model.layers.0.self_attn.q_proj.bias']);
     expect(a.overrides.get('model.layers.0.self_attn.q_proj.bias')!.data[0]).toBe(0.125);
   });
+
+  it('tolerates the base_layer infix of a LoRA-wrapped module bias (bias: all)', () => {
+    const withBias = tinyArch({ qkvBias: true });
+    const tensors = [...q0, { name: `${P}model.layers.0.self_attn.q_proj.base_layer.bias`, dtype: 'F32' as const, shape: [8], data: fill(8, 0.25) }];
+    tensors.push({ name: `${P}model.layers.1.self_attn.k_proj.bias`, dtype: 'F32' as const, shape: [4], data: fill(4, -1) });
+    const a = loadAdapter(writeAdapter(baseConfig({ bias: 'all' }), tensors), { arch: withBias, baseWeights: baseSource(withBias) });
+    expect([...a.overrides.keys()].sort()).toEqual(['model.layers.0.self_attn.q_proj.bias', 'model.layers.1.self_attn.k_proj.bias']);
+    expect(a.warnings).toEqual([]);
+  });
+
+  it('ignores saved biases when bias is none', () => {
+    const withBias = tinyArch({ qkvBias: true });
+    const tensors = [...q0, { name: `${P}model.layers.0.self_attn.q_proj.bias`, dtype: 'F32' as const, shape: [8], data: fill(8, 0.25) }];
+    const a = loadAdapter(writeAdapter(baseConfig(), tensors), { arch: withBias, baseWeights: baseSource(withBias) });
+    expect(a.overrides.size).toBe(0);
+    expect(a.warnings[0]).toContain('ignored 1 tensor(s)');
+  });
 });
 
 describe('DoRA and lora_bias', () => {
