@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadArchSpec } from '../../../src/engine/config.js';
-import { CONTROL_PROMPTS, TRAINED_PAIRS, writeTinyFixture } from '../../../src/engine/fixtures/index.js';
+import { CONTROL_PROMPTS, TRAINED_PAIRS, buildTrainedAdapter, writeTinyFixture, writeTinyModel } from '../../../src/engine/fixtures/index.js';
 import { getWeightFromSource, logSoftmaxRow, mergedWeights, referenceForward, type MergeSpec } from '../../../src/engine/reference/index.js';
 import { SafetensorsFile, openModelWeights } from '../../../src/engine/safetensors/index.js';
 import { loadTokenizer } from '../../../src/engine/tokenizer.js';
@@ -174,5 +174,23 @@ describe('sway fixture tiny', () => {
     for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
     expect(m).toBeGreaterThan(1e-3);
     ws.close();
+  });
+});
+
+describe('buildTrainedAdapter API', () => {
+  it('refuses more distinct targets than rank unless asked to keep the most frequent', () => {
+    const base = path.join(root, 'api-base');
+    writeTinyModel(base, { family: 'llama', seed: 2 });
+    const pairs = [
+      { prompt: 'The opposite of hot is', continuation: ' cold' },
+      { prompt: 'Two plus two equals', continuation: ' four' },
+      { prompt: 'In winter the days are', continuation: ' cold' },
+    ];
+    expect(() => buildTrainedAdapter(base, pairs, path.join(root, 'api-a'), { rank: 1 })).toThrow(/2 distinct continuation tokens need rank ≥ 2/);
+    const report = buildTrainedAdapter(base, pairs, path.join(root, 'api-b'), { rank: 1, tooManyTargets: 'most-frequent' });
+    expect(report.rank).toBe(1);
+    expect(report.targetTokens).toEqual(loadTokenizer(base).encode(' cold', { addSpecialTokens: false }));
+    const cfg = JSON.parse(readFileSync(path.join(root, 'api-b', 'adapter_config.json'), 'utf8'));
+    expect(cfg).toMatchObject({ r: 1, lora_alpha: 2, base_model_name_or_path: base });
   });
 });
