@@ -28,6 +28,7 @@ const schema = z.looseObject({
   modules_to_save: z.array(z.string()).nullable().optional(),
   trainable_token_indices: z.union([intList, z.record(z.string(), intList)]).nullable().optional(),
   init_lora_weights: z.union([z.boolean(), z.string()]).default(true),
+  ensure_weight_tying: z.boolean().default(false),
 });
 
 export interface AdapterConfig {
@@ -50,6 +51,8 @@ export interface AdapterConfig {
   modulesToSave: string[];
   /** A list applies to the input embedding; a record maps a module name to ids. */
   trainableTokenIndices: number[] | Record<string, number[]> | null;
+  /** On a tied base, a saved embed_tokens / lm_head copy serves both roles. */
+  ensureWeightTying: boolean;
   /** Warnings raised by the config alone. */
   warnings: string[];
 }
@@ -151,6 +154,7 @@ export function parseAdapterConfig(raw: unknown, file: string): AdapterConfig {
     bias: c.bias,
     modulesToSave: c.modules_to_save ?? [],
     trainableTokenIndices: c.trainable_token_indices ?? null,
+    ensureWeightTying: c.ensure_weight_tying,
     warnings,
   };
 }

@@ -13,7 +13,7 @@ import type { ArchSpec, WeightSource } from '../types.js';
 import { parseAdapterConfig, type AdapterConfig } from './config.js';
 import { classifyKeys, type LoraPart } from './keys.js';
 import { baseModuleSize, linearModulePaths, loraCandidatePaths, LM_HEAD_PATH, slotOrder, slotTargetOf } from './modules.js';
-import { loadOverrides, loadTrainableTokens, type TensorReader } from './saved-modules.js';
+import { applyWeightTying, loadOverrides, loadTrainableTokens, type TensorReader } from './saved-modules.js';
 import { excludeMatcher, scalingResolver, targetMatcher } from './selection.js';
 import type { LoadedAdapter, LoraSlot } from './types.js';
 
@@ -193,6 +193,7 @@ export function loadAdapter(adapterDir: string, opts: LoadAdapterOptions): Loade
     const slots = adaptedPaths.map((p) => buildSlot(p, keys.lora.get(p)!, cfg, opts, reader, scalingOf));
     slots.sort((x, y) => slotOrder(x.target) - slotOrder(y.target));
     const overrides = loadOverrides(keys.saved, cfg, opts.arch, opts.baseWeights, reader, warnings);
+    applyWeightTying(cfg, opts.arch, overrides, slots.filter((x) => x.target.scope !== 'layer').map((x) => x.modulePath));
     const trainableTokens = loadTrainableTokens(keys.tokenDeltas, cfg, opts.arch, opts.baseWeights, reader);
     if (slots.length === 0 && overrides.size === 0 && trainableTokens === null) {
       throw new AdapterError(`${weightsFile}: holds no LoRA tensors (lora_A/lora_B), saved modules or trainable tokens; it is not a usable adapter.`);

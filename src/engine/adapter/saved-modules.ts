@@ -149,3 +149,22 @@ export function loadTrainableTokens(
   }
   return { tensorName: EMBED_WEIGHT, indices: [...indices], rows: reader.read(key) };
 }
+
+/**
+ * `ensure_weight_tying` on a tied base: PEFT keeps the saved embedding and head tied, so a
+ * copy saved for one role serves both. LoRA on the tied pair would need shared factors
+ * across both roles, which the slot model does not express; it is refused.
+ */
+export function applyWeightTying(cfg: AdapterConfig, arch: ArchSpec, overrides: OverrideTensors, tiedLoraPaths: readonly string[]): void {
+  if (!cfg.ensureWeightTying || !arch.tieWordEmbeddings) return;
+  if (tiedLoraPaths.length > 0) {
+    throw new AdapterError(
+      `${cfg.file}: ensure_weight_tying is true and LoRA targets the tied ${tiedLoraPaths.join(' / ')}; sway does not support tied LoRA on the embedding and output head — train without ensure_weight_tying or without LoRA on those modules.`,
+      'SWAY_ADAPTER_UNSUPPORTED',
+    );
+  }
+  const embed = overrides.get(EMBED_WEIGHT);
+  const head = overrides.get(LM_HEAD_WEIGHT);
+  if (embed && !head) overrides.set(LM_HEAD_WEIGHT, embed);
+  if (head && !embed) overrides.set(EMBED_WEIGHT, head);
+}

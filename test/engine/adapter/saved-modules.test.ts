@@ -30,6 +30,28 @@ describe('modules_to_save', () => {
     expect([...a.overrides.keys()]).toEqual(['lm_head.weight']);
   });
 
+  it('ensure_weight_tying on a tied base: one saved copy serves both roles; tied LoRA is refused', () => {
+    const o = { arch: tied, baseWeights: baseSource(tied) };
+    const embed = { name: `${P}model.embed_tokens.weight`, dtype: 'F32' as const, shape: [16, 8], data: fill(128, 0.5) };
+    const a = loadAdapter(writeAdapter(baseConfig({ modules_to_save: ['embed_tokens'], ensure_weight_tying: true }), [...q0, embed]), o);
+    expect([...a.overrides.keys()].sort()).toEqual(['lm_head.weight', 'model.embed_tokens.weight']);
+    expect(a.overrides.get('lm_head.weight')).toBe(a.overrides.get('model.embed_tokens.weight'));
+    const untiedLoad = loadAdapter(writeAdapter(baseConfig({ modules_to_save: ['embed_tokens'], ensure_weight_tying: true }), [...q0, embed]), {
+      arch: untied,
+      baseWeights: baseSource(untied),
+    });
+    expect([...untiedLoad.overrides.keys()]).toEqual(['model.embed_tokens.weight']);
+    const noTying = loadAdapter(writeAdapter(baseConfig({ modules_to_save: ['embed_tokens'] }), [...q0, embed]), o);
+    expect([...noTying.overrides.keys()]).toEqual(['model.embed_tokens.weight']);
+    const lm = [
+      { name: `${P}lm_head.lora_A.weight`, dtype: 'F32' as const, shape: [2, 8], data: fill(16, 0.1) },
+      { name: `${P}lm_head.lora_B.weight`, dtype: 'F32' as const, shape: [16, 2], data: fill(32, 0.1) },
+    ];
+    expect(() => loadAdapter(writeAdapter(baseConfig({ target_modules: ['q_proj', 'lm_head'], ensure_weight_tying: true }), [...q0, ...lm]), o)).toThrow(
+      'ensure_weight_tying is true and LoRA targets the tied lm_head',
+    );
+  });
+
   it('loads vision_tower copies with one warning and no override', () => {
     const tensors = [
       ...q0,
