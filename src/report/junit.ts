@@ -13,6 +13,7 @@ export function xmlAttr(s: string): string {
     .replace(/\r/g, '&#13;')
     .replace(/\t/g, '&#9;')
     // Characters XML 1.0 cannot carry at all.
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }
 

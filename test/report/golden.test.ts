@@ -41,6 +41,7 @@ describe('golden reports of the §2.7 fixture', () => {
     expect(text.endsWith('}')).toBe(true);
   });
 
+  /* eslint-disable no-control-regex */
   it('colour output carries ANSI codes, plain output none', () => {
     expect(toTerminal(snapshotSuite(), snapshotScore(), { color: true })).toMatch(/\u001b\[/);
     expect(toTerminal(snapshotSuite(), snapshotScore(), { color: false })).not.toMatch(/\u001b\[/);
