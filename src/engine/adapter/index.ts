@@ -1,5 +1,5 @@
 export { parseAdapterConfig, type AdapterConfig } from './config.js';
-export { doraGains } from './dora.js';
+export { doraGains, doraGainsForScales } from './dora.js';
 export { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, type LoadAdapterOptions } from './load.js';
 export { mergeAdapterWeights, type GetWeight64, type MergeOptions } from './merge.js';
 export { LAYER_MODULES, isNonTextModule, layerModulePath, linearModulePaths, slotTargetOf } from './modules.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { doraGains } from '../../../src/engine/adapter/dora.js';
+import { doraGains, doraGainsForScales } from '../../../src/engine/adapter/dora.js';
+import { Rng } from '../../../src/core/rng.js';
 import { loadAdapter } from '../../../src/engine/adapter/load.js';
 import { mergeAdapterWeights } from '../../../src/engine/adapter/merge.js';
 import type { LoraSlot, OverrideTensors } from '../../../src/engine/adapter/types.js';
@@ -42,6 +43,29 @@ describe('doraGains', () => {
     // V = W + 2·B·A = [[3,0],[2,1]] → norms 3, √5
     expect(Array.from(doraGains(s, W, 2))).toEqual([2, Math.fround(Math.sqrt(5))]);
     expect(Array.from(doraGains(s, W, 0))).toEqual([2, 5]);
+  });
+
+  it('doraGainsForScales agrees with doraGains for each scale', () => {
+    const rng = new Rng(4);
+    const s = slot(Q, {
+      rank: 3,
+      inFeatures: 40,
+      outFeatures: 24,
+      a: rng.fillNormal(new Float32Array(120), 0.3),
+      b: rng.fillNormal(new Float32Array(72), 0.3),
+      magnitude: rng.fillNormal(new Float32Array(24), 1).map(Math.abs),
+    });
+    const W = rng.fillNormal(new Float32Array(24 * 40), 0.2);
+    const scales = [0, 0.5, 2, -1.5];
+    const sweep = doraGainsForScales(s, W, scales);
+    scales.forEach((c, n) => {
+      const one = doraGains(s, W, c);
+      for (let o = 0; o < 24; o++) expect(Math.abs(sweep[n]![o]! - one[o]!) / one[o]!).toBeLessThan(1e-6);
+    });
+    expect(Array.from(doraGainsForScales(slot(Q, { a: Float32Array.of(1, 0), b: Float32Array.of(0, 1), magnitude: Float32Array.of(6, 5) }), Float32Array.of(3, 0, 0, 1), [2])[0]!)).toEqual([
+      2,
+      Math.fround(Math.sqrt(5)),
+    ]);
   });
 
   it('requires a magnitude and a matching base', () => {
