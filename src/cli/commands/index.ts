@@ -3,11 +3,28 @@
  * (with its --help text and examples) to the program. Keep this list sorted by name.
  */
 import type { Command } from 'commander';
+import { register as registerCompare } from './compare.js';
+import { register as registerDiff } from './diff.js';
 import { register as registerFixture } from './fixture.js';
+import { register as registerGate } from './gate.js';
+import { register as registerListProbes } from './list-probes.js';
+import { register as registerReport } from './report.js';
+import { register as registerRun } from './run.js';
 import { register as registerServe } from './serve.js';
 import { register as registerVersionInfo } from './version-info.js';
 import { register as registerWatch } from './watch.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerFixture, registerServe, registerVersionInfo, registerWatch];
+export const COMMANDS: RegisterCommand[] = [
+  registerCompare,
+  registerDiff,
+  registerFixture,
+  registerGate,
+  registerListProbes,
+  registerReport,
+  registerRun,
+  registerServe,
+  registerVersionInfo,
+  registerWatch,
+];
