@@ -3,7 +3,7 @@
  * argument is a Hugging Face id (`org/name[@revision]`) looked up in the hub cache
  * (`models--org--name/refs/<rev>` → `snapshots/<sha>`). Nothing here touches the network.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AdapterError, ModelError } from '../core/errors.js';
@@ -101,7 +101,39 @@ export function resolveModelDir(idOrPath: string, options: ResolveOptions = {}):
   if (!sha) throw notFound();
   const snap = path.join(repoDir, 'snapshots', sha);
   if (!isDir(snap)) throw notFound();
+  checkSnapshotLinks(snap, repoId, revision, warnings, kind);
   return { dir: snap, source: 'hf-cache', repoId, revision, warnings };
+}
+
+/** Files whose absence makes a model or adapter unusable (other dangling links only warn). */
+const ESSENTIAL_FILE = /\.(safetensors|json|jinja|model)$/;
+
+/**
+ * Snapshot files are symlinks into blobs/; an interrupted or pruned download leaves them
+ * dangling, which would otherwise surface later as a bare ENOENT on some shard.
+ */
+function checkSnapshotLinks(snap: string, repoId: string, revision: string, warnings: string[], kind: ResolveKind): void {
+  for (const name of readdirSync(snap)) {
+    const file = path.join(snap, name);
+    let isLink = false;
+    try {
+      isLink = lstatSync(file).isSymbolicLink();
+    } catch {
+      continue;
+    }
+    if (!isLink || existsSync(file)) continue;
+    const target = path.resolve(snap, readlinkSync(file));
+    const what = `${file} points to ${target}, which does not exist (incomplete or pruned download)`;
+    if (!ESSENTIAL_FILE.test(name)) {
+      warnings.push(what);
+      continue;
+    }
+    const Err = kind === 'adapter' ? AdapterError : ModelError;
+    throw new Err(
+      `${what}. Fix: on a machine with network re-run \`huggingface-cli download ${repoId}${revision !== 'main' ? ` --revision ${revision}` : ''}\` to restore the blob, or pass a local directory`,
+      'SWAY_MODEL_INVALID',
+    );
+  }
 }
 
 /** Reads `base_model_name_or_path` from an adapter directory's adapter_config.json (null when absent). */

@@ -80,6 +80,29 @@ describe('resolveModelDir', () => {
   it('reports a missing revision', () => {
     expect(() => resolveModelDir('org/tiny@v9', { env })).toThrow(/refs\/v9.*--revision v9/);
   });
+  it('refuses a snapshot whose weight link dangles, and only warns for other files', () => {
+    const c3 = path.join(root, 'hub3');
+    const snap = path.join(c3, 'models--org--partial', 'snapshots', SHA_MAIN);
+    mkdirSync(snap, { recursive: true });
+    mkdirSync(path.join(c3, 'models--org--partial', 'refs'), { recursive: true });
+    writeFileSync(path.join(c3, 'models--org--partial', 'refs', 'main'), SHA_MAIN);
+    symlinkSync('../../blobs/gone-readme', path.join(snap, 'README.md'));
+    const ok = resolveModelDir('org/partial', { env: { HF_HUB_CACHE: c3 } });
+    expect(ok.warnings).toHaveLength(1);
+    expect(ok.warnings[0]).toContain('README.md');
+    symlinkSync('../../blobs/gone-weights', path.join(snap, 'model.safetensors'));
+    let err: unknown;
+    try {
+      resolveModelDir('org/partial', { env: { HF_HUB_CACHE: c3 } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ModelError);
+    expect((err as ModelError).code).toBe('SWAY_MODEL_INVALID');
+    expect((err as ModelError).message).toContain(path.join(snap, 'model.safetensors'));
+    expect((err as ModelError).message).toContain(path.join(c3, 'models--org--partial', 'blobs', 'gone-weights'));
+    expect((err as ModelError).message).toContain('huggingface-cli download org/partial');
+  });
   it('uses AdapterError for adapters', () => {
     expect(() => resolveModelDir('org/absent-adapter', { env, kind: 'adapter' })).toThrow(AdapterError);
   });
