@@ -152,6 +152,9 @@ export class EngineTokenizer implements Tokenizer {
     try {
       return this.compiled.render({
         ...this.specialStrings,
+        // transformers passes these as None; an undefined value would make `tools is not none` true.
+        tools: null,
+        documents: null,
         messages: messages.map((m) => ({ role: m.role, content: m.content })),
         add_generation_prompt: options.addGenerationPrompt ?? false,
       });

@@ -68,6 +68,25 @@ describe('tokenizer config variants', () => {
     writeFileSync(path.join(d, 'chat_template.jinja'), 'J:{{ messages[0].content }}');
     expect(loadTokenizer(d).applyChatTemplate([{ role: 'user', content: 'q' }])).toBe('J:q');
   });
+  it('renders tools and documents as none, as transformers does (Llama 3.1-style guards)', () => {
+    const d = path.join(root, 'toolguard');
+    writeTinyModel(d, { family: 'llama' });
+    writeFileSync(
+      path.join(d, 'chat_template.jinja'),
+      '{%- if tools is not none %}TOOLS {{ tools | tojson }}{% endif %}{%- if documents is not none %}DOCS{% endif %}' +
+        "{% for m in messages %}{{ m['role'] }}:{{ m['content'] }};{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}",
+    );
+    const tok = loadTokenizer(d);
+    expect(tok.applyChatTemplate([{ role: 'user', content: 'hi' }], { addGenerationPrompt: true })).toBe('user:hi;assistant:');
+  });
+  it('a template that raises names its origin', () => {
+    const d = path.join(root, 'raises');
+    writeTinyModel(d, { family: 'llama' });
+    writeFileSync(path.join(d, 'chat_template.jinja'), "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}ok");
+    const tok = loadTokenizer(d);
+    expect(tok.applyChatTemplate([{ role: 'user', content: 'x' }])).toBe('ok');
+    expect(() => tok.applyChatTemplate([{ role: 'system', content: 'x' }])).toThrow(/chat_template\.jinja: rendering the chat template failed \(System role not supported\)/);
+  });
   it('errors name the file', () => {
     const d = path.join(root, 'broken');
     writeTinyModel(d, { family: 'llama' });
