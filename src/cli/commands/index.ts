@@ -8,9 +8,11 @@ import { register as registerDiff } from './diff.js';
 import { register as registerFixture } from './fixture.js';
 import { register as registerGate } from './gate.js';
 import { register as registerListProbes } from './list-probes.js';
+import { register as registerPack } from './pack.js';
 import { register as registerReport } from './report.js';
 import { register as registerRun } from './run.js';
 import { register as registerServe } from './serve.js';
+import { register as registerUnpack } from './unpack.js';
 import { register as registerVersionInfo } from './version-info.js';
 import { register as registerWatch } from './watch.js';
 
@@ -22,9 +24,11 @@ export const COMMANDS: RegisterCommand[] = [
   registerFixture,
   registerGate,
   registerListProbes,
+  registerPack,
   registerReport,
   registerRun,
   registerServe,
+  registerUnpack,
   registerVersionInfo,
   registerWatch,
 ];
