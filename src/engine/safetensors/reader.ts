@@ -8,11 +8,14 @@ import type { SafetensorsDtype } from '../types.js';
 import { decodeToF32 } from './dtype.js';
 import { parseHeader, parseHeaderLength, type SafetensorsHeader, type TensorEntry } from './header.js';
 
+/** One positioned read may not exceed 2 GiB - 1 in Node; large tensors are read in pieces. */
+const MAX_READ = 1 << 30;
+
 function readExactly(fd: number, file: string, length: number, position: number): Uint8Array {
   const buf = new Uint8Array(length);
   let done = 0;
   while (done < length) {
-    const n = readSync(fd, buf, done, length - done, position + done);
+    const n = readSync(fd, buf, done, Math.min(length - done, MAX_READ), position + done);
     if (n === 0) throw new ModelError(`${file}: unexpected end of file (truncated safetensors?)`, 'SWAY_SAFETENSORS_INVALID');
     done += n;
   }
