@@ -68,9 +68,10 @@ export async function loadSpecText(text: string, sourceName: string, specDir = p
   const doc = parseDocument(text, { lineCounter: lc, version: '1.1', prettyErrors: false, uniqueKeys: true });
   const firstError = doc.errors[0];
   if (firstError) {
-    const pos = firstError.linePos?.[0];
+    const pos = firstError.linePos?.[0] ?? lc.linePos(firstError.pos[0]);
     const where = pos ? ` (line ${pos.line}, col ${pos.col})` : '';
-    const msg = firstError.message.split('\n')[0] ?? firstError.message;
+    let msg = firstError.message.split('\n')[0] ?? firstError.message;
+    if (/multiple documents/i.test(msg)) msg = "the file holds several YAML documents; a sway.yaml is one document (remove the extra '---')";
     throw new SpecValidationError(`invalid YAML${where}: ${msg} — fix the YAML syntax`, sourceName);
   }
   let data: unknown;
