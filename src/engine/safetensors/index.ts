@@ -3,3 +3,4 @@ export { parseHeader, parseHeaderLength, type SafetensorsHeader, type TensorEntr
 export { SafetensorsFile, assertFinite } from './reader.js';
 export { INDEX_FILE, SINGLE_FILE, SafetensorsWeightSource, openModelWeights, openSafetensorsSource, openShardedSource } from './source.js';
 export { encodeSafetensors, writeSafetensors, type TensorToWrite } from './writer.js';
+export { expectedTensors, validateCheckpoint, type CheckpointCheck, type ExpectedTensor } from './checkpoint.js';
