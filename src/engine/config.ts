@@ -152,6 +152,9 @@ function slidingWindows(cfg: Json, family: Family, numLayers: number, file: stri
   return Array.from({ length: numLayers }, (_, i) => (i >= maxWindowLayers ? window : null));
 }
 
+/** HF config class defaults for an absent `max_position_embeddings`. */
+const DEFAULT_MAX_POSITIONS: Record<Family, number> = { llama: 2048, mistral: 4096 * 32, qwen2: 32768, qwen3: 32768 };
+
 export function archSpecFromConfig(cfg: Json, file: string, generationConfig: Json | null = null): ArchSpec {
   const modelType = cfg.model_type;
   if (typeof modelType !== 'string' || !(SUPPORTED_FAMILIES as readonly string[]).includes(modelType)) {
@@ -191,7 +194,7 @@ export function archSpecFromConfig(cfg: Json, file: string, generationConfig: Js
     numKvHeads,
     headDim,
     vocabSize: posInt(cfg, 'vocab_size', file),
-    maxPositionEmbeddings: posInt(cfg, 'max_position_embeddings', file, family === 'mistral' ? 32768 : 2048),
+    maxPositionEmbeddings: posInt(cfg, 'max_position_embeddings', file, DEFAULT_MAX_POSITIONS[family]),
     rmsNormEps: num(cfg, 'rms_norm_eps', file, 1e-6),
     hiddenAct: 'silu',
     tieWordEmbeddings: bool(cfg, 'tie_word_embeddings', file, false),

@@ -28,6 +28,11 @@ describe('config → ArchSpec', () => {
     expect(a.rope).toEqual({ theta: 10000, rotaryDim: 16, scaling: { type: 'default' } });
     expect(a.slidingWindow).toEqual([null, null, null, null]);
   });
+  it('max_position_embeddings falls back to each HF config class default', () => {
+    const mp = (model_type: string): number => archSpecFromConfig({ ...base, model_type }, F).maxPositionEmbeddings;
+    expect([mp('llama'), mp('mistral'), mp('qwen2'), mp('qwen3')]).toEqual([2048, 131072, 32768, 32768]);
+    expect(archSpecFromConfig({ ...base, model_type: 'qwen2', max_position_embeddings: 4096 }, F).maxPositionEmbeddings).toBe(4096);
+  });
   it('llama attention_bias, mlp_bias, tied, eos list + generation config', () => {
     const a = archSpecFromConfig(
       { ...base, model_type: 'llama', attention_bias: true, mlp_bias: true, tie_word_embeddings: true, eos_token_id: [2, 5] },
