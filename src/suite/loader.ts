@@ -43,15 +43,30 @@ function pathText(path: PropertyKey[]): string {
   return out || '<root>';
 }
 
+/** Position of the key itself (not its value) inside the mapping at `path`. */
+function keyPosition(doc: Document, lc: LineCounter, path: PropertyKey[], key: string): string {
+  const parent = path.length ? doc.getIn(path as (string | number)[], true) : doc.contents;
+  if (isMap(parent)) {
+    const pair = parent.items.find((it) => (it.key as { value?: unknown } | null)?.value === key);
+    const range = (pair?.key as { range?: [number, number, number] } | null | undefined)?.range;
+    if (range) {
+      const { line, col } = lc.linePos(range[0]);
+      return ` (line ${line}, col ${col})`;
+    }
+  }
+  return position(doc, lc, [...path, key]);
+}
+
 function issueLine(doc: Document, lc: LineCounter, issue: ZodIssueLike): string {
   const keys = issue.code === 'unrecognized_keys' && issue.keys ? issue.keys : null;
   if (keys && keys.length) {
-    return keys
-      .map((k) => {
-        const full = [...issue.path, k];
-        return `  - ${pathText(full)}${position(doc, lc, full)}: ${issue.message}`;
-      })
-      .join('\n');
+    const k = keys[0] as string;
+    return `  - ${pathText([...issue.path, k])}${keyPosition(doc, lc, issue.path, k)}: ${issue.message}`;
+  }
+  const last = issue.path.at(-1);
+  if (/received undefined/.test(issue.message) && typeof last === 'string') {
+    const parentPath = issue.path.slice(0, -1);
+    return `  - ${pathText(issue.path)}${position(doc, lc, parentPath)}: missing required key '${last}'`;
   }
   return `  - ${pathText(issue.path)}${position(doc, lc, issue.path)}: ${issue.message}`;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SpecValidationError, isSwayError } from '../../src/core/errors.js';
 import { loadSpecFile, loadSpecText } from '../../src/suite/loader.js';
-import { yamlLevelCases } from './malformed-specs.js';
+import { oddButValidYaml, schemaLevelCases, yamlLevelCases } from './malformed-specs.js';
 
 const cases = yamlLevelCases();
 const dir = mkdtempSync(join(tmpdir(), 'sway-fuzz-'));
@@ -52,5 +52,37 @@ describe('loader rejects malformed specs cleanly', () => {
     const bom = join(dir, 'bom.yaml');
     writeFileSync(bom, '\ufeff');
     await expect(loadSpecFile(bom)).rejects.toThrow(/must be a mapping/);
+  });
+});
+
+describe('schema-level malformed specs (wrong types, unknown keys, bad models)', () => {
+  const schemaCases = [...schemaLevelCases(), ...oddButValidYaml()];
+  it(`has ${schemaCases.length} cases; with the YAML-level ones well over 200`, () => {
+    expect(schemaCases.length + cases.length).toBeGreaterThanOrEqual(200);
+  });
+  for (const c of schemaCases) {
+    it(c.label, async () => {
+      await expectClean(loadSpecText(c.text, 'sway.yaml'), c.expect);
+    });
+  }
+  it('unknown keys are named with line/col and a suggestion', async () => {
+    const text = 'version: 1\nmodels:\n  base: {kind: dummy, base: tiny}\n  ft: {kind: dummy, base: tiny}\ndefaults:\n  seeed: 3\n';
+    await expect(loadSpecText(text, 'sway.yaml')).rejects.toThrow(/defaults\.seeed \(line 6, col 3\): .*did you mean 'seed'/);
+  });
+  it('version is checked after the schema', async () => {
+    await expect(loadSpecText('version: 2\nmodels:\n  base: {base: x}\n  ft: {base: x}\n', 'sway.yaml')).rejects.toThrow(
+      'unsupported sway spec version: 2 (this build supports 1)',
+    );
+  });
+  it('YAML 1.1 scalars coerce like the reference; paths resolve against the spec directory', async () => {
+    const text =
+      'version: "1"\nmodels:\n  base: {base: ./m}\n  ft: {base: ./m, adapter: ../ad}\ndefaults: {seed: "3", differential: no}\ndlm_source: doc.dlm\nsuite:\n  - {name: a, kind: delta_kl, enabled: no}\n';
+    const spec = await loadSpecText(text, 'sway.yaml', '/work/specs');
+    expect(spec.defaults.seed).toBe(3);
+    expect(spec.defaults.differential).toBe(false);
+    expect(spec.models.ft.adapter).toBe('/work/ad');
+    expect(spec.models.base.base).toBe('/work/specs/m');
+    expect(spec.dlm_source).toBe('/work/specs/doc.dlm');
+    expect(spec.suite[0]?.['enabled']).toBe(false);
   });
 });
