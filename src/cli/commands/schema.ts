@@ -9,7 +9,6 @@ export async function swayJsonSchema(): Promise<string> {
   const json = z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   const doc = {
     ...json,
-    $id: 'https://github.com/tenseleyFlow/sway/sway.schema.json',
     title: 'sway.yaml',
     description: 'Differential test suite for a LoRA fine-tune (dlm-sway). Probe entries under suite: are validated per kind by `sway run --dry-run`.',
   };
