@@ -3,7 +3,8 @@
  * with the adherence/ablation/baseline probes; add each new definition here.
  */
 import { gradientGhostProbe } from './pre-run/gradient-ghost.js';
+import { trainingDriftProbe } from './pre-run/training-drift.js';
 import type { ProbeDefinition } from './types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [gradientGhostProbe];
+export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [gradientGhostProbe, trainingDriftProbe];
