@@ -1,18 +1,20 @@
 /**
  * The `sway serve` HTTP app (hono). Keeps models warm between requests so a CI loop or
  * an editor pays the model load once: GET /health (open), GET /stats, POST /run (a spec
- * in, the `sway run --json` report plus request_seconds out). With an API key every
+ * in, the `sway run --json` report plus request_seconds out), POST /score (the same for
+ * a subset of the suite's probes, answering only the probe list). With an API key every
  * route but /health needs `Authorization: Bearer <key>`. Bodies are size-limited (413);
  * user errors are 400 with the SwayError message; anything else is a 500.
  */
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
 import { SwayError, isSwayError } from '../core/errors.js';
 import { SWAY_VERSION } from '../core/version.js';
 import type { BackendCache } from './backend-cache.js';
 import { bearerMatches } from './bearer.js';
+import { parseReportJson } from './client.js';
+import { filterSuiteEntries, readSpecRequest } from './request-body.js';
 import type { ServeRuntime } from './runtime.js';
 
 export const DEFAULT_MAX_BODY_KB = 1024;
@@ -36,53 +38,6 @@ export interface ServeStats {
   mean_run_seconds: number | null;
   cached_backends: number;
   max_loaded_models: number;
-}
-
-const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
-
-const RunBody = z
-  .object({
-    spec: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
-    spec_path: z.string().min(1).optional(),
-  })
-  .strict();
-
-interface RunRequest {
-  specText: string;
-  specPath: string;
-}
-
-function userError(message: string): SwayError {
-  return new SwayError(message, 'SWAY_SERVE', 2);
-}
-
-/** Reads a /run body: JSON `{spec, spec_path?}` (spec = object or YAML text) or a raw YAML body. */
-async function readRunRequest(c: Context): Promise<RunRequest> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (YAML_TYPES.includes(type)) {
-    const text = await c.req.text();
-    if (text.trim() === '') throw userError('request body is empty; send the sway.yaml text as the body');
-    return { specText: text, specPath: c.req.query('spec_path') ?? '<serve>' };
-  }
-  if (type !== 'application/json') {
-    throw userError(
-      `unsupported Content-Type '${type || '(none)'}' for POST /run; send application/json ` +
-        `{"spec": {...}} or the YAML text with Content-Type: application/yaml`,
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = await c.req.json();
-  } catch (err) {
-    throw userError(`request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const parsed = RunBody.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
-    throw userError(`invalid /run body — ${issues}. Expected {"spec": <sway.yaml as object or text>, "spec_path"?: string}`);
-  }
-  const { spec, spec_path } = parsed.data;
-  return { specText: typeof spec === 'string' ? spec : JSON.stringify(spec), specPath: spec_path ?? '<serve>' };
 }
 
 /** Appends `request_seconds` to the report's JSON text without re-serialising the rest. */
@@ -137,35 +92,54 @@ export function createServeApp(options: ServeAppOptions): Hono {
     return c.json(stats);
   });
 
-  app.post(
-    '/run',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) =>
-        c.json({ detail: `request body exceeds ${Math.round(maxBodyBytes / 1024)} KiB; raise --max-body-kb on the server` }, 413),
-    }),
-    async (c) => {
-      const started = now();
-      try {
-        const request = await readRunRequest(c);
-        const prepared = await runtime.prepare(request.specText, request.specPath);
-        const reportText = prepared.model
-          ? await cache.use(prepared.model, (backend) => prepared.execute(backend))
-          : await prepared.execute(undefined);
-        const seconds = now() - started;
-        requestCount += 1;
-        totalRunSeconds += seconds;
-        c.header('x-sway-request-seconds', String(seconds));
-        return c.body(withRequestSeconds(reportText, seconds), 200, { 'content-type': 'application/json; charset=utf-8' });
-      } catch (err) {
-        errorCount += 1;
-        if (isSwayError(err)) return c.json({ detail: err.message, code: err.code }, err.exitCode === 2 ? 400 : 500);
-        throw err;
-      }
-    },
-  );
+  const limit = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => c.json({ detail: `request body exceeds ${Math.round(maxBodyBytes / 1024)} KiB; raise --max-body-kb on the server` }, 413),
+  });
 
-  app.notFound((c) => c.json({ detail: `no route ${c.req.method} ${c.req.path}; routes: GET /health, GET /stats, POST /run` }, 404));
+  /** Validates, runs on the cached backend (or a per-request one), and counts. Returns the report text and seconds. */
+  async function runSpec(specText: string, specPath: string): Promise<{ reportText: string; seconds: number }> {
+    const started = now();
+    const prepared = await runtime.prepare(specText, specPath);
+    const reportText = prepared.model
+      ? await cache.use(prepared.model, (backend) => prepared.execute(backend))
+      : await prepared.execute(undefined);
+    const seconds = now() - started;
+    requestCount += 1;
+    totalRunSeconds += seconds;
+    return { reportText, seconds };
+  }
+
+  function failure(c: Context, err: unknown): Response {
+    errorCount += 1;
+    if (isSwayError(err)) return c.json({ detail: err.message, code: err.code }, err.exitCode === 2 ? 400 : 500);
+    throw err;
+  }
+
+  app.post('/run', limit, async (c) => {
+    try {
+      const request = await readSpecRequest(c, '/run');
+      const { reportText, seconds } = await runSpec(request.specText, request.specPath);
+      c.header('x-sway-request-seconds', String(seconds));
+      return c.body(withRequestSeconds(reportText, seconds), 200, { 'content-type': 'application/json; charset=utf-8' });
+    } catch (err) {
+      return failure(c, err);
+    }
+  });
+
+  app.post('/score', limit, async (c) => {
+    try {
+      const request = await readSpecRequest(c, '/score');
+      const specText = request.probeNames ? filterSuiteEntries(request.specText, request.probeNames, request.specPath) : request.specText;
+      const { reportText, seconds } = await runSpec(specText, request.specPath);
+      const report = parseReportJson(reportText) as { probes?: unknown };
+      return c.json({ probes: report.probes ?? [], request_seconds: seconds });
+    } catch (err) {
+      return failure(c, err);
+    }
+  });
+
+  app.notFound((c) => c.json({ detail: `no route ${c.req.method} ${c.req.path}; routes: GET /health, GET /stats, POST /run, POST /score` }, 404));
   app.onError((err, c) => c.json({ detail: `internal error: ${err instanceof Error ? err.message : String(err)}` }, 500));
   return app;
 }

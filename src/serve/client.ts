@@ -75,6 +75,13 @@ export class ServeClient {
     return this.request<ServeRunReport>('POST', '/run', { spec, spec_path: specPath });
   }
 
+  /** Runs only the named suite entries (all when `probeNames` is null); answers their probe results. */
+  score(spec: Record<string, unknown> | string, probeNames: string[] | null = null, specPath = '<client>'): Promise<{ probes: Record<string, unknown>[]; request_seconds: number }> {
+    const body: Record<string, unknown> = { spec, spec_path: specPath };
+    if (probeNames) body['probe_names'] = probeNames;
+    return this.request('POST', '/score', body);
+  }
+
   /** Reads a sway.yaml from disk and runs it; relative paths resolve against its directory. */
   async runFile(specPath: string): Promise<ServeRunReport> {
     const abs = resolve(specPath);

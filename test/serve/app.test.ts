@@ -130,3 +130,30 @@ describe('report text helpers', () => {
     expect(() => parseReportJson('{"x": }')).toThrow();
   });
 });
+
+describe('POST /score', () => {
+  const spec = 'version: 1\nmodels:\n  ft: {kind: hf, base: m1}\nsuite:\n  - {name: alpha, kind: delta_kl}\n  - {name: beta, kind: delta_kl}\n  - {name: gamma, kind: delta_kl}\n';
+  const score = (app: ReturnType<typeof setup>['app'], body: unknown) =>
+    app.request('/score', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('runs only the named probes and answers their results', async () => {
+    const { app } = setup();
+    const res = await score(app, { spec, probe_names: ['gamma', 'alpha'] });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { probes: { name: string }[]; request_seconds: number };
+    expect(body.probes.map((p) => p.name)).toEqual(['alpha', 'gamma']);
+    expect(body.request_seconds).toBeGreaterThanOrEqual(0);
+    const all = (await (await score(app, { spec })).json()) as { probes: unknown[] };
+    expect(all.probes).toHaveLength(3);
+  });
+
+  it('rejects unknown probe names, listing the available ones, and probe_names on /run', async () => {
+    const { app, post } = setup();
+    const res = await score(app, { spec, probe_names: ['delta', 'alpha'] });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { detail: string }).detail).toBe('probe_names not in the spec: [delta]; available: [alpha, beta, gamma]');
+    const run = await post({ spec, probe_names: ['alpha'] });
+    expect(run.status).toBe(400);
+    expect(((await run.json()) as { detail: string }).detail).toBe('probe_names is only accepted by POST /score');
+  });
+});

@@ -40,7 +40,8 @@ export function fakeWorld(options: { loadMs?: number; runMs?: number } = {}): Fa
       }
       const ft = (doc as { models?: { ft?: { kind?: string; base?: string; adapter?: string } } } | null)?.models?.ft;
       if (!ft || typeof ft.base !== 'string') throw new SpecValidationError('models.ft.base is required', specPath);
-      const prompts = ((doc as { prompts?: string[] }).prompts ?? ['hello']).map(String);
+      const suite = (doc as { suite?: { name: string }[] }).suite;
+      const prompts = (suite ? suite.map((e) => e.name) : ((doc as { prompts?: string[] }).prompts ?? ['hello'])).map(String);
       return {
         model: { kind: ft.kind ?? 'hf', base: ft.base, adapter: ft.adapter ?? null, dtype: 'auto', device: 'auto' },
         async execute(backend) {
