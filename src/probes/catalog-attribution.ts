@@ -8,7 +8,8 @@ import { sectionInternalization } from './attribution/section-internalization.js
 import { externalPerplexity } from './calibration/external-perplexity.js';
 import { leakage } from './calibration/leakage.js';
 import { gradientGhost } from './pre-run/gradient-ghost.js';
+import { trainingDrift } from './pre-run/training-drift.js';
 import type { ProbeDefinition } from './types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [sectionInternalization, paraphraseInvariance, preferenceFlip, leakage, externalPerplexity, gradientGhost];
+export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [sectionInternalization, paraphraseInvariance, preferenceFlip, leakage, externalPerplexity, gradientGhost, trainingDrift];
