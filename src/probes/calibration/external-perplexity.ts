@@ -3,27 +3,15 @@
  * it was not trained on? Per-token log-likelihood change on a shipped public-domain
  * corpus (data/corpora/public_domain_en.txt), chunked by characters.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
 import { baseFields, nullStatsByRankFor, nullStatsFor, pyFloat, requireBackend } from '../common.js';
+import { readPackageText } from '../package-data.js';
 import type { ProbeDefinition } from '../types.js';
 
 export const CORPORA = { public_domain_en: 'data/corpora/public_domain_en.txt' } as const;
-
-/** The package's data files sit at its root, above src/ (tests) or dist/src/ (built). */
-function packageFile(rel: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, rel))) return join(dir, rel);
-    dir = dirname(dir);
-  }
-  throw new Error(`${rel} not found next to the sway package`);
-}
 
 export const ExternalPerplexitySpec = z
   .object({
@@ -39,7 +27,7 @@ export const ExternalPerplexitySpec = z
 export type ExternalPerplexitySpec = z.infer<typeof ExternalPerplexitySpec>;
 
 export function loadCorpus(name: keyof typeof CORPORA): string {
-  const text = readFileSync(packageFile(CORPORA[name]), 'utf8');
+  const text = readPackageText(CORPORA[name]);
   return text
     .split('\n')
     .filter((l) => l.trim() && !l.trimStart().startsWith('#'))

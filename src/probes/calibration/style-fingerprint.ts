@@ -1,0 +1,106 @@
+/**
+ * style_fingerprint: did the fine-tune's free-form prose move stylistically toward the
+ * training document? A 6-number fingerprint (sentence length and spread, type-token ratio,
+ * word length, punctuation density, paragraph density) and the projection of the
+ * base→ft shift onto the base→document direction. The reference's optional 9-dim
+ * extension needs spaCy; it is not available here (`extended: on` SKIPs).
+ */
+import { z } from 'zod';
+import { plainResult, safeFinalize } from '../../core/finalize.js';
+import { mean, populationStd } from '../../core/stats.js';
+import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
+import { SENTINEL_PROMPTS, baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import type { ProbeDefinition } from '../types.js';
+
+export const SENTINEL_DOC =
+  'This is a brief reference paragraph. It contains several short sentences. The vocabulary is plain and the punctuation density is moderate. A second paragraph follows the first.\n\n' +
+  'Each clause is concise. Together they sample the fingerprint dimensions a probe needs to compute a meaningful style shift.';
+
+export const StyleFingerprintSpec = z
+  .object({
+    ...baseFields,
+    kind: z.literal('style_fingerprint'),
+    prompts: z.array(z.string()).default([]),
+    doc_reference: z.string().default(''),
+    max_new_tokens: z.number().int().positive().default(128),
+    assert_shift_gte: z.number().default(0.25),
+    assert_z_gte: z.number().default(3.0),
+    extended: z.enum(['auto', 'on', 'off']).default('auto'),
+  })
+  .strict();
+export type StyleFingerprintSpec = z.infer<typeof StyleFingerprintSpec>;
+
+const WORD = /\b[A-Za-z][A-Za-z'-]*\b/g;
+
+export function fingerprint(text: string): number[] {
+  if (!text.trim()) return [0, 0, 0, 0, 0, 0];
+  const words = text.match(WORD) ?? [];
+  if (!words.length) return [0, 0, 0, 0, 0, 0];
+  const sentences = text.split(/(?<=[.!?])\s+/).filter((s) => s.trim());
+  const paragraphs = text.split(/\n\s*\n/).filter((p) => p.trim());
+  let lens = sentences.map((s) => (s.match(WORD) ?? []).length).filter((n) => n > 0);
+  if (!lens.length) lens = [words.length];
+  const punct = [...text].filter((c) => '.,:;!?-—()[]"\'/'.includes(c)).length;
+  const perPara = paragraphs.length ? mean(paragraphs.map((p) => (p.match(WORD) ?? []).length)) : words.length;
+  return [
+    mean(lens) / 30,
+    (lens.length > 1 ? populationStd(lens) : 0) / 30,
+    new Set(words.map((w) => w.toLowerCase())).size / words.length,
+    mean(words.map((w) => w.length)) / 10,
+    (punct / Math.max(text.length, 1)) * 10,
+    30 / Math.max(perPara, 1),
+  ];
+}
+
+export function styleShift(base: number[], ft: number[], doc: number[]): number {
+  const d = doc.map((v, i) => v - (base[i] as number));
+  const nn = d.reduce((a, v) => a + v * v, 0);
+  if (nn === 0) return 0;
+  return ft.reduce((a, v, i) => a + (v - (base[i] as number)) * (d[i] as number), 0) / nn;
+}
+
+export const styleFingerprint: ProbeDefinition<StyleFingerprintSpec> = {
+  kind: 'style_fingerprint',
+  category: 'calibration',
+  schema: StyleFingerprintSpec,
+  needsBackend: true,
+  summary: 'stylistic shift of generated prose toward the training document (6-dim fingerprint projection)',
+  calibrateSpec: () => StyleFingerprintSpec.parse({ name: '_calibration', kind: 'style_fingerprint', prompts: [...SENTINEL_PROMPTS], doc_reference: SENTINEL_DOC, max_new_tokens: 64 }),
+  async run(spec, ctx) {
+    const ev = { weight: spec.weight };
+    if (!spec.prompts.length) return plainResult(spec.name, spec.kind, 'error', 'no prompts provided', ev);
+    const doc = spec.doc_reference || ctx.docText || '';
+    if (!doc.trim()) return plainResult(spec.name, spec.kind, 'skip', 'no doc_reference (inline or from ctx.doc_text)', ev);
+    if (spec.extended === 'on') return plainResult(spec.name, spec.kind, 'skip', 'extended=on needs a POS tagger (spaCy in the reference), which this build does not ship; use extended: auto or off', ev);
+    const backend = requireBackend(ctx, spec.name);
+    const opts = { maxNewTokens: spec.max_new_tokens, seed: ctx.seed };
+    const baseTexts: string[] = [];
+    const ftTexts: string[] = [];
+    for (const p of spec.prompts) {
+      baseTexts.push(await backend.asBase((v) => v.generate(p, opts)));
+      ftTexts.push(await backend.asFinetuned((v) => v.generate(p, opts)));
+    }
+    const baseFp = fingerprint(baseTexts.join('\n'));
+    const ftFp = fingerprint(ftTexts.join('\n'));
+    const docFp = fingerprint(doc);
+    const ftEmpty = ftTexts.every((t) => !t.trim());
+    const ftZero = ftFp.every((v) => Math.abs(v) <= 1e-8);
+    const common = { base_fp: baseFp, ft_fp: ftFp, doc_fp: docFp, extended: false, schema_version: 2, weight: spec.weight };
+    if (ftEmpty || ftZero) {
+      return safeFinalize({ name: spec.name, kind: spec.kind, verdict: 'error', message: 'fine-tuned model produced empty / zero-fingerprint output — cannot measure style shift on a degenerate ft view', evidence: { ...common, ft_text_is_empty: ftEmpty, ft_fp_is_zero: ftZero } });
+    }
+    const shift = styleShift(baseFp, ftFp, docFp);
+    const z = zScore(shift, nullStatsFor(ctx, 'style_fingerprint'));
+    const s2 = `${shift >= 0 ? '+' : ''}${shift.toFixed(2)}`;
+    return safeFinalize({
+      name: spec.name,
+      kind: spec.kind,
+      verdict: z !== null ? verdictFromZ(z, spec.assert_z_gte)! : shift >= spec.assert_shift_gte ? 'pass' : 'fail',
+      score: z !== null ? scoreFromZ(z) : Math.max(0, Math.min(1, shift)),
+      raw: shift,
+      z_score: z,
+      message: z !== null ? `style_shift=${s2}, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null` : `style_shift=${s2} (${shift > 0 ? 'toward' : 'away from'} doc, threshold=${spec.assert_shift_gte}) ${noCalibrationNote('style_fingerprint')}`,
+      evidence: { ...common, style_shift: shift, z_by_rank: zScoresByRank(shift, nullStatsByRankFor(ctx, 'style_fingerprint')) },
+    });
+  },
+};
