@@ -11,6 +11,7 @@ import { register as registerDiff } from './diff.js';
 import { register as registerDoctor } from './doctor.js';
 import { register as registerGate } from './gate.js';
 import { register as registerListProbes } from './list-probes.js';
+import { register as registerMine } from './mine.js';
 import { register as registerPack } from './pack.js';
 import { register as registerReport } from './report.js';
 import { register as registerRun } from './run.js';
@@ -33,6 +34,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerFixture,
   registerGate,
   registerListProbes,
+  registerMine,
   registerPack,
   registerReport,
   registerRun,
