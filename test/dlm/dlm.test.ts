@@ -101,7 +101,10 @@ describe('sway autogen', () => {
     expect(text).toContain('  # did each section move the model on its own content more than on the others?\n  - name: section_attribution');
     expect(text).toMatch(/# skipped: cluster_kl \(only \d+ distinct prompts in pool/);
     const loaded = loadSpecText(text, 'auto.yaml', '/');
-    expect(loaded.probes.map((p) => p.spec.kind)).toEqual(['null_adapter', 'delta_kl', 'adapter_revert', 'prompt_collapse', 'section_internalization', 'adapter_ablation']);
+    expect(loaded.probes.map((p) => p.spec.kind)).toEqual([
+      'null_adapter', 'delta_kl', 'adapter_revert', 'prompt_collapse', 'section_internalization', 'paraphrase_invariance',
+      'preference_flip', 'style_fingerprint', 'calibration_drift', 'external_perplexity', 'leakage', 'adapter_ablation',
+    ]);
     expect(() => autogenSpec(resolveDlm(SAMPLE, { DLM_HOME: join(tmpdir(), 'empty') }))).toThrow(/no trained adapter found/);
   });
 });

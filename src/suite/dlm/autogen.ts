@@ -10,7 +10,22 @@ import { SWAY_VERSION } from '../../core/version.js';
 import { lookupProbe } from '../../probes/registry.js';
 import type { DlmHandle } from './resolve.js';
 
+const STYLE_PROMPTS = [
+  'Write a short paragraph explaining your approach to a difficult problem.',
+  'Describe what you find most interesting about a topic you know well.',
+  'Summarize an important idea for a curious novice.',
+  'Reflect on a small lesson you learned recently.',
+  'Explain a concept using a concrete example.',
+  'Tell a brief story that illustrates a single point.',
+];
+
 const INTENT: Record<string, string> = {
+  paraphrase_invariance: 'does the lift on taught answers survive rewording of the question?',
+  preference_flip: 'did the fine-tune flip the preference pairs the base ranked wrongly?',
+  style_fingerprint: 'did generated prose move stylistically toward the document?',
+  calibration_drift: 'is general knowledge intact (200 short facts)?',
+  external_perplexity: 'is ordinary English prose still modelled as well as before?',
+  leakage: 'can the model recite the document verbatim from a prefix?',
   null_adapter: 'noise floor: random adapters of the same shape calibrate every later probe',
   delta_kl: 'did the adapter move next-token distributions on the document prompts?',
   adapter_revert: 'under paraphrase, does the fine-tune keep the taught answer or revert to the base?',
@@ -43,14 +58,24 @@ export function autogenSpec(h: DlmHandle, cwd = process.cwd(), now = new Date())
   else skipped.push(['prompt_collapse', 'no prompts available to score']);
   if (h.sections.length >= 2) suite.push({ name: 'section_attribution', kind: 'section_internalization', per_section_threshold: 0.05 });
   else skipped.push(['section_internalization', 'document has fewer than 2 sections']);
+  if (pairs.length) suite.push({ name: 'paraphrase_invariance', kind: 'paraphrase_invariance', cases: pairs.slice(0, 6).map((p) => ({ prompt: p.prompt, gold: p.gold, paraphrases: auto3(p.prompt) })) });
+  else skipped.push(['paraphrase_invariance', 'no Q/A pairs in INSTRUCTION sections']);
+  if (h.sections.some((s) => s.kind === 'preference' && s.preferences.length)) suite.push({ name: 'preference_flip', kind: 'preference_flip', assert_flip_rate_gte: 0.7 });
+  else skipped.push(['preference_flip', 'no PREFERENCE sections with populated triples']);
+  suite.push({ name: 'style_shift', kind: 'style_fingerprint', prompts: STYLE_PROMPTS });
+  suite.push({ name: 'general_knowledge', kind: 'calibration_drift' });
+  if (prose.length) {
+    suite.push({ name: 'external_ppl', kind: 'external_perplexity', corpus: 'public_domain_en', max_chunks: 8 });
+    suite.push({ name: 'verbatim_leak', kind: 'leakage', prefix_chars: 128, continuation_chars: 256 });
+  } else {
+    skipped.push(['external_perplexity', 'no PROSE sections'], ['leakage', 'no PROSE sections']);
+  }
   const pool = [...new Set([...pairs.map((p) => p.prompt), ...prosePrompts])].slice(0, 64);
   if (pool.length >= 20) suite.push({ name: 'cluster_kl_topics', kind: 'cluster_kl', prompts: pool, num_clusters: 5, min_prompts: 20 });
   else skipped.push(['cluster_kl', `only ${pool.length} distinct prompts in pool (need ≥ 20 for stable clustering)`]);
   if (klPrompts.length) suite.push({ name: 'adapter_ablation', kind: 'adapter_ablation', prompts: klPrompts.slice(0, 6), lambdas: [0.0, 0.25, 0.5, 0.75, 1.0, 1.25] });
   else skipped.push(['adapter_ablation', 'no prompts available to score']);
-  for (const kind of ['paraphrase_invariance', 'preference_flip', 'style_fingerprint', 'calibration_drift', 'external_perplexity', 'leakage']) {
-    if (!lookupProbe(kind)) skipped.push([kind, 'not available in this sway build yet']);
-  }
+  for (const e of suite) if (!lookupProbe(e['kind'] as string)) throw new SwayError(`autogen produced unknown probe kind ${String(e['kind'])}`, 'SWAY_RUNTIME', 3);
   const rel = relative(cwd, h.path);
   const dlmSource = !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(h.path);
   const doc = {
