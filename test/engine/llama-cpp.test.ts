@@ -10,10 +10,10 @@ import { loraConfig, randomLoraTensors, writeAdapter } from '../../src/engine/fi
 import { writeTinyModel } from '../../src/engine/fixtures/tiny-model.js';
 import { loadArch } from '../../src/engine/config.js';
 import { SafetensorsSource } from '../../src/engine/safetensors/reader.js';
+import type * as NodeLlamaCpp from 'node-llama-cpp';
 import { permuteRows, writeGguf, type GgufTensor, type Kv } from '../support/gguf.js';
 
-type NodeLlama = typeof import('node-llama-cpp');
-let llamaCpp: NodeLlama | null = null;
+let llamaCpp: typeof NodeLlamaCpp | null = null;
 let reason = '';
 try {
   llamaCpp = await import('node-llama-cpp');
