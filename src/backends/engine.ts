@@ -138,6 +138,9 @@ export class EngineBackend implements DifferentialBackend {
   stats(): Record<string, number> {
     const s = this.engine.stats;
     return {
+      cache_hits: s.cacheHits,
+      cache_misses: s.cacheMisses,
+      hit_rate: s.cacheHits + s.cacheMisses ? s.cacheHits / (s.cacheHits + s.cacheMisses) : 0,
       forward_passes: s.forwardPasses,
       batches_sent: s.batchesSent,
       batched_prompts: s.batchedRows,

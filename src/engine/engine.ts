@@ -44,6 +44,9 @@ export interface EngineStats {
   buildSeconds: number;
   /** Part of loadSeconds spent in onnxruntime session creation. */
   sessionSeconds: number;
+  /** Next-token answers served from the per-engine cache / computed. */
+  cacheHits: number;
+  cacheMisses: number;
 }
 
 export interface GenerateOptions {
@@ -78,8 +81,33 @@ function hashDirFiles(dir: string, files: string[]): string {
   return h.digest('hex');
 }
 
+/** Views are deterministic (null views by seed), so a (view, topK, prompt) answer can be reused. */
+function viewCacheKey(v: ViewSpec): string {
+  return v.kind === 'null' ? `null:${v.seed}:${v.rankScale ?? 1}:${v.initScale ?? 0.02}` : v.kind === 'scaled' ? `scaled:${v.lambda}` : v.kind;
+}
+
+/** A small LRU map for next-token answers. */
+class LruMap<V> {
+  private map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(k: string): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: string, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+}
+
 export class Engine {
-  readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0 };
+  readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0 };
+  private readonly distCache = new LruMap<TokenDist>(4096);
   private closed = false;
 
   private constructor(
@@ -256,11 +284,33 @@ export class Engine {
       return ids;
     });
     const resolved = views.map((v) => this.resolveView(v));
+    const keys = views.map((v) => viewCacheKey(v));
+    const out: TokenDist[][] = resolved.map(() => new Array<TokenDist>(prompts.length));
     const rows: RowRequest[] = [];
-    for (const view of resolved) for (const ids of encoded) rows.push({ view, ids, positions: [ids.length - 1] });
-    const logits = await this.forwardChunked(rows);
-    const V = this.arch.vocabSize;
-    return resolved.map((_, vi) => encoded.map((__, pi) => topKDist(logSoftmax(logits[vi * encoded.length + pi] as Float32Array, 0, V), topK)));
+    const slots: [number, number][] = [];
+    resolved.forEach((view, vi) => {
+      encoded.forEach((ids, pi) => {
+        const hit = this.distCache.get(`${keys[vi]}|${topK}|${prompts[pi]}`);
+        if (hit) {
+          out[vi]![pi] = hit;
+          this.stats.cacheHits += 1;
+        } else {
+          rows.push({ view, ids, positions: [ids.length - 1] });
+          slots.push([vi, pi]);
+          this.stats.cacheMisses += 1;
+        }
+      });
+    });
+    if (rows.length) {
+      const logits = await this.forwardChunked(rows);
+      const V = this.arch.vocabSize;
+      slots.forEach(([vi, pi], r) => {
+        const d = topKDist(logSoftmax(logits[r] as Float32Array, 0, V), topK);
+        out[vi]![pi] = d;
+        this.distCache.set(`${keys[vi]}|${topK}|${prompts[pi]}`, d);
+      });
+    }
+    return out;
   }
 
   /** Completion logprob sums for every (view, pair) in one batched forward: result[v][p]. */
