@@ -103,3 +103,13 @@ export function cacheLine(s: SuiteResult): string | null {
   if ((b['batches_sent'] ?? 0) > 0) parts.push(`batches: ${b['batches_sent']} (avg=${fixed(b['avg_batch_size'] ?? 0, 1)})`);
   return parts.length ? parts.join(' | ') : null;
 }
+
+/** SKIPped probes grouped by reason: what this run could not measure, and why. */
+export function skippedRollup(s: SuiteResult): { count: number; reasons: [string, string[]][] } {
+  const by = new Map<string, string[]>();
+  for (const r of s.probes) {
+    if (r.verdict !== 'skip' || r.message === 'disabled in spec') continue;
+    by.set(r.message, [...(by.get(r.message) ?? []), r.name]);
+  }
+  return { count: [...by.values()].reduce((a, v) => a + v.length, 0), reasons: [...by] };
+}

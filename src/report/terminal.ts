@@ -1,7 +1,7 @@
 /** The terminal report: header, category bars, probe table, findings, footer. */
 import pc from 'picocolors';
 import type { SuiteResult, SwayScore, Verdict } from '../core/results.js';
-import { adapterLabel, cacheLine, decoratedMessage, degenerateNullKinds, formatCi, formatDuration, formatRaw, formatScore, formatZ, nullOptOuts, wallSeconds } from './format.js';
+import { adapterLabel, cacheLine, decoratedMessage, degenerateNullKinds, formatCi, formatDuration, formatRaw, formatScore, formatZ, nullOptOuts, skippedRollup, wallSeconds } from './format.js';
 import { categoryLabel, orderedCategories } from './text-rollups.js';
 
 export interface TerminalOptions {
@@ -49,6 +49,11 @@ export function toTerminal(suite: SuiteResult, score: SwayScore, options: Termin
   if (score.findings.length) {
     out.push('', c.bold('top findings:'));
     score.findings.forEach((f, i) => out.push(`  ${i + 1}. ${f}`));
+  }
+  const skipped = skippedRollup(suite);
+  if (skipped.count) {
+    out.push('', c.dim(`${skipped.count} probe(s) skipped — not measured in this run:`));
+    for (const [why, names] of skipped.reasons) out.push(c.dim(`  ${names.join(', ')}: ${why}`));
   }
   const optOuts = nullOptOuts(suite);
   if (optOuts.length) out.push('', c.dim(`${optOuts.length} probe(s) opted out of null calibration (using fixed thresholds): ${optOuts.join(', ')}`));
