@@ -10,6 +10,7 @@ import { mean, populationStd } from '../../core/stats.js';
 import { formatMultiplier, rankKey } from '../../core/zscore.js';
 import { baseFields, requireBackend } from '../common.js';
 import { NullCalibrationProxy } from '../null-proxy.js';
+import type { ViewSelector } from '../../backends/contract.js';
 import type { BaseProbeSpec, ProbeDefinition, RunContext } from '../types.js';
 import { loadNullCache, nullCacheKey, saveNullCache } from './null-cache.js';
 
@@ -48,6 +49,28 @@ export function calibrationSpecFor(def: ProbeDefinition, ctx: RunContext): BaseP
   if (!entry) return fallback;
   const parsed = def.schema.safeParse({ ...entry, name: '_calibration' });
   return parsed.success ? parsed.data : fallback;
+}
+
+/**
+ * For calibrations that score a fixed prompt list, asks for the base view and every
+ * seed × rank null view of those prompts in one multi-view batch. Backends that cache
+ * their answers (the local engine does) then serve each per-seed calibration run from
+ * that batch instead of one forward per seed; for others this is skipped.
+ */
+async function prefetchNullViews(spec: NullAdapterSpec, ctx: RunContext, kinds: string[], mults: number[], specs: Record<string, BaseProbeSpec | null>): Promise<void> {
+  const backend = ctx.backend;
+  if (!backend?.nextTokenDistViews || !backend.stats) return;
+  const views: ViewSelector[] = [{ kind: 'base' }];
+  for (const m of mults) for (let run = 0; run < spec.runs; run++) views.push({ kind: 'null', seed: spec.seed_base + run, initScale: spec.init_scale, rankScale: m });
+  for (const kind of kinds) {
+    const s = specs[kind] as (BaseProbeSpec & { prompts?: unknown; top_k?: number | null }) | null;
+    if (!s || !Array.isArray(s.prompts) || !s.prompts.length || !s.prompts.every((p) => typeof p === 'string')) continue;
+    try {
+      await backend.nextTokenDistViews(views, s.prompts as string[], s.top_k ?? ctx.topK);
+    } catch {
+      /* the per-seed runs will report the problem */
+    }
+  }
 }
 
 interface RankGroup {
@@ -138,6 +161,7 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
           evidence: { ...cached, null_stats: primary, null_stats_by_rank: byRank, skipped_kinds: [], calibrated_kinds: Object.keys(primary), weight: spec.weight, from_cache: true },
         });
       }
+      await prefetchNullViews(spec, ctx, kinds, mults, calibrationSpecs);
       const byRank: Record<string, Record<string, NullStat>> = {};
       const groups = new Map<string, RankGroup>();
       for (const m of mults) {
