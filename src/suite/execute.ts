@@ -4,7 +4,7 @@
  * source, build the backend only when an enabled probe needs one, run, score.
  */
 import type { DifferentialBackend } from '../backends/contract.js';
-import { SwayError } from '../core/errors.js';
+import { SpecValidationError, SwayError } from '../core/errors.js';
 import type { SuiteResult, SwayScore } from '../core/results.js';
 import type { Section } from '../core/sections.js';
 import { buildBackend, buildTwoModel, type BackendFactory } from './backend-factory.js';
@@ -66,15 +66,22 @@ async function resolveDlm(spec: LoadedSpec, warn: (l: string) => void): Promise<
   }
 }
 
-/** Validates every probe entry; throws one SpecValidationError listing all bad entries. */
+/** Validates every probe entry; throws one SpecValidationError (naming the spec file) listing all bad entries. */
 export async function validateSpecProbes(spec: LoadedSpec): Promise<void> {
   const registry = await probeRegistry();
-  registry.validateAllProbes(spec.suite);
+  try {
+    registry.validateAllProbes(spec.suite);
+  } catch (err) {
+    if (err instanceof SpecValidationError && !err.source) {
+      throw new SpecValidationError(`${err.message}\nfix these suite: entries (see sway list-probes and docs/probes.md)`, spec.source);
+    }
+    throw err;
+  }
 }
 
 export async function executeSpec(spec: LoadedSpec, options: ExecuteSpecOptions): Promise<{ suite: SuiteResult; score: SwayScore }> {
+  await validateSpecProbes(spec);
   const registry = await probeRegistry();
-  registry.validateAllProbes(spec.suite);
   const weights = options.weights ? mergeScoreWeights(options.weights, '--weights') : spec.defaults.score_weights;
   const warn = options.warn ?? ((l: string) => void process.stderr.write(`${l}\n`));
   const { sections, docText } = await resolveDlm(spec, warn);
