@@ -2,9 +2,14 @@
  * Attribution, calibration and pre-run probes (issue 5). The registry merges this list
  * with the adherence/ablation/baseline probes; add each new definition here.
  */
+import { sectionInternalizationProbe } from './attribution/section-internalization.js';
 import { gradientGhostProbe } from './pre-run/gradient-ghost.js';
 import { trainingDriftProbe } from './pre-run/training-drift.js';
 import type { ProbeDefinition } from './types.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [gradientGhostProbe, trainingDriftProbe];
+export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [
+  sectionInternalizationProbe,
+  gradientGhostProbe,
+  trainingDriftProbe,
+];
