@@ -3,6 +3,7 @@
  * with the adherence/ablation/baseline probes; add each new definition here.
  */
 import { sectionInternalizationProbe } from './attribution/section-internalization.js';
+import { leakageProbe } from './calibration-probes/leakage.js';
 import { gradientGhostProbe } from './pre-run/gradient-ghost.js';
 import { trainingDriftProbe } from './pre-run/training-drift.js';
 import type { ProbeDefinition } from './types.js';
@@ -10,6 +11,7 @@ import type { ProbeDefinition } from './types.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [
   sectionInternalizationProbe,
+  leakageProbe,
   gradientGhostProbe,
   trainingDriftProbe,
 ];
