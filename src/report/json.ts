@@ -13,7 +13,7 @@ import {
   type Verdict,
 } from '../core/results.js';
 import { DEFAULT_COMPONENT_WEIGHTS } from './categories.js';
-import { dumpsPy, FLOAT_KEYS, markFloatKeys, parsePyJson, pyFloat } from './pyjson.js';
+import { dumpsPy, FLOAT_KEYS, markFloatKeys, parsePyJson, pyFloat, PyFloat as PyFloatClass } from './pyjson.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -29,11 +29,28 @@ export function isoformatPy(d: Date): string {
 
 const f = (v: number | null | undefined): unknown => (v === null || v === undefined ? null : pyFloat(v));
 
+/**
+ * Evidence keys whose numbers are Python floats in the reference even when integral
+ * (`weight: 1.0`, null stats `n: 3.0`, λ grids). Everything else integral prints as an int.
+ */
+const FLOAT_EVIDENCE_KEYS = new Set([
+  'weight', 'mean', 'std', 'n', 'degenerate', 'init_scale', 'lambdas', 'rank_multipliers',
+  'mean_divergence_per_lambda', 'saturation_lambda', 'overshoot', 'linearity',
+]);
+
+function tagFloats(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(tagFloats);
+  if (!value || typeof value !== 'object' || value instanceof PyFloatClass) return value;
+  const src = value as Record<string | symbol, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(src)) out[k] = tagFloats(v);
+  const tagged = src[FLOAT_KEYS] as Set<string> | undefined;
+  markFloatKeys(out, [...(tagged ?? []), ...Object.keys(out).filter((k) => FLOAT_EVIDENCE_KEYS.has(k))]);
+  return out;
+}
+
 function probeObject(p: ProbeResult): Record<string, unknown> {
-  const evidence = { ...p.evidence };
-  const tagged = (p.evidence as Record<symbol, unknown>)[FLOAT_KEYS] as Set<string> | undefined;
-  markFloatKeys(evidence, tagged ?? []);
-  if (typeof evidence['weight'] === 'number') markFloatKeys(evidence, ['weight']);
+  const evidence = tagFloats(p.evidence) as Record<string, unknown>;
   return {
     base_value: f(p.base_value),
     ci_95: p.ci_95 ? [pyFloat(p.ci_95[0]), pyFloat(p.ci_95[1])] : null,

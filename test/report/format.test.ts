@@ -55,3 +55,17 @@ describe('Python-compatible JSON', () => {
     expect(dumpsPy(back)).toBe('{\n  "x": 1.0,\n  "y": 2,\n  "z": [\n    NaN\n  ]\n}');
   });
 });
+
+describe('evidence float tagging in the JSON report', () => {
+  it('prints reference float keys with .0 at any depth, other integers as ints', async () => {
+    const { toJson } = await import('../../src/report/json.js');
+    const { snapshotScore, snapshotSuite } = await import('./fixture.js');
+    const suite = snapshotSuite();
+    suite.probes[0] = { ...suite.probes[0]!, evidence: { weight: 2, num_prompts: 4, null_stats: { delta_kl: { mean: 0, std: 1, n: 3 } }, lambdas: [0, 0.5, 1] } };
+    const text = toJson(suite, snapshotScore());
+    expect(text).toContain('"weight": 2.0');
+    expect(text).toContain('"num_prompts": 4,');
+    expect(text).toMatch(/"mean": 0\.0,\s+"n": 3\.0,\s+"std": 1\.0/);
+    expect(text).toMatch(/"lambdas": \[\s+0\.0,\s+0\.5,\s+1\.0\s+\]/);
+  });
+});
