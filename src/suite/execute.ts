@@ -32,7 +32,7 @@ export interface ExecuteSpecOptions {
 }
 
 type DlmLoader = (path: string) => Promise<{ sections: Section[]; docText: string }> | { sections: Section[]; docText: string };
-const DLM_MODULES = ['./dlm/index.js', './dlm/resolve.js', './dlm/loader.js'];
+const DLM_MODULES = ['./dlm/source.js', './dlm/index.js'];
 
 async function findDlmLoader(): Promise<DlmLoader | null> {
   for (const m of DLM_MODULES) {

@@ -16,6 +16,21 @@ export const SUPPORTED_VERSION = 1;
 export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
 const MAX_ALIASES = 200;
 
+const BOOL_TAG = 'tag:yaml.org,2002:bool';
+
+/**
+ * YAML 1.1 booleans exactly as PyYAML resolves them: yes/no/on/off/true/false in three
+ * casings, but not the single letters y/n (a prompt list `[x, y]` stays two strings).
+ */
+const pyYamlBools = [
+  { tag: BOOL_TAG, default: true, test: /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/, resolve: () => true, identify: (v: unknown) => v === true },
+  { tag: BOOL_TAG, default: true, test: /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/, resolve: () => false, identify: (v: unknown) => v === false },
+];
+
+function pyYamlTags<T extends { tag: string }>(tags: T[]): T[] {
+  return [...pyYamlBools, ...tags.filter((t) => t.tag !== BOOL_TAG)] as T[];
+}
+
 function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? homedir() + p.slice(1) : p;
 }
@@ -80,7 +95,13 @@ export async function loadSpecText(text: string, sourceName: string, specDir = p
     );
   }
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, version: '1.1', prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    version: '1.1',
+    prettyErrors: false,
+    uniqueKeys: true,
+    customTags: (tags) => pyYamlTags(tags as { tag: string }[]) as typeof tags,
+  });
   const firstError = doc.errors[0];
   if (firstError) {
     const pos = firstError.linePos?.[0] ?? lc.linePos(firstError.pos[0]);

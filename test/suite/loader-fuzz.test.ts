@@ -86,3 +86,15 @@ describe('schema-level malformed specs (wrong types, unknown keys, bad models)',
     expect(spec.suite[0]?.['enabled']).toBe(false);
   });
 });
+
+describe('YAML 1.1 scalars as PyYAML reads them', () => {
+  it('yes/no/on/off are booleans, y/n stay strings, 1e-3 and "3" coerce', async () => {
+    const text =
+      'version: 1\nmodels:\n  base: {base: x}\n  ft: {base: x}\ndefaults: {differential: off, seed: "3"}\nsuite:\n  - {name: a, kind: delta_kl, prompts: [y, n, Yes], enabled: no, assert_mean_gte: 1e-3}\n';
+    const spec = await loadSpecText(text, 'sway.yaml');
+    expect(spec.defaults.differential).toBe(false);
+    expect(spec.defaults.seed).toBe(3);
+    expect(spec.suite[0]?.['prompts']).toEqual(['y', 'n', true]);
+    expect(spec.suite[0]?.['enabled']).toBe(false);
+  });
+});
