@@ -3,6 +3,7 @@
  * (with its --help text and examples) to the program. Keep this list sorted by name.
  */
 import type { Command } from 'commander';
+import { register as registerAutogen } from './autogen.js';
 import { register as registerCheck } from './check.js';
 import { register as registerCompare } from './compare.js';
 import { register as registerDemo } from './demo.js';
@@ -15,6 +16,7 @@ import { register as registerPack } from './pack.js';
 import { register as registerReport } from './report.js';
 import { register as registerRun } from './run.js';
 import { register as registerSchema } from './schema.js';
+import { register as registerScore } from './score.js';
 import { register as registerServe } from './serve.js';
 import { register as registerUnpack } from './unpack.js';
 import { register as registerVersionInfo } from './version-info.js';
@@ -23,6 +25,7 @@ import { register as registerWatch } from './watch.js';
 export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [
+  registerAutogen,
   registerCheck,
   registerCompare,
   registerDemo,
@@ -35,6 +38,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerReport,
   registerRun,
   registerSchema,
+  registerScore,
   registerServe,
   registerUnpack,
   registerVersionInfo,
