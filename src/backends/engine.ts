@@ -4,7 +4,7 @@
  */
 import type { RollingLogprob, TokenDist } from '../core/results.js';
 import { UsageError } from '../core/errors.js';
-import { Scorer, generateText, loadEngine, viewKey, type Engine, type EngineView, type ViewFeeds } from '../engine/index.js';
+import { Scorer, generateText, loadEngine, type Engine, type EngineView, type ViewFeeds } from '../engine/index.js';
 import type { DifferentialBackend, GenerateOptions, NullAdapterOptions, PreflightResult, ScoringView, TokenizerAccess, ViewSelector } from './contract.js';
 
 export interface EngineBackendOptions {
@@ -87,9 +87,9 @@ export class EngineBackend implements DifferentialBackend {
     const feeds = this.feeds(sel);
     return {
       id,
-      logprobOf: (prompt, completion) => this.cached(`logprob_of\0${id}\0${prompt}\0${completion}`, async () => (await this.scorer.logprobs([{ view: feeds, prompt, completion }]))[0]!),
-      rollingLogprob: (text): Promise<RollingLogprob> => this.cached(`rolling\0${id}\0${text}`, () => this.scorer.rolling(feeds, text)),
-      nextTokenDist: (prompt, topK = 256): Promise<TokenDist> => this.cached(`next\0${id}\0${topK}\0${prompt}`, async () => (await this.scorer.nextTokenDists([{ view: feeds, prompt }], topK))[0]!),
+      logprobOf: (prompt, completion) => this.cached(`logprob_of\0${prompt}\0${completion}\0${id}`, async () => (await this.scorer.logprobs([{ view: feeds, prompt, completion }]))[0]!),
+      rollingLogprob: (text): Promise<RollingLogprob> => this.cached(`rolling\0${text}\0${id}`, () => this.scorer.rolling(feeds, text)),
+      nextTokenDist: (prompt, topK = 256): Promise<TokenDist> => this.cached(`next\0${topK}\0${prompt}\0${id}`, async () => (await this.scorer.nextTokenDists([{ view: feeds, prompt }], topK))[0]!),
       nextTokenDistBatch: async (prompts, topK = 256) => (await this.nextTokenDistViews([sel], prompts, topK))[0]!,
       generate: (prompt: string, options: GenerateOptions) => generateText(this.engine.session, this.engine.tokenizer, feeds, this.scorer.encodePrompt(prompt), options),
     };

@@ -128,7 +128,8 @@ export class ViewCache {
     const feeds = slots.map((s): SlotFeed => {
       const coef = lambda * s.scaling;
       return {
-        a: transpose(s.a, s.rank, s.inFeatures),
+        // zeros when the branch is off, so a broken (NaN) adapter cannot leak into the base view
+        a: coef === 0 ? new Float32Array(s.a.length) : transpose(s.a, s.rank, s.inFeatures),
         b: transpose(s.b, s.outFeatures, s.rank, coef),
         bias: s.bBias ? s.bBias.map((x) => x * coef) : null,
         gain: s.magnitude ? (lambda === 0 && view.kind === 'base' ? new Float32Array(s.outFeatures).fill(1) : doraGains(s, this.ctx.baseWeight(s), coef)) : null,
