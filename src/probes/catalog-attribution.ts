@@ -2,6 +2,8 @@
  * Attribution, calibration and pre-run probes (issue 5). The registry merges this list
  * with the adherence/ablation/baseline probes; add each new definition here.
  */
+import { paraphraseInvarianceProbe } from './attribution/paraphrase-invariance.js';
+import { preferenceFlipProbe } from './attribution/preference-flip.js';
 import { sectionInternalizationProbe } from './attribution/section-internalization.js';
 import { leakageProbe } from './calibration-probes/leakage.js';
 import { gradientGhostProbe } from './pre-run/gradient-ghost.js';
@@ -11,6 +13,8 @@ import type { ProbeDefinition } from './types.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [
   sectionInternalizationProbe,
+  paraphraseInvarianceProbe,
+  preferenceFlipProbe,
   leakageProbe,
   gradientGhostProbe,
   trainingDriftProbe,
