@@ -93,7 +93,9 @@ export function computeScore(
     if (r.verdict === 'skip' || r.verdict === 'error' || r.score === null || !Number.isFinite(r.score)) continue;
     const cat = categoryOf(r.kind);
     if (!buckets.has(cat)) buckets.set(cat, []);
-    buckets.get(cat)?.push({ score: r.score, weight: probeWeight(r.evidence) });
+    // A FAIL counts in its category with 0: a failed assertion is no evidence of a working
+    // adapter. (The reference let a FAIL contribute its own, possibly high, score.)
+    buckets.get(cat)?.push({ score: r.verdict === 'fail' ? 0 : r.score, weight: probeWeight(r.evidence) });
   }
   const components: Record<string, number> = {};
   let num = 0;

@@ -22,9 +22,14 @@ describe('composite score', () => {
     expect([0.29, 0.3, 0.59, 0.6, 0.85, 0.851].map(bandFor)).toEqual(['noise', 'partial', 'partial', 'healthy', 'healthy', 'suspicious']);
   });
   it('normalises over active categories only', () => {
-    const s = computeScore(suite([r('a', 'delta_kl', 'pass', 0.9), r('b', 'section_internalization', 'fail', 0.3)]), categoryOf);
+    const s = computeScore(suite([r('a', 'delta_kl', 'pass', 0.9), r('b', 'section_internalization', 'warn', 0.3)]), categoryOf);
     expect(s.overall).toBeCloseTo((0.3 * 0.9 + 0.35 * 0.3) / 0.65, 12);
     expect(s.components).toEqual({ adherence: 0.9, attribution: 0.3, calibration: 0, ablation: 0, baseline: 0 });
+  });
+  it('a FAIL counts as 0 in its category (not its own score)', () => {
+    const s = computeScore(suite([r('a', 'delta_kl', 'pass', 0.9), r('b', 'section_internalization', 'fail', 0.6)]), categoryOf);
+    expect(s.components['attribution']).toBe(0);
+    expect(s.overall).toBeCloseTo((0.3 * 0.9) / 0.65, 12);
     expect(s.findings[0]).toBe('b (section_internalization) failed');
   });
   it('per-probe weights inside a category; skip/error ignored; error finding', () => {
@@ -38,7 +43,7 @@ describe('composite score', () => {
   });
   it('baseline-only suite is noise; low component finding', () => {
     expect(computeScore(suite([r('n', 'null_adapter', 'pass', 1)]), categoryOf).overall).toBe(0);
-    const s = computeScore(suite([r('a', 'delta_kl', 'fail', 0.2, 1, 'too small')]), categoryOf);
+    const s = computeScore(suite([r('a', 'delta_kl', 'fail', 0.2, 1, 'too small'), r('b', 'delta_kl', 'warn', 0.4)]), categoryOf);
     expect(s.findings).toEqual(['a (delta_kl) failed: too small', 'adherence score is 0.20 \u2014 below the noise threshold']);
   });
   it('custom weights', () => {

@@ -13,7 +13,9 @@ import { gateOutcome } from './gate.js';
 
 /** The calibrated demo suite for one fixture adapter, as sway.yaml text (JSON is YAML). */
 export function demoSpecText(adapter: 'trained' | 'random'): string {
-  const prompts = [...TRAINED_PAIRS.map((p) => p.prompt), ...CONTROL_PROMPTS.slice(0, 2)];
+  // delta_kl: half trained prompts, half controls the adapter should leave alone.
+  const trained = TRAINED_PAIRS.slice(0, 3).map((p) => p.prompt);
+  const prompts = [...trained, ...CONTROL_PROMPTS];
   return `${JSON.stringify(
     {
       version: 1,
@@ -25,7 +27,15 @@ export function demoSpecText(adapter: 'trained' | 'random'): string {
       suite: [
         { name: 'null_baseline', kind: 'null_adapter', runs: 5 },
         { name: 'delta_kl', kind: 'delta_kl', prompts, assert_z_gte: 3.0 },
-        { name: 'ablation', kind: 'adapter_ablation', prompts: prompts.slice(0, 4), lambdas: [0, 0.25, 0.5, 0.75, 1.0, 1.25] },
+        // Divergence grows roughly quadratically in λ for small shifts, so linearity is modest
+        // even for a clean adapter; the grid stops just past λ = 1 to measure overshoot.
+        {
+          name: 'ablation',
+          kind: 'adapter_ablation',
+          prompts: trained,
+          lambdas: [0, 0.25, 0.5, 0.75, 1.0, 1.05],
+          assert_linearity_gte: 0.5,
+        },
       ],
     },
     null,
