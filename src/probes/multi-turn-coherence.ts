@@ -37,10 +37,10 @@ export function sparkline(values: readonly number[]): string {
   const lo = Math.min(...ok);
   const hi = Math.max(...ok);
   const span = hi - lo;
+  if (span <= 1e-12) return BARS[4]!.repeat(values.length);
   return values
     .map((v) => {
       if (!Number.isFinite(v) || v < 0) return '?';
-      if (span <= 1e-12) return BARS[4];
       return BARS[Math.max(0, Math.min(7, Math.floor(((v - lo) / span) * 7)))];
     })
     .join('');
