@@ -130,7 +130,7 @@ describe('multi_turn_coherence_decay', () => {
   }
 
   it('fit ladder and sparkline', () => {
-    expect(fitHalfLifeTurns([2, 3, 4], [0, 0, 1])).toEqual([0, 'degenerate']);
+    expect(fitHalfLifeTurns([2, 3, 4], [0, 0, 1], 4)).toEqual([0, 'degenerate']);
     expect(fitHalfLifeTurns([2, 3, 4], [1, 1, 1], 4)).toEqual([40, 'stable']);
     expect(fitHalfLifeTurns([2, 3, 4], [1, 2, 4], 4)).toEqual([null, 'non_monotonic']);
     const [h, s] = fitHalfLifeTurns([2, 3, 4], [4, 2, 1], 4);
