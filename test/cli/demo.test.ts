@@ -6,6 +6,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { main } from '../../src/cli/main.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sway-demo-'));
+// Keep the null-stats cache of these runs out of the home directory.
+process.env['SWAY_NULL_CACHE_DIR'] = join(dir, 'null-cache');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let stdout = '';
 beforeEach(() => {
@@ -29,5 +31,15 @@ describe('sway demo', () => {
     expect(stdout).toMatch(/\u274c adapter is -?\d+\.\d\u03c3 \u2014 indistinguishable from a null adapter/);
     // Both reports are complete terminal reports.
     expect(stdout.match(/sway report \u2014/g)).toHaveLength(2);
+  });
+
+  it('check: σ banner above noise for the trained adapter, null-like for the random one (fixtures from the demo)', { timeout: 60_000 }, async () => {
+    const root = join(dir, 'demo');
+    expect(await main(['check', join(root, 'adapters', 'trained'), '--base', join(root, 'base'), '--quiet'])).toBe(0);
+    expect(stdout).toMatch(/\u2705 adapter is \d+\.\d\u03c3 above noise/);
+    stdout = '';
+    expect(await main(['check', join(root, 'adapters', 'random'), '--base', join(root, 'base'), '--quiet'])).toBe(0);
+    expect(stdout).toMatch(/\u274c adapter is -?\d+\.\d\u03c3 \u2014 indistinguishable from a null adapter/);
+    expect(stdout).toContain('quick_delta_kl');
   });
 });

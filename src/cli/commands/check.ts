@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { UsageError } from '../../core/errors.js';
+import { probeRegistry } from '../../suite/deps.js';
 import { executeSpec, loadSpecText } from '../../suite/execute.js';
 import { progressReporter } from '../shared/progress.js';
 import { colorEnabled, printTerminal } from '../shared/render.js';
@@ -29,18 +30,19 @@ function inferBase(adapter: string): string | null {
   }
 }
 
-/** The built-in smoke suite as sway.yaml text (JSON is valid YAML). */
-export function checkSpecText(base: string, adapter: string, prompts: string[]): string {
+/** The built-in smoke suite as sway.yaml text (JSON is valid YAML); kinds this build lacks are left out. */
+export function checkSpecText(base: string, adapter: string, prompts: string[], available: ReadonlySet<string>): string {
+  const suite = [
+    { name: 'quick_gradient_ghost', kind: 'gradient_ghost', adapter_path: adapter },
+    { name: 'quick_null', kind: 'null_adapter', runs: 3 },
+    { name: 'quick_delta_kl', kind: 'delta_kl', prompts, assert_mean_gte: 0.01 },
+    { name: 'quick_calibration', kind: 'calibration_drift', items_limit: 10 },
+  ].filter((e) => available.has(e.kind));
   return JSON.stringify({
     version: 1,
     models: { base: { kind: 'hf', base }, ft: { kind: 'hf', base, adapter } },
     defaults: { seed: 0 },
-    suite: [
-      { name: 'quick_gradient_ghost', kind: 'gradient_ghost', adapter_path: adapter },
-      { name: 'quick_null', kind: 'null_adapter', runs: 3 },
-      { name: 'quick_delta_kl', kind: 'delta_kl', prompts, assert_mean_gte: 0.01 },
-      { name: 'quick_calibration', kind: 'calibration_drift', items_limit: 10 },
-    ],
+    suite,
   });
 }
 
@@ -87,7 +89,8 @@ Examples:
         prompts = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
         if (!prompts.length) throw new UsageError(`--prompts: ${flags.prompts} has no non-blank lines`);
       }
-      const spec = await loadSpecText(checkSpecText(base, adapter, prompts), '<check>');
+      const kinds = new Set((await probeRegistry()).listProbes().map((d) => d.kind));
+      const spec = await loadSpecText(checkSpecText(base, adapter, prompts, kinds), '<check>');
       const onProgress = progressReporter({ quiet: !!flags.quiet });
       const { suite, score } = await executeSpec(spec, { specPath: '<check>', ...(onProgress ? { onProgress } : {}) });
       const color = colorEnabled(flags.color === false);
