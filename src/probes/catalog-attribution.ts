@@ -5,6 +5,8 @@
 import { paraphraseInvarianceProbe } from './attribution/paraphrase-invariance.js';
 import { preferenceFlipProbe } from './attribution/preference-flip.js';
 import { sectionInternalizationProbe } from './attribution/section-internalization.js';
+import { calibrationDriftProbe } from './calibration-probes/calibration-drift.js';
+import { externalPerplexityProbe } from './calibration-probes/external-perplexity.js';
 import { leakageProbe } from './calibration-probes/leakage.js';
 import { gradientGhostProbe } from './pre-run/gradient-ghost.js';
 import { trainingDriftProbe } from './pre-run/training-drift.js';
@@ -15,7 +17,9 @@ export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [
   sectionInternalizationProbe,
   paraphraseInvarianceProbe,
   preferenceFlipProbe,
+  calibrationDriftProbe,
   leakageProbe,
+  externalPerplexityProbe,
   gradientGhostProbe,
   trainingDriftProbe,
 ];
