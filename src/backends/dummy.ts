@@ -55,7 +55,8 @@ function defaultDist(mode: 'base' | 'ft'): TokenDist {
   if (mode === 'base') return makeTokenDist(ids, [-0.1, -5, -5, -5, -5, -5, -5, -5]);
   return makeTokenDist(
     ids,
-    ids.map((i) => -Math.log(K) + (-1e-4 + (2e-4 * i) / (K - 1))),
+    // A tiny descending ramp keeps ids sorted by probability and avoids the uniformity guard.
+    ids.map((i) => -Math.log(K) + (1e-4 - (2e-4 * i) / (K - 1))),
   );
 }
 

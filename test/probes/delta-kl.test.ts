@@ -6,7 +6,7 @@ function defaultJs(): number {
   const b = [-0.1, -5, -5, -5, -5, -5, -5, -5].map(Math.exp);
   const sb = b.reduce((a, c) => a + c, 0);
   const p = b.map((v) => v / sb);
-  const f = Array.from({ length: 8 }, (_, i) => Math.exp(-Math.log(8) + (-1e-4 + (2e-4 * i) / 7)));
+  const f = Array.from({ length: 8 }, (_, i) => Math.exp(-Math.log(8) + (1e-4 - (2e-4 * i) / 7)));
   const sf = f.reduce((a, c) => a + c, 0);
   const q = f.map((v) => v / sf);
   const m = p.map((v, i) => (v + q[i]!) / 2);
