@@ -3,7 +3,7 @@
  * loaded lazily so a spec that needs no model never loads the engine.
  */
 import type { DifferentialBackend } from '../backends/contract.js';
-import { BackendNotAvailableError, SpecValidationError, SwayError } from '../core/errors.js';
+import { BackendNotAvailableError, SpecValidationError } from '../core/errors.js';
 import type { ModelSpecValue } from './spec-types.js';
 
 export interface FactoryContext {
@@ -13,28 +13,13 @@ export interface FactoryContext {
 
 export type BackendFactory = (model: ModelSpecValue, ctx: FactoryContext) => Promise<DifferentialBackend>;
 
-type Mod = Record<string, unknown>;
-const ENGINE_MODULE = '../backends/engine.js';
-const DUMMY_MODULE = '../backends/dummy.js';
-const TWO_MODEL_MODULE = '../backends/two-model.js';
-
-async function importBackend(spec: string, kind: string): Promise<Mod> {
+/** Backend modules load lazily: a spec that needs no model never loads onnxruntime. */
+async function lazy<T>(kind: string, load: () => Promise<T>): Promise<T> {
   try {
-    return (await import(spec)) as Mod;
+    return await load();
   } catch (err) {
-    throw new BackendNotAvailableError(kind, `this build cannot load ${spec}: ${(err as Error).message}`);
+    throw new BackendNotAvailableError(kind, `this build cannot load the ${kind} backend: ${(err as Error).message}`);
   }
-}
-
-async function construct(mod: Mod, names: string[], args: unknown, kind: string): Promise<DifferentialBackend> {
-  for (const n of names) {
-    const v = mod[n];
-    if (typeof v !== 'function') continue;
-    const isClass = /^class\s/.test(Function.prototype.toString.call(v));
-    const out = isClass ? new (v as new (a: unknown) => unknown)(args) : await (v as (a: unknown) => unknown)(args);
-    return out as DifferentialBackend;
-  }
-  throw new BackendNotAvailableError(kind, `no backend constructor (${names.join('/')}) found`);
 }
 
 function where(ctx: FactoryContext): string | undefined {
@@ -51,12 +36,13 @@ export const buildBackend: BackendFactory = async (model, ctx) => {
           where(ctx),
         );
       }
-      const mod = await importBackend(ENGINE_MODULE, 'hf');
-      return construct(mod, ['createEngineBackend'], { base: model.base, adapter: model.adapter, dtype: model.dtype, device: model.device }, 'hf');
+      const { createEngineBackend } = await lazy('hf', () => import('../backends/engine.js'));
+      return createEngineBackend({ base: model.base, adapter: model.adapter });
     }
     case 'dummy': {
-      const mod = await importBackend(DUMMY_MODULE, 'dummy');
-      return construct(mod, ['createDummyBackend', 'DummyDifferentialBackend', 'DummyBackend'], {}, 'dummy');
+      // Synthetic canned responses (cli-backends §7): for tests, examples and gate dry runs.
+      const { createDummyBackend } = await lazy('dummy', () => import('../backends/dummy.js'));
+      return createDummyBackend();
     }
     case 'mlx':
       throw new BackendNotAvailableError('mlx', 'MLX runs only on Apple silicon under Python', 'use kind: hf (the local engine) instead');
@@ -88,7 +74,7 @@ export async function buildTwoModel(
       where(ctx),
     );
   }
-  const mod = await importBackend(TWO_MODEL_MODULE, 'two-model');
+  const { createTwoModelBackend } = await lazy('two-model', () => import('../backends/two-model.js'));
   const base = await factory(models.base, ctx);
   let ft: DifferentialBackend;
   try {
@@ -97,11 +83,5 @@ export async function buildTwoModel(
     await base.close?.();
     throw err;
   }
-  try {
-    return await construct(mod, ['createTwoModelBackend', 'TwoModelDifferential', 'TwoModelBackend'], { base, ft }, 'two-model');
-  } catch (err) {
-    await base.close?.();
-    await ft.close?.();
-    throw err instanceof SwayError ? err : new BackendNotAvailableError('two-model', (err as Error).message);
-  }
+  return createTwoModelBackend({ base, ft });
 }

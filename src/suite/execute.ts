@@ -8,6 +8,7 @@ import { SpecValidationError, SwayError } from '../core/errors.js';
 import type { SuiteResult, SwayScore } from '../core/results.js';
 import type { Section } from '../core/sections.js';
 import { buildBackend, buildTwoModel, type BackendFactory } from './backend-factory.js';
+import { loadDlmSource } from './dlm/source.js';
 import { probeRegistry } from './deps.js';
 import { loadSpecFile, loadSpecText } from './loader.js';
 import { runSuite, type ProgressEvent } from './runner.js';
@@ -31,31 +32,10 @@ export interface ExecuteSpecOptions {
   skipPreflight?: boolean;
 }
 
-type DlmLoader = (path: string) => Promise<{ sections: Section[]; docText: string }> | { sections: Section[]; docText: string };
-const DLM_MODULES = ['./dlm/source.js', './dlm/index.js'];
-
-async function findDlmLoader(): Promise<DlmLoader | null> {
-  for (const m of DLM_MODULES) {
-    try {
-      const mod = (await import(m)) as Record<string, unknown>;
-      const fn = mod['loadDlmSource'];
-      if (typeof fn === 'function') return fn as DlmLoader;
-    } catch {
-      // module absent in this build
-    }
-  }
-  return null;
-}
-
 async function resolveDlm(spec: LoadedSpec, warn: (l: string) => void): Promise<{ sections: Section[] | null; docText: string | null }> {
   if (!spec.dlm_source) return { sections: null, docText: null };
-  const loader = await findDlmLoader();
-  if (!loader) {
-    warn(`warning: spec sets dlm_source='${spec.dlm_source}' but this build has no .dlm bridge — sections not provided`);
-    return { sections: null, docText: null };
-  }
   try {
-    const r = await loader(spec.dlm_source);
+    const r = loadDlmSource(spec.dlm_source);
     return { sections: r.sections, docText: r.docText };
   } catch (err) {
     if (err instanceof SwayError) {
