@@ -4,6 +4,7 @@
  */
 import { paraphraseInvarianceProbe } from './attribution/paraphrase-invariance.js';
 import { preferenceFlipProbe } from './attribution/preference-flip.js';
+import { toolUseFidelityProbe } from './attribution/tool-use-fidelity.js';
 import { sectionInternalizationProbe } from './attribution/section-internalization.js';
 import { calibrationDriftProbe } from './calibration-probes/calibration-drift.js';
 import { externalPerplexityProbe } from './calibration-probes/external-perplexity.js';
@@ -17,6 +18,7 @@ export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [
   sectionInternalizationProbe,
   paraphraseInvarianceProbe,
   preferenceFlipProbe,
+  toolUseFidelityProbe,
   calibrationDriftProbe,
   leakageProbe,
   externalPerplexityProbe,
