@@ -69,3 +69,14 @@ describe('evidence float tagging in the JSON report', () => {
     expect(text).toMatch(/"lambdas": \[\s+0\.0,\s+0\.5,\s+1\.0\s+\]/);
   });
 });
+
+describe('colour decision', () => {
+  it('NO_COLOR wins, then FORCE_COLOR, then the TTY', async () => {
+    const { shouldColor } = await import('../../src/report/terminal.js');
+    expect(shouldColor({ isTTY: true }, { NO_COLOR: '1', FORCE_COLOR: '1' })).toBe(false);
+    expect(shouldColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+    expect(shouldColor({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(false);
+    expect(shouldColor({ isTTY: true }, {})).toBe(true);
+    expect(shouldColor({ isTTY: false }, {})).toBe(false);
+  });
+});
