@@ -40,6 +40,8 @@ class Reader {
     return Number(m[0]);
   }
   string(): string {
+    // JSON forbids raw control characters inside strings.
+    // eslint-disable-next-line no-control-regex
     const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(this.s.slice(this.i));
     if (!m) this.fail();
     this.i += m[0].length;

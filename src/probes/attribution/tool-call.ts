@@ -8,6 +8,8 @@ export interface ToolCall {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+// Python's str.strip() also strips the ASCII file/group/record/unit separators.
+// eslint-disable-next-line no-control-regex
 const pyStrip = (s: string): string => s.replace(/^[\s\u001c-\u001f\u0085]+|[\s\u001c-\u001f\u0085]+$/gu, '');
 
 function asCall(text: string): ToolCall | null {
