@@ -5,7 +5,7 @@
  */
 import { cpus } from 'node:os';
 import ort from 'onnxruntime-node';
-import { maskInputName, type SlotSpec } from './graph/decoder.js';
+import { WEIGHTS_LOCATION, maskInputName, type DecoderModel, type SlotSpec } from './graph/decoder.js';
 import { ropeTables } from './rope.js';
 import type { ArchSpec } from './types.js';
 import type { ViewFeeds } from './views.js';
@@ -46,12 +46,13 @@ export class DecoderSession {
   ) {}
 
   static async create(
-    model: Uint8Array,
+    built: DecoderModel,
     arch: ArchSpec,
     slots: SlotSpec[],
     opts: { threads?: number; hasOverrides: boolean; headOverride: boolean; embedRows: EmbeddingRows | null },
   ): Promise<DecoderSession> {
-    const session = await ort.InferenceSession.create(model, {
+    const session = await ort.InferenceSession.create(built.model, {
+      externalData: [{ path: WEIGHTS_LOCATION, data: built.weights }],
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
       intraOpNumThreads: opts.threads ?? Math.max(1, cpus().length),

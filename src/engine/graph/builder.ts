@@ -25,10 +25,38 @@ export class GraphBuilder {
     this.outputs.push({ name, elemType, shape });
   }
 
-  weight(name: string, data: Float32Array, dims: number[]): string {
-    const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.initializers.push({ name, dataType: DataType.FLOAT, dims, raw });
+  private pending: { tensor: TensorProto; data: Float32Array | (() => Float32Array) }[] = [];
+
+  /**
+   * A float initializer; its bytes go to the external-data buffer (see externalize). A
+   * producer function is called only then, so at most one temporary copy is alive at a time.
+   */
+  weight(name: string, data: Float32Array | (() => Float32Array), dims: number[]): string {
+    const tensor: TensorProto = { name, dataType: DataType.FLOAT, dims };
+    this.initializers.push(tensor);
+    this.pending.push({ tensor, data });
     return name;
+  }
+
+  /**
+   * Moves every weight into one buffer addressed as in-memory external data under `location`
+   * (keeps the ModelProto small and below protobuf's 2 GiB limit).
+   */
+  externalize(location: string): Buffer {
+    const bytesOf = (p: (typeof this.pending)[number]) => p.tensor.dims.reduce((a, b) => a * b, 1) * 4;
+    const total = this.pending.reduce((n, p) => n + bytesOf(p), 0);
+    const buf = Buffer.allocUnsafe(total);
+    let off = 0;
+    for (const p of this.pending) {
+      const data = typeof p.data === 'function' ? p.data() : p.data;
+      const length = bytesOf(p);
+      if (data.byteLength !== length) throw new RangeError(`initializer ${p.tensor.name}: ${data.byteLength} bytes for dims [${p.tensor.dims.join(', ')}]`);
+      buf.set(new Uint8Array(data.buffer, data.byteOffset, length), off);
+      p.tensor.external = { location, offset: off, length };
+      off += length;
+    }
+    this.pending = [];
+    return buf;
   }
 
   ints(values: number[]): string {

@@ -51,7 +51,15 @@ function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
-export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
+/** Name under which the weight buffer is passed as `externalData` to the session. */
+export const WEIGHTS_LOCATION = 'sway-weights.bin';
+
+export interface DecoderModel {
+  model: Uint8Array;
+  weights: Buffer;
+}
+
+export function buildDecoderModel(spec: DecoderSpec): DecoderModel {
   const { arch, weights, overrides } = spec;
   const g = new GraphBuilder();
   const H = arch.hiddenSize;
@@ -90,7 +98,7 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
   const select = (baseVal: string, ovrVal: string, sel: string) => g.op('Add', [baseVal, g.op('Mul', [sel, g.op('Sub', [ovrVal, baseVal])])]);
 
   const rmsNorm = (x: string, wName: string, dims: number) => {
-    const w = g.weight(wName, weights.get(wName), [dims]);
+    const w = g.weight(wName, () => weights.get(wName), [dims]);
     const ms = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
     const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [ms, g.scalar(arch.rmsNormEps)])])]);
     return g.op('Mul', [g.op('Mul', [x, inv]), w]);
@@ -98,7 +106,7 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
 
   const linear = (x: string, prefix: string, layer: number, module: LayerModule, inn: number, out: number) => {
     const wName = `${prefix}.weight`;
-    const wt = g.weight(`${wName}.T`, transpose(weights.get(wName), out, inn), [inn, out]);
+    const wt = g.weight(`${wName}.T`, () => transpose(weights.get(wName), out, inn), [inn, out]);
     let y = g.op('MatMul', [x, wt]);
     const ovrW = overrides.get(wName);
     if (ovrW) y = select(y, g.op('MatMul', [x, g.weight(`${wName}.T.saved`, transpose(ovrW, out, inn), [inn, out])]), ovrSel);
@@ -113,7 +121,7 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
     const bName = `${prefix}.bias`;
     const ovrB = overrides.get(bName);
     if (weights.has(bName) || ovrB) {
-      const baseB = weights.has(bName) ? g.weight(bName, weights.get(bName), [out]) : g.weight(`${bName}.zero`, new Float32Array(out), [out]);
+      const baseB = weights.has(bName) ? g.weight(bName, () => weights.get(bName), [out]) : g.weight(`${bName}.zero`, new Float32Array(out), [out]);
       y = g.op('Add', [y, ovrB ? select(baseB, g.weight(`${bName}.saved`, ovrB, [out]), g.op('Reshape', [ovrSel, g.ints([-1, 1])])) : baseB]);
     }
     return y;
@@ -128,7 +136,7 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
   };
 
   const embedName = 'model.embed_tokens.weight';
-  const embed = g.weight(embedName, weights.get(embedName), [V, H]);
+  const embed = g.weight(embedName, () => weights.get(embedName), [V, H]);
   let h = g.op('Add', [g.op('Gather', [embed, ids], { axis: 0 }), embedDelta]);
   const scale = g.scalar(1 / Math.sqrt(D));
 
@@ -163,7 +171,7 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
   const hn = rmsNorm(h, 'model.norm.weight', H);
   const flat = g.op('Reshape', [hn, g.ints([-1, H])]);
   const picked = g.op('Gather', [flat, rows], { axis: 0 });
-  const headW = arch.tieWordEmbeddings ? embed : g.weight('lm_head.weight', weights.get('lm_head.weight'), [V, H]);
+  const headW = arch.tieWordEmbeddings ? embed : g.weight('lm_head.weight', () => weights.get('lm_head.weight'), [V, H]);
   let logits = g.op('Gemm', [picked, headW], { transB: 1 });
   const ovrHead = overrides.get('lm_head.weight');
   if (ovrHead) logits = select(logits, g.op('Gemm', [picked, g.weight('lm_head.weight.saved', ovrHead, [V, H])], { transB: 1 }), headSel);
@@ -175,5 +183,6 @@ export function buildDecoderModel(spec: DecoderSpec): Uint8Array {
     logits = g.op('Add', [logits, g.op('Gather', [g.op('Reshape', [delta, g.ints([-1, V])]), rows], { axis: 0 })]);
   }
   g.output(logits, 'logits', F, ['N', V]);
-  return encodeModel({ graph: g.graph('sway_decoder'), opsets: [{ domain: '', version: 17 }] });
+  const weightBytes = g.externalize(WEIGHTS_LOCATION);
+  return { model: encodeModel({ graph: g.graph('sway_decoder'), opsets: [{ domain: '', version: 17 }] }), weights: weightBytes };
 }
