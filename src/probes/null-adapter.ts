@@ -11,7 +11,9 @@ import { rankKey } from '../core/rank-profile.js';
 import { pyG } from '../core/pyformat.js';
 import { plainResult, safeFinalize } from '../core/finalize.js';
 import { makeRunContext, requireBackend } from './context.js';
-import { NullCalibrationProxy } from './null-proxy.js';
+import { NullCalibrationProxy, prefetchKey } from './null-proxy.js';
+import type { ViewSelector } from '../backends/contract.js';
+import type { TokenDist } from '../core/results.js';
 import { computeCacheKey, loadNullCache, saveNullCache } from './null-cache.js';
 import { probeSchema } from './spec-base.js';
 import type { ProbeDefinition, RunContext } from './types.js';
@@ -53,6 +55,7 @@ async function calibrateRank(
   kinds: readonly string[],
   mult: number,
   lookup: (kind: string) => ProbeDefinition | undefined,
+  prefetched: ReadonlyMap<string, TokenDist>,
 ): Promise<RankGroup> {
   const backend = requireBackend(ctx, spec.name);
   const group: RankGroup = { stats: {}, samples: {}, skipped: [] };
@@ -74,7 +77,7 @@ async function calibrateRank(
     const errors: string[] = [];
     for (let i = 0; i < spec.runs; i++) {
       const seed = spec.seed_base + i;
-      const proxy = new NullCalibrationProxy(backend, { seed, initScale: spec.init_scale, rankScale: mult });
+      const proxy = new NullCalibrationProxy(backend, { seed, initScale: spec.init_scale, rankScale: mult, prefetched });
       const calCtx = makeRunContext({
         backend: proxy,
         seed,
@@ -176,9 +179,10 @@ async function run(spec: NullAdapterSpec, ctx: RunContext) {
     });
   }
 
+  const prefetched = await prefetchNullDists(spec, ctx, kinds, mults, (k) => getProbe(k));
   const groups = new Map<string, RankGroup>();
   for (const mult of mults) {
-    groups.set(rankKey(mult), await calibrateRank(spec, ctx, kinds, mult, (k) => getProbe(k)));
+    groups.set(rankKey(mult), await calibrateRank(spec, ctx, kinds, mult, (k) => getProbe(k), prefetched));
   }
   const primaryKey = groups.has('rank_1.00') ? 'rank_1.00' : rankKey(mults[0] as number);
   const primary = groups.get(primaryKey) as RankGroup;
@@ -224,6 +228,42 @@ async function run(spec: NullAdapterSpec, ctx: RunContext) {
     criticalFields: [],
     duration_s: (performance.now() - started) / 1000,
   });
+}
+
+/**
+ * For calibration specs that score a fixed prompt list (delta_kl, cluster_kl), computes
+ * the base view and every seed × rank null view in one batched multi-view call, so the
+ * per-seed runs read their dists from a table instead of one small forward each.
+ */
+async function prefetchNullDists(
+  spec: NullAdapterSpec,
+  ctx: RunContext,
+  kinds: readonly string[],
+  mults: readonly number[],
+  lookup: (kind: string) => ProbeDefinition | undefined,
+): Promise<Map<string, TokenDist>> {
+  const table = new Map<string, TokenDist>();
+  const backend = ctx.backend;
+  if (!backend?.nextTokenDistViews) return table;
+  for (const kind of kinds) {
+    const cal = safeCalibrationSpec(lookup(kind), ctx) as { prompts?: unknown; top_k?: unknown } | null;
+    if (!cal || !Array.isArray(cal.prompts) || !cal.prompts.every((p) => typeof p === 'string') || cal.prompts.length === 0) continue;
+    const prompts = cal.prompts as string[];
+    const topK = typeof cal.top_k === 'number' ? cal.top_k : ctx.topK;
+    const views: ViewSelector[] = [{ kind: 'base' }];
+    for (const rankScale of mults) {
+      for (let i = 0; i < spec.runs; i++) views.push({ kind: 'null', seed: spec.seed_base + i, initScale: spec.init_scale, rankScale });
+    }
+    const todo = views.filter((v) => prompts.some((p) => !table.has(prefetchKey(v, p, topK))));
+    if (todo.length === 0) continue;
+    try {
+      const dists = await backend.nextTokenDistViews(todo, prompts, topK);
+      todo.forEach((v, vi) => prompts.forEach((p, pi) => table.set(prefetchKey(v, p, topK), dists[vi]![pi]!)));
+    } catch {
+      // The per-seed runs compute (and report) anything the batch could not.
+    }
+  }
+  return table;
 }
 
 function safeCalibrationSpec(def: ProbeDefinition | undefined, ctx: RunContext): unknown {

@@ -11,6 +11,14 @@ export interface NullProxyOptions {
   seed: number;
   initScale: number;
   rankScale: number;
+  /** Dists already computed in one batch for every seed and rank (see prefetchKey). */
+  prefetched?: ReadonlyMap<string, TokenDist>;
+}
+
+/** Table key of a prefetched dist. */
+export function prefetchKey(sel: ViewSelector, prompt: string, topK: number): string {
+  const view = sel.kind === 'null' ? `null:${sel.seed}:${sel.initScale ?? 0.02}:${sel.rankScale ?? 1}` : sel.kind;
+  return `${view}\0${topK}\0${prompt}`;
 }
 
 export class NullCalibrationProxy implements DifferentialBackend {
@@ -23,7 +31,17 @@ export class NullCalibrationProxy implements DifferentialBackend {
   ) {
     this.kind = inner.kind;
     const batched = inner.nextTokenDistViews?.bind(inner);
-    if (batched) this.nextTokenDistViews = (views, prompts, topK) => batched(views.map((v) => this.mapSelector(v)), prompts, topK);
+    if (batched) {
+      this.nextTokenDistViews = async (views, prompts, topK = 256) => {
+        const mapped = views.map((v) => this.mapSelector(v));
+        const table = this.options.prefetched;
+        if (table) {
+          const hit = mapped.map((sel) => prompts.map((p) => table.get(prefetchKey(sel, p, topK))));
+          if (hit.every((row) => row.every((d) => d !== undefined))) return hit as TokenDist[][];
+        }
+        return batched(mapped, prompts, topK);
+      };
+    }
   }
 
   private mapSelector(sel: ViewSelector): ViewSelector {
