@@ -6,7 +6,7 @@ import { DummyDifferentialBackend } from '../../src/backends/dummy.js';
 import { TwoModelDifferential } from '../../src/backends/two-model.js';
 import { cacheFile, computeCacheKey, loadNullCache, nullCacheRoot } from '../../src/probes/null-cache.js';
 import type { NullStat } from '../../src/core/results.js';
-import { runRaw } from './helpers.js';
+import { runRaw, withoutBatching } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -54,6 +54,16 @@ describe('null_adapter', () => {
     expect(sds[1]).toBeLessThan(sds[2]!);
     expect(r.message).toBe('null calibration: 1 kinds × 3 ranks [0.5x, 1x, 2x] over 3 seeds');
     expect(r.evidence['null_stats']).toEqual(byRank['rank_1.00']);
+  });
+
+  it('prefetches every seed × rank in one batch; per-view backends give identical stats', async () => {
+    const spec = { ...entry, runs: 2, calibrate_kinds: ['delta_kl'], rank_multipliers: [0.5, 1.0, 2.0] };
+    const b = new DummyDifferentialBackend();
+    const batched = await runRaw(spec, b);
+    expect(b.stats()['batches_sent']).toBe(1);
+    expect(b.stats()['null_forward_passes']).toBe(4 * 2 * 3);
+    const plain = await runRaw(spec, withoutBatching(new DummyDifferentialBackend()));
+    expect(plain.evidence['null_stats_by_rank']).toEqual(batched.evidence['null_stats_by_rank']);
   });
 
   it('uses downstream kinds when calibrate_kinds is empty; runs: 1 is degenerate', async () => {
