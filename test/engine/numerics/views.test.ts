@@ -86,6 +86,12 @@ describe.each(['llama', 'mistral', 'qwen2', 'qwen3'] as const)('%s engine numeri
     expect(maxAbs(both.subarray(IDS.length * V), await engineLogits(e, { kind: 'ft' }, short))).toBeLessThan(1e-5);
   });
 
+  it('the base view (zero LoRA feeds) equals a graph built without LoRA inputs', async () => {
+    const withLora = engines[0] ?? (await open('random'));
+    const plain = await open(null);
+    expect(maxAbs(await engineLogits(withLora, { kind: 'base' }), await engineLogits(plain, { kind: 'base' }))).toBeLessThan(1e-6);
+  });
+
   it('DoRA adapter: ft and scale 0.5 match the reference', async () => {
     const e = await open('dora');
     expect(maxAbs(await engineLogits(e, { kind: 'ft' }), reference(model, e.adapter!, 1))).toBeLessThan(1e-4);
