@@ -106,7 +106,8 @@ export function lineChart(
   }
   if (opts.vline && Number.isFinite(opts.vline.at)) {
     const vx = X(opts.vline.at);
-    s += `<line class="ref" x1="${r2(vx)}" y1="${m.t}" x2="${r2(vx)}" y2="${height - m.b}" stroke="#6c757d" stroke-dasharray="5 4"/><text x="${r2(vx + 4)}" y="${m.t + 10}" font-size="11" fill="#6c757d">${esc(opts.vline.label)}</text>`;
+    const nearRight = vx > width - m.r - 90;
+    s += `<line class="ref" x1="${r2(vx)}" y1="${m.t}" x2="${r2(vx)}" y2="${height - m.b}" stroke="#6c757d" stroke-dasharray="5 4"/><text x="${r2(nearRight ? vx - 4 : vx + 4)}" y="${m.t + 10}" text-anchor="${nearRight ? 'end' : 'start'}" font-size="11" fill="#6c757d">${esc(opts.vline.label)}</text>`;
   }
   return `${s}</svg>`;
 }
