@@ -8,6 +8,7 @@ import { toolUseFidelityProbe } from './attribution/tool-use-fidelity.js';
 import { sectionInternalizationProbe } from './attribution/section-internalization.js';
 import { calibrationDriftProbe } from './calibration-probes/calibration-drift.js';
 import { externalPerplexityProbe } from './calibration-probes/external-perplexity.js';
+import { styleFingerprintProbe } from './calibration-probes/style-fingerprint.js';
 import { leakageProbe } from './calibration-probes/leakage.js';
 import { gradientGhostProbe } from './pre-run/gradient-ghost.js';
 import { trainingDriftProbe } from './pre-run/training-drift.js';
@@ -19,6 +20,7 @@ export const ATTRIBUTION_AND_CALIBRATION_PROBES: ProbeDefinition<any>[] = [
   paraphraseInvarianceProbe,
   preferenceFlipProbe,
   toolUseFidelityProbe,
+  styleFingerprintProbe,
   calibrationDriftProbe,
   leakageProbe,
   externalPerplexityProbe,
