@@ -1,10 +1,10 @@
 /**
  * Generation: greedy by default, seeded temperature / top-p sampling with the project Rng.
- * Each step runs a full forward over the sequence so far (no KV cache yet).
+ * The prompt runs once; each new token is one single-position step on the KV cache.
  */
 import { Rng } from '../core/rng.js';
 import type { GenerateOptions } from '../backends/contract.js';
-import type { DecoderSession } from './session.js';
+import type { DecoderSession, KvCache } from './session.js';
 import type { Tokenizer } from './types.js';
 import type { ViewFeeds } from './views.js';
 import { logSoftmax } from './scoring.js';
@@ -37,15 +37,17 @@ export function pickToken(logprobs: Float64Array, temperature: number, topP: num
 }
 
 export async function generateIds(session: DecoderSession, view: ViewFeeds, promptIds: readonly number[], maxNewTokens: number, opts: { temperature?: number; topP?: number; seed?: number; eos?: readonly number[]; stopCheck?: (ids: number[]) => boolean }): Promise<number[]> {
-  const ids = [...promptIds];
   const out: number[] = [];
   const rng = opts.temperature && opts.temperature > 0 ? new Rng(opts.seed ?? 0) : null;
   const vocab = session.arch.vocabSize;
+  let pending: readonly number[] = promptIds;
+  let cache: KvCache | null = null;
   for (let step = 0; step < maxNewTokens; step++) {
-    const logits = await session.forward([{ ids, view, positions: [ids.length - 1] }]);
-    const next = pickToken(logSoftmax(logits, 0, vocab), opts.temperature ?? 0, opts.topP ?? 1, rng);
+    const r: { logits: Float32Array; cache: KvCache } = await session.forwardCached({ ids: pending, view, positions: [pending.length - 1] }, cache);
+    cache = r.cache;
+    const next = pickToken(logSoftmax(r.logits, 0, vocab), opts.temperature ?? 0, opts.topP ?? 1, rng);
     if (opts.eos?.includes(next)) break;
-    ids.push(next);
+    pending = [next];
     out.push(next);
     if (opts.stopCheck?.(out)) break;
   }

@@ -24,6 +24,13 @@ export interface EmbeddingRows {
   savedRow(id: number): Float32Array | null;
 }
 
+/** Keys [B,KV,1,D,length] and values [B,KV,1,length,D] per layer. */
+export interface KvCache {
+  length: number;
+  keys: ort.Tensor[];
+  values: ort.Tensor[];
+}
+
 export interface SessionStats {
   forwardPasses: number;
   batchedRows: number;
@@ -83,8 +90,30 @@ export class DecoderSession {
 
   /** Returns logits [Σ positions, vocab] in row order. */
   async forward(rows: readonly ForwardRow[]): Promise<Float32Array> {
+    return (await this.run(rows, null, false)).logits;
+  }
+
+  /**
+   * One row continued from a KV cache (`past` = null for a fresh sequence): `row.ids` are the
+   * new tokens only, positions are relative to them. Returns the logits and the grown cache.
+   */
+  async forwardCached(row: ForwardRow, past: KvCache | null): Promise<{ logits: Float32Array; cache: KvCache }> {
+    const r = await this.run([row], past, true);
+    return { logits: r.logits, cache: r.cache! };
+  }
+
+  private emptyPast(B: number): KvCache {
+    const { numKvHeads: KV, headDim: D, numLayers } = this.arch;
+    const keys = Array.from({ length: numLayers }, () => new ort.Tensor('float32', new Float32Array(0), [B, KV, 1, D, 0]));
+    const values = Array.from({ length: numLayers }, () => new ort.Tensor('float32', new Float32Array(0), [B, KV, 1, 0, D]));
+    return { length: 0, keys, values };
+  }
+
+  private async run(rows: readonly ForwardRow[], pastIn: KvCache | null, wantCache: boolean): Promise<{ logits: Float32Array; cache: KvCache | null }> {
     const { arch } = this;
     const B = rows.length;
+    const past = pastIn ?? this.emptyPast(B);
+    const P = past.length;
     const S = Math.max(1, ...rows.map((r) => r.ids.length));
     const H = arch.hiddenSize;
     const D = arch.headDim;
@@ -96,12 +125,12 @@ export class DecoderSession {
       for (const p of r.positions) picks.push(b * S + p);
       this.embeddingDelta(r, delta.subarray(b * S * H, (b + 1) * S * H));
     });
-    const { cos: cosT, sin: sinT } = this.rope(S);
+    const { cos: cosT, sin: sinT } = this.rope(P + S);
     const cos = new Float32Array(B * S * D);
     const sin = new Float32Array(B * S * D);
     for (let b = 0; b < B; b++) {
-      cos.set(cosT.subarray(0, S * D), b * S * D);
-      sin.set(sinT.subarray(0, S * D), b * S * D);
+      cos.set(cosT.subarray(P * D, (P + S) * D), b * S * D);
+      sin.set(sinT.subarray(P * D, (P + S) * D), b * S * D);
     }
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', ids, [B, S]),
@@ -110,7 +139,11 @@ export class DecoderSession {
       sin: new ort.Tensor('float32', sin, [B, S, 1, 1, D]),
       rows: new ort.Tensor('int64', BigInt64Array.from(picks.map((p) => BigInt(p))), [picks.length]),
     };
-    for (const w of new Set(arch.slidingWindow)) feeds[maskInputName(w)] = new ort.Tensor('float32', this.mask(rows, S, w), [B, 1, 1, S, S]);
+    for (const w of new Set(arch.slidingWindow)) feeds[maskInputName(w)] = new ort.Tensor('float32', this.mask(rows, S, w, P), [B, 1, 1, S, P + S]);
+    for (let l = 0; l < arch.numLayers; l++) {
+      feeds[`past_key_${l}`] = past.keys[l]!;
+      feeds[`past_value_${l}`] = past.values[l]!;
+    }
     if (this.hasOverrides) feeds['ovr_sel'] = new ort.Tensor('float32', Float32Array.from(rows, (r) => (r.view.adapterOn ? 1 : 0)), [B, 1, 1]);
     if (this.headOverride) {
       const sel = new Float32Array(picks.length);
@@ -136,21 +169,29 @@ export class DecoderSession {
       if (bias) feeds[`lora_bias_${spec.index}`] = new ort.Tensor('float32', bias, [B, 1, out]);
       if (gain) feeds[`dora_g_${spec.index}`] = new ort.Tensor('float32', gain, [B, 1, out]);
     }
-    const result = await this.session.run(feeds);
+    const fetches = wantCache ? undefined : ['logits'];
+    const result = fetches ? await this.session.run(feeds, fetches) : await this.session.run(feeds);
     this.stats.forwardPasses++;
     this.stats.batchedRows += B;
     this.stats.tokens += B * S;
-    return result['logits']!.data as Float32Array;
+    const logits = result['logits']!.data as Float32Array;
+    if (!wantCache) return { logits, cache: null };
+    const keys = Array.from({ length: arch.numLayers }, (_, l) => result[`present_key_${l}`]!);
+    const values = Array.from({ length: arch.numLayers }, (_, l) => result[`present_value_${l}`]!);
+    return { logits, cache: { length: P + S, keys, values } };
   }
 
-  private mask(rows: readonly ForwardRow[], S: number, window: number | null): Float32Array {
-    const m = new Float32Array(rows.length * S * S).fill(MASKED);
+  /** Additive mask [B, S, P+S]: query i (position P+i) sees keys up to itself within its row and window. */
+  private mask(rows: readonly ForwardRow[], S: number, window: number | null, P: number): Float32Array {
+    const T = P + S;
+    const m = new Float32Array(rows.length * S * T).fill(MASKED);
     rows.forEach((r, b) => {
-      const len = r.ids.length;
+      const len = P + r.ids.length;
       for (let i = 0; i < S; i++) {
-        const lo = window === null ? 0 : Math.max(0, i - window + 1);
-        const hi = Math.min(i, len - 1);
-        for (let j = lo; j <= hi; j++) m[(b * S + i) * S + j] = 0;
+        const pos = P + i;
+        const lo = window === null ? 0 : Math.max(0, pos - window + 1);
+        const hi = Math.min(pos, len - 1);
+        for (let j = lo; j <= hi; j++) m[(b * S + i) * T + j] = 0;
       }
     });
     return m;

@@ -3,12 +3,13 @@
  * Everything that differs between views enters as graph inputs, so one session serves
  * base, ft, scaled and null views, and rows of one batch may run different views:
  *   input_ids [B,S] int64, embed_delta [B,S,H] (embedding LoRA / saved embedding rows),
- *   cos/sin [B,S,1,1,D] (RoPE per row position), mask [B,1,1,S,S] (additive: causal,
- *   sliding window, padding), rows [N] int64 (flat b·S+s positions whose logits are wanted),
+ *   cos/sin [B,S,1,1,D] (RoPE per row position), mask [B,1,1,S,T] (additive: causal,
+ *   sliding window, padding; T = P + S), past_key_l [B,KV,1,D,P] / past_value_l [B,KV,1,P,D]
+ *   (KV cache, P = 0 for a fresh sequence), rows [N] int64 (flat b·S+s positions whose logits are wanted),
  *   per LoRA slot i: lora_a_i [B,in,r], lora_b_i [B,r,out] (B pre-multiplied by λ·s; zeros
  *   for the base view), lora_bias_i [B,1,out] with lora_bias, dora_g_i [B,1,out] with DoRA,
  *   ovr_sel [B,1,1] / head_sel [N,1] (1 where a row uses the adapter's saved modules).
- * Output: logits [N, vocab].
+ * Outputs: logits [N, vocab], present_key_l / present_value_l (past + this call).
  */
 import { DataType, encodeModel } from '../onnx/proto.js';
 import type { ArchSpec } from '../types.js';
@@ -74,7 +75,7 @@ export function buildDecoderModel(spec: DecoderSpec): DecoderModel {
   const masks = new Map<string, string>();
   for (const w of arch.slidingWindow) {
     const name = maskInputName(w);
-    if (!masks.has(name)) masks.set(name, g.input(name, F, ['B', 1, 1, 'S', 'S']));
+    if (!masks.has(name)) masks.set(name, g.input(name, F, ['B', 1, 1, 'S', 'T']));
   }
   const rows = g.input('rows', I64, ['N']);
   const hasOverrides = overrides.size > 0;
@@ -154,8 +155,13 @@ export function buildDecoderModel(spec: DecoderSpec): DecoderModel {
       k = rmsNorm(k, `${p}.self_attn.k_norm.weight`, D);
     }
     q = g.op('Transpose', [rope(q)], { perm: [0, 2, 3, 1, 4] }); // [B,KV,G,S,D]
-    k = g.op('Transpose', [rope(k)], { perm: [0, 2, 3, 4, 1] }); // [B,KV,1,D,S]
-    const vt = g.op('Transpose', [v], { perm: [0, 2, 3, 1, 4] }); // [B,KV,1,S,D]
+    // KV cache: keys kept as [B,KV,1,D,T] (ready for q·kᵀ), values as [B,KV,1,T,D]; T = past + S
+    const pastK = g.input(`past_key_${l}`, F, ['B', KV, 1, D, 'P']);
+    const pastV = g.input(`past_value_${l}`, F, ['B', KV, 1, 'P', D]);
+    k = g.op('Concat', [pastK, g.op('Transpose', [rope(k)], { perm: [0, 2, 3, 4, 1] })], { axis: 4 });
+    const vt = g.op('Concat', [pastV, g.op('Transpose', [v], { perm: [0, 2, 3, 1, 4] })], { axis: 3 });
+    g.output(k, `present_key_${l}`, F, ['B', KV, 1, D, 'T']);
+    g.output(vt, `present_value_${l}`, F, ['B', KV, 1, 'T', D]);
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, k]), scale]), masks.get(maskInputName(arch.slidingWindow[l] ?? null))!]);
     const attn = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), vt]); // [B,KV,G,S,D]
     const merged = g.op('Reshape', [g.op('Transpose', [attn], { perm: [0, 3, 1, 2, 4] }), g.ints([0, 0, arch.numHeads * D])]);

@@ -10,6 +10,7 @@ import { writeAdapter } from '../../../src/engine/fixtures/adapter-writer.js';
 import { openModel, type OpenedModel } from '../../../src/engine/fixtures/model-view.js';
 import { buildDoraAdapter, buildModulesToSaveAdapter, buildRandomAdapter } from '../../../src/engine/fixtures/simple-adapters.js';
 import { writeTinyModel } from '../../../src/engine/fixtures/tiny-model.js';
+import { generateIds } from '../../../src/engine/generate.js';
 import { loadEngine, type Engine } from '../../../src/engine/load.js';
 import { referenceForward } from '../../../src/engine/reference/index.js';
 import type { EngineView } from '../../../src/engine/views.js';
@@ -66,6 +67,9 @@ describe.each(['llama', 'mistral', 'qwen2', 'qwen3'] as const)('%s engine numeri
     expect(maxAbs(await engineLogits(e, { kind: 'scaled', lambda: 0.5 }), reference(model, a, 0.5))).toBeLessThan(1e-4);
     const nul = { slots: nullAdapterSlots(a, 3, { rankScale: 2 }), overrides: new Map(), trainableTokens: null };
     expect(maxAbs(await engineLogits(e, { kind: 'null', seed: 3, rankScale: 2 }), reference(model, nul, 1))).toBeLessThan(1e-4);
+    // longer than the mistral fixture's sliding window (8)
+    const long = [...IDS, ...IDS, 1, 2];
+    expect(maxAbs(await engineLogits(e, { kind: 'ft' }, long), reference(model, a, 1, long))).toBeLessThan(1e-4);
     // the adapter really moves the logits
     expect(maxAbs(await engineLogits(e, { kind: 'ft' }), reference(model, null, 0))).toBeGreaterThan(1e-3);
   });
@@ -90,6 +94,26 @@ describe.each(['llama', 'mistral', 'qwen2', 'qwen3'] as const)('%s engine numeri
     const withLora = engines[0] ?? (await open('random'));
     const plain = await open(null);
     expect(maxAbs(await engineLogits(withLora, { kind: 'base' }), await engineLogits(plain, { kind: 'base' }))).toBeLessThan(1e-6);
+  });
+
+  it('KV-cache steps match full forwards, and greedy generation equals argmax over full forwards', async () => {
+    const e = engines[0] ?? (await open('random'));
+    const view = e.views.feeds({ kind: 'ft' });
+    const V = model.arch.vocabSize;
+    const first = await e.session.forwardCached({ ids: IDS.slice(0, 4), view, positions: [3] }, null);
+    const step = await e.session.forwardCached({ ids: IDS.slice(4), view, positions: [0, 1, 2] }, first.cache);
+    const full = await engineLogits(e, { kind: 'ft' });
+    expect(step.cache.length).toBe(IDS.length);
+    expect(maxAbs(step.logits, full.subarray(4 * V))).toBeLessThan(1e-4);
+    const generated = await generateIds(e.session, view, IDS, 6, {});
+    const ids = [...IDS];
+    for (let i = 0; i < 6; i++) {
+      const logits = await e.session.forward([{ ids, view, positions: [ids.length - 1] }]);
+      let best = 0;
+      for (let v = 1; v < V; v++) if (logits[v]! > logits[best]!) best = v;
+      ids.push(best);
+    }
+    expect(generated).toEqual(ids.slice(IDS.length));
   });
 
   it('DoRA adapter: ft and scale 0.5 match the reference', async () => {
