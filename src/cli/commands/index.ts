@@ -12,6 +12,7 @@ import { register as registerDoctor } from './doctor.js';
 import { register as registerFixture } from './fixture.js';
 import { register as registerGate } from './gate.js';
 import { register as registerListProbes } from './list-probes.js';
+import { register as registerMine } from './mine.js';
 import { register as registerPack } from './pack.js';
 import { register as registerReport } from './report.js';
 import { register as registerRun } from './run.js';
@@ -34,6 +35,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerFixture,
   registerGate,
   registerListProbes,
+  registerMine,
   registerPack,
   registerReport,
   registerRun,
