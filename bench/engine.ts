@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   console.log('|   S | base                   | ft                     | ft/base | base+ft batched (2 rows) | vs base then ft |');
   console.log('|----:|------------------------|------------------------|--------:|--------------------------|----------------:|');
   for (const r of rows) console.log(r);
-  console.log(`\ngeneration (ft, 16-token prompt, ${newTokens} new tokens, greedy, full forward per step): ${((newTokens * 1000) / genMs).toFixed(1)} tokens/s`);
+  console.log(`\ngeneration (ft, 16-token prompt, ${newTokens} new tokens, greedy, KV cache): ${((newTokens * 1000) / genMs).toFixed(1)} tokens/s`);
   console.log(`load (read fp32 safetensors + graph build + session create): ${(loadMs / 1000).toFixed(2)} s`);
   console.log(`peak RSS ${rssMb.toFixed(0)} MB = ${(rssMb / weightMb).toFixed(2)}× fp32 weight bytes (${weightMb.toFixed(0)} MB)`);
   await engine.session.release();

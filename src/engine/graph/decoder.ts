@@ -100,9 +100,10 @@ export function buildDecoderModel(spec: DecoderSpec): DecoderModel {
 
   const rmsNorm = (x: string, wName: string, dims: number) => {
     const w = g.weight(wName, () => weights.get(wName), [dims]);
-    const ms = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
-    const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [ms, g.scalar(arch.rmsNormEps)])])]);
-    return g.op('Mul', [g.op('Mul', [x, inv]), w]);
+    // Pow → ReduceMean → Add → Sqrt → Div → Mul: the pattern onnxruntime fuses into SimplifiedLayerNormalization
+    const ms = g.op('ReduceMean', [g.op('Pow', [x, g.scalar(2)])], { axes: [-1], keepdims: 1 });
+    const rms = g.op('Sqrt', [g.op('Add', [ms, g.scalar(arch.rmsNormEps)])]);
+    return g.op('Mul', [g.op('Div', [x, rms]), w]);
   };
 
   const linear = (x: string, prefix: string, layer: number, module: LayerModule, inn: number, out: number) => {
