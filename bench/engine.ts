@@ -173,6 +173,17 @@ async function main(): Promise<void> {
   console.log(`load (read fp32 safetensors + graph build + session create): ${(loadMs / 1000).toFixed(2)} s`);
   console.log(`peak RSS ${rssMb.toFixed(0)} MB = ${(rssMb / weightMb).toFixed(2)}× fp32 weight bytes (${weightMb.toFixed(0)} MB)`);
   await engine.session.release();
+  // the same base without any LoRA inputs, to show what the LoRA branch costs the base view
+  const plain = await buildEngine(arch, source, null, THREADS);
+  const plainView = plain.views.feeds({ kind: 'base' });
+  const plainRows: string[] = [];
+  for (const S of [16, 64, 256]) {
+    const ids = Array.from({ length: S }, () => rng.int(arch.vocabSize));
+    const t = await timeIt(() => plain.session.forward([{ ids, view: plainView, positions: [S - 1] }]));
+    plainRows.push(`S=${S}: ${fmt(t, flops(S, 1) / 1e6 / t).trim()}`);
+  }
+  console.log(`base on a graph without LoRA inputs: ${plainRows.join('; ')}`);
+  await plain.session.release();
   source.close();
 }
 
