@@ -72,6 +72,6 @@ describe('parseDlm', () => {
   });
 
   it('a missing document names the file and the key', () => {
-    expect(() => loadDlmSource('/nope/doc.dlm')).toThrow(/\/nope\/doc\.dlm: cannot read \.dlm document \(ENOENT\) — check dlm_source/);
+    expect(() => loadDlmSource('/nope/doc.dlm')).toThrow(/\/nope\/doc\.dlm: cannot read \.dlm document \(ENOENT\) — check the path \(dlm_source in sway\.yaml/);
   });
 });

@@ -31,7 +31,7 @@ export function loadDlmSource(path: string, env: NodeJS.ProcessEnv = process.env
   try {
     text = readFileSync(abs, 'utf8');
   } catch (err) {
-    throw new DlmCompatError(`${path}: cannot read .dlm document (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}) — check dlm_source`);
+    throw new DlmCompatError(`${path}: cannot read .dlm document (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}) — check the path (dlm_source in sway.yaml, or the document given to autogen)`);
   }
   const doc = parseDlm(text, path);
   const out: DlmSource = {
