@@ -101,6 +101,13 @@ describe('loadTrainingState', () => {
     expect(s.useQlora).toBe(false);
   });
 
+  it('a deflated re-pack of the same archive reads identically', () => {
+    const a = torchLoad(join(PT, 'deflated_zip64.pt'));
+    const b = torchLoad(join(PT, 'one_hot_layer', 'training_state.pt'));
+    expect([...a.storages.keys()].sort()).toEqual([...b.storages.keys()].sort());
+    for (const [k, v] of b.storages) expect(Buffer.from(a.storages.get(k)!).equals(Buffer.from(v))).toBe(true);
+  });
+
   it('NaN exp_avg_sq (f16) stays NaN', () => {
     const s = loadTrainingState(join(PT, 'all_nan'));
     expect(s.params.every((p) => Number.isNaN(p.expAvgSqMean))).toBe(true);
