@@ -1,7 +1,8 @@
 // The built `sway` binary as a user runs it: bind refusal, listening line, health check,
 // clean shutdown on SIGTERM. Needs dist/ (`npm run build`, which `npm test` runs first).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ServeClient } from '../../src/serve/client.js';
@@ -49,5 +50,46 @@ describe.skipIf(!built)('sway serve as a process', () => {
     }
     expect(await exited).toBe(0);
     expect(stderr).toContain('sway serve: shutting down');
+  });
+});
+
+describe.skipIf(!built)('sway watch as a process', () => {
+  it('runs at start, runs again after the adapter changes, and stops cleanly on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sway-watch-proc-'));
+    mkdirSync(join(dir, 'adapter'));
+    writeFileSync(join(dir, 'adapter', 'adapter_config.json'), '{"r": 8}');
+    writeFileSync(
+      join(dir, 'sway.yaml'),
+      'version: 1\nmodels:\n  base: {kind: dummy, base: b}\n  ft: {kind: dummy, base: b, adapter: ./adapter}\n' +
+        'defaults: {coverage_threshold: 0.0}\nsuite:\n  - {name: shift, kind: delta_kl, prompts: ["a b"]}\n',
+    );
+    const history = join(dir, 'history');
+    const count = () => (existsSync(history) ? readdirSync(history).filter((n) => n.endsWith('.result.json')).length : 0);
+    const waitForCount = async (n: number) => {
+      for (let i = 0; i < 300; i++) {
+        if (count() >= n) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`history never reached ${n} files`);
+    };
+    const child = spawn(process.execPath, [bin, 'watch', join(dir, 'sway.yaml'), '--interval', '0.1', '--debounce', '0.2', '--history-dir', history], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitForCount(1);
+      writeFileSync(join(dir, 'adapter', 'adapter_model.safetensors'), 'new version');
+      await waitForCount(2);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(count()).toBe(2);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/run #1: pass/);
+    expect(stderr).toMatch(/run #2: pass/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

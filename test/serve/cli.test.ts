@@ -92,6 +92,20 @@ describe('sway watch --once (CLI) against a daemon', () => {
     expect(await readFile(hookOut, 'utf8')).toBe(failedPath);
   });
 
+  it('runs the spec in-process without --serve-url (real suite runner, dummy backend)', async () => {
+    const spec = join(dir, 'local.yaml');
+    await writeFile(
+      spec,
+      'version: 1\nmodels:\n  base: {kind: dummy, base: b}\n  ft: {kind: dummy, base: b, adapter: ./adapter}\n' +
+        'defaults: {coverage_threshold: 0.0}\nsuite:\n  - {name: shift, kind: delta_kl, prompts: ["a b", "c d"]}\n',
+    );
+    expect(await main(['watch', spec, '--once', '--history-dir', join(dir, 'h')])).toBe(0);
+    const written = JSON.parse(await readFile(stdout.join('').trim(), 'utf8')) as Record<string, unknown>;
+    expect((written['probes'] as { name: string }[]).map((p) => p.name)).toEqual(['shift']);
+    expect(written['schema_version']).toBe(1);
+    expect(written['sway_watch']).toMatchObject({ verdict: 'pass', threshold: 0, sequence: 1 });
+  });
+
   it('needs an adapter to watch: exit 2 naming models.ft.adapter', async () => {
     const spec = join(dir, 'noadapter.yaml');
     await writeFile(spec, 'version: 1\nmodels:\n  base: {kind: dummy, base: b}\n  ft: {kind: dummy, base: b}\nsuite: []\n');

@@ -14,13 +14,13 @@ export interface VitestCase {
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
-export function runVitestRoot(root: string): { cases: VitestCase[]; exitCode: number | null; output: string } {
+export function runVitestRoot(root: string, how: '--root' | '--config' = '--root'): { cases: VitestCase[]; exitCode: number | null; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sway-vitest-run-'));
   const outFile = join(dir, 'report.json');
   try {
     const child = spawnSync(
       process.execPath,
-      [join(repoRoot, 'node_modules/vitest/vitest.mjs'), 'run', '--root', root, '--reporter=json', `--outputFile=${outFile}`],
+      [join(repoRoot, 'node_modules/vitest/vitest.mjs'), 'run', how, root, '--reporter=json', `--outputFile=${outFile}`],
       { cwd: repoRoot, encoding: 'utf8', timeout: 90_000, env: { ...process.env, NO_COLOR: '1', CI: '1' } },
     );
     const report = JSON.parse(readFileSync(outFile, 'utf8')) as { testResults: { assertionResults: VitestCase[] }[] };
