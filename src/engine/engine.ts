@@ -4,7 +4,7 @@
  * rows may run different views. Log-softmax happens here in float64.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelError, ProbeError, SwayError } from '../core/errors.js';
@@ -64,21 +64,47 @@ interface RowRequest {
   positions: number[];
 }
 
+/**
+ * Content hash for cache identities: small files whole, big weight files by size plus
+ * their first and last MiB (read with positioned reads, never the whole file).
+ */
 function hashDirFiles(dir: string, files: string[]): string {
   const h = createHash('sha256');
   for (const f of files) {
+    const p = join(dir, f);
+    let fd: number | null = null;
     try {
-      const p = join(dir, f);
-      const st = statSync(p);
-      h.update(`${f}:${st.size}:`);
-      // Weights can be GBs; hash the config fully and big files by size + head + tail.
-      const buf = readFileSync(p);
-      h.update(buf.length > 1 << 24 ? Buffer.concat([buf.subarray(0, 1 << 20), buf.subarray(buf.length - (1 << 20))]) : buf);
+      const size = statSync(p).size;
+      h.update(`${f}:${size}:`);
+      fd = openSync(p, 'r');
+      const chunks: [number, number][] = size > 1 << 24 ? [[0, 1 << 20], [size - (1 << 20), 1 << 20]] : [[0, size]];
+      for (const [off, len] of chunks) {
+        const buf = Buffer.alloc(len);
+        readSync(fd, buf, 0, len, off);
+        h.update(buf);
+      }
     } catch {
       h.update(`${f}:absent`);
+    } finally {
+      if (fd !== null) closeSync(fd);
     }
   }
   return h.digest('hex');
+}
+
+async function createSession(build: () => ReturnType<typeof buildDecoderGraph>, threads: number, timing: { session: number }): Promise<{ session: ort.InferenceSession; hasOverrides: boolean }> {
+  const built = build();
+  timing.session = performance.now();
+  const session = await ort.InferenceSession.create(built.modelBytes, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+    externalData: [{ path: EXTERNAL_LOCATION, data: built.weights }],
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  } as ort.InferenceSession.SessionOptions);
+  return { session, hasOverrides: built.hasOverrides };
 }
 
 /** Views are deterministic (null views by seed), so a (view, topK, prompt) answer can be reused. */
@@ -165,20 +191,14 @@ export class Engine {
       }
       const maxPositions = Math.min(options.maxPositions ?? 2048, arch.maxPositionEmbeddings);
       const tBuild = performance.now();
-      const built = buildDecoderGraph({ arch, groups, dora: adapter?.useDora ?? false, overrides, maxPositions }, weights);
-      const tSession = performance.now();
       const threads = options.threads ?? Math.max(1, Math.min(8, (await import('node:os')).availableParallelism()));
-      const session = await ort.InferenceSession.create(built.modelBytes, {
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        logSeverityLevel: 3,
-        externalData: [{ path: EXTERNAL_LOCATION, data: built.weights }],
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
-      } as ort.InferenceSession.SessionOptions);
+      const timing = { session: 0 };
+      // The external-data buffer lives only inside this call, so it can be collected as soon
+      // as onnxruntime has copied it.
+      const { session, hasOverrides } = await createSession(() => buildDecoderGraph({ arch, groups, dora: adapter?.useDora ?? false, overrides, maxPositions }, weights), threads, timing);
+      const tSession = timing.session;
       const baseHash = hashDirFiles(baseDir, ['config.json', 'tokenizer.json', 'model.safetensors', 'model.safetensors.index.json']);
-      const engine = new Engine(arch, tokenizer, adapter, session, groups, new ViewResolver(adapter, groups, doraBase), built.hasOverrides, adapter?.useDora ?? false, baseDir, baseHash, maxPositions);
+      const engine = new Engine(arch, tokenizer, adapter, session, groups, new ViewResolver(adapter, groups, doraBase), hasOverrides, adapter?.useDora ?? false, baseDir, baseHash, maxPositions);
       engine.stats.loadSeconds = (performance.now() - t0) / 1000;
       engine.stats.buildSeconds = (tSession - tBuild) / 1000;
       engine.stats.sessionSeconds = (performance.now() - tSession) / 1000;
