@@ -73,8 +73,9 @@ export class DecoderSession {
     if (!this.ropeCache || this.ropeCache.n < n) {
       const D = this.arch.headDim;
       const half = D / 2;
-      const t = ropeTables(this.arch.rope, Math.max(n, 64));
-      const rowsN = Math.max(n, 64);
+      // grow geometrically: generation asks for one more position every step
+      const rowsN = Math.max(n, 64, 2 * (this.ropeCache?.n ?? 0));
+      const t = ropeTables(this.arch.rope, rowsN);
       const cos = new Float32Array(rowsN * D);
       const sin = new Float32Array(rowsN * D);
       for (let p = 0; p < rowsN; p++) {
