@@ -2,7 +2,7 @@
  * Scoring primitives over the decoder session (cli-backends.md §6.3): log-softmax in
  * float64 on the JS side, top-k with the three tail_logprob states.
  */
-import { UsageError } from '../core/errors.js';
+import { ProbeError } from '../core/errors.js';
 import type { RollingLogprob, TokenDist } from '../core/results.js';
 import type { DecoderSession, ForwardRow } from './session.js';
 import type { Tokenizer } from './types.js';
@@ -47,7 +47,7 @@ export class Scorer {
 
   encodePrompt(prompt: string): number[] {
     const ids = this.tokenizer.encode(prompt, { addSpecialTokens: true });
-    if (ids.length === 0) throw new UsageError(`prompt ${JSON.stringify(prompt.slice(0, 40))} encodes to zero tokens and the tokenizer adds no BOS; give a non-empty prompt`);
+    if (ids.length === 0) throw new ProbeError('scoring', `prompt ${JSON.stringify(prompt.slice(0, 40))} encodes to zero tokens and the tokenizer adds no BOS; give a non-empty prompt`);
     return ids;
   }
 
@@ -57,8 +57,8 @@ export class Scorer {
     const full = this.tokenizer.encode(prompt + completion, { addSpecialTokens: true });
     let start = 0;
     while (start < promptIds.length && start < full.length && full[start] === promptIds[start]) start++;
-    if (start === full.length) throw new UsageError(`completion ${JSON.stringify(completion)} adds zero tokens after the prompt; logprob_of needs a non-empty completion`);
-    if (start === 0) throw new UsageError(`prompt ${JSON.stringify(prompt.slice(0, 40))} shares no tokens with prompt+completion; cannot score`);
+    if (start === full.length) throw new ProbeError('logprob_of', `completion ${JSON.stringify(completion)} adds zero tokens after the prompt; logprob_of needs a non-empty completion`);
+    if (start === 0) throw new ProbeError('logprob_of', `prompt ${JSON.stringify(prompt.slice(0, 40))} shares no tokens with prompt+completion; cannot score`);
     return { ids: full, start };
   }
 

@@ -79,6 +79,7 @@ describe.skipIf(!built)('sway score (run `npm run build` first)', () => {
   it('bad --view and a missing adapter are usage errors', () => {
     expectOneLineError(sway('score', '--base', path.join(root, 'base'), '--view', 'null:seed=x', '--prompt', 'a'), /--view "null:seed=x"/);
     expectOneLineError(sway('score', '--base', path.join(root, 'base'), '--view', 'ft', '--prompt', 'a'), /needs --adapter/);
+    expectOneLineError(sway('score', '--base', path.join(root, 'base'), '--view', 'base', '--prompt', 'a', '--completion', ''), /adds zero tokens/);
   });
 
   it('truncated safetensors', () => {

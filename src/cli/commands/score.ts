@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors.js';
+import { ProbeError, UsageError } from '../../core/errors.js';
 import { Scorer, loadEngine, parseView, type Engine } from '../../engine/index.js';
 
 interface ScoreFlags {
@@ -58,6 +58,10 @@ export function register(program: Command): void {
         lines.push(`tail_logprob ${dist!.tailLogprob === null ? 'null (top-k covers the vocabulary)' : dist!.tailLogprob.toFixed(6)}`);
         if (completion !== null) lines.push(`completion ${JSON.stringify(flags.completion)} logprob ${completion.toFixed(6)}`);
         process.stdout.write(`${lines.join('\n')}\n`);
+      } catch (err) {
+        // scoring-level input problems (empty prompt or completion) are usage errors here
+        if (err instanceof ProbeError) throw new UsageError(err.message);
+        throw err;
       } finally {
         await engine.close();
       }
