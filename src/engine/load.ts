@@ -41,10 +41,11 @@ function moduleWeightName(slot: LoraSlot): string {
   return `${slot.modulePath}.weight`;
 }
 
-function checkpointHash(source: WeightSource): string {
+/** Content hash: tensor names/dtypes/shapes plus the fp32 weight bytes the graph holds (≈0.3 s per 500 MB). */
+function checkpointHash(source: WeightSource, weightBytes: Uint8Array): string {
   const h = createHash('sha256');
-  h.update(source.description);
   for (const n of source.names().sort()) h.update(`${n}:${source.dtype(n)}:${source.shape(n).join('x')};`);
+  h.update(weightBytes);
   return h.digest('hex');
 }
 
@@ -92,6 +93,7 @@ export async function buildEngine(arch: ArchSpec, source: WeightSource, adapter:
     slots,
     overrides,
   });
+  const baseHash = checkpointHash(source, model.weights);
   const session = await DecoderSession.create(model, arch, slots, {
     threads,
     hasOverrides: overrides.size > 0,
@@ -99,7 +101,7 @@ export async function buildEngine(arch: ArchSpec, source: WeightSource, adapter:
     embedRows,
   });
   const views = new ViewCache({ adapter, graphSlots, baseWeight: (slot) => source.readF32(moduleWeightName(slot)) });
-  return { arch, adapter, session, views, baseHash: checkpointHash(source), dispose: () => source.close() };
+  return { arch, adapter, session, views, baseHash, dispose: () => source.close() };
 }
 
 export async function loadEngine(opts: LoadEngineOptions): Promise<Engine> {
