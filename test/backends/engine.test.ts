@@ -116,9 +116,17 @@ describe('views', () => {
     expect(stats['cache_hits']).toBeGreaterThan(0);
   });
 
-  it('identity is stable and names the engine, dtype and version', () => {
-    expect(backend.identity()).toBe(backend.identity());
+  it('identity is stable across loads, names the engine, dtype and version, and follows the weights', async () => {
     expect(backend.identity()).toMatch(/^engine:[0-9a-f]{16}:[0-9a-f]{16}:fp32:/);
+    const again = await createEngineBackend({ base: path.join(root, 'base'), adapter: path.join(root, 'random'), threads: 1 });
+    expect(again.identity()).toBe(backend.identity());
+    await again.close();
+    const otherBase = path.join(root, 'base-other');
+    writeTinyModel(otherBase, { family: 'llama', seed: 6, numMerges: 40 });
+    const other = await createEngineBackend({ base: otherBase, adapter: path.join(root, 'random'), threads: 1 });
+    expect(other.identity().split(':')[1]).not.toBe(backend.identity().split(':')[1]);
+    expect(other.identity().split(':')[2]).toBe(backend.identity().split(':')[2]);
+    await other.close();
   });
 
   it('preflight passes on a finite adapter and names the view and non-finite on a NaN one', async () => {
