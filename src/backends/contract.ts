@@ -6,16 +6,9 @@
  * exit, also when the callback throws. Only one view may be open at a time.
  */
 import type { RollingLogprob, TokenDist } from '../core/results.js';
+import type { GenerateOptions, ViewSelector } from '../core/views.js';
 
-export interface GenerateOptions {
-  maxNewTokens: number;
-  /** 0 (default) means greedy decoding. */
-  temperature?: number;
-  topP?: number;
-  seed?: number;
-  /** Stop strings: generation ends when the decoded continuation contains one (it is cut there). */
-  stop?: string[];
-}
+export type { GenerateOptions, ViewSelector };
 
 /** One way of running the model. All methods are async because engines run off the JS thread. */
 export interface ScoringView {
@@ -36,12 +29,6 @@ export interface NullAdapterOptions {
   rankScale?: number;
 }
 
-/** A view selector: what the multi-view batch calls take. */
-export type ViewSelector =
-  | { kind: 'base' }
-  | { kind: 'ft' }
-  | { kind: 'scaled'; lambda: number }
-  | { kind: 'null'; seed: number; initScale?: number; rankScale?: number };
 
 /** Chat message for templates. */
 export interface ChatMessage {

@@ -45,22 +45,13 @@ export function bootstrapCi(
 
 /** R^2 of the least-squares line y ~ x: 0 with < 2 points or no x variance, 1 when y is constant. */
 export function linearR2(x: readonly number[], y: readonly number[]): number {
-  if (x.length < 2) return 0;
-  const mx = mean(x);
+  const fit = linearFit(x, y);
+  if (!fit) return 0;
   const my = mean(y);
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < x.length; i++) {
-    sxx += ((x[i] as number) - mx) ** 2;
-    sxy += ((x[i] as number) - mx) * ((y[i] as number) - my);
-  }
-  if (sxx === 0) return 0;
-  const slope = sxy / sxx;
-  const icpt = my - slope * mx;
   let ssRes = 0;
   let ssTot = 0;
   for (let i = 0; i < x.length; i++) {
-    ssRes += ((y[i] as number) - (slope * (x[i] as number) + icpt)) ** 2;
+    ssRes += ((y[i] as number) - (fit.slope * (x[i] as number) + fit.intercept)) ** 2;
     ssTot += ((y[i] as number) - my) ** 2;
   }
   if (ssTot === 0) return 1;

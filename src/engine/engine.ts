@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { ModelError, ProbeError, SwayError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { RollingLogprob, TokenDist } from '../core/results.js';
+import type { GenerateOptions } from '../core/views.js';
 import { SWAY_VERSION } from '../core/version.js';
 import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter, LoraSlot } from './adapter/types.js';
@@ -49,13 +50,7 @@ export interface EngineStats {
   cacheMisses: number;
 }
 
-export interface GenerateOptions {
-  maxNewTokens: number;
-  temperature?: number;
-  topP?: number;
-  seed?: number;
-  stop?: string[];
-}
+export type { GenerateOptions };
 
 interface RowRequest {
   view: ResolvedView;

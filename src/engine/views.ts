@@ -7,11 +7,9 @@ import { doraGains } from './adapter/dora.js';
 import type { LoadedAdapter, LoraSlot } from './adapter/types.js';
 import type { LoraGroup } from './graph/lora-groups.js';
 
-export type ViewSpec =
-  | { kind: 'base' }
-  | { kind: 'ft' }
-  | { kind: 'scaled'; lambda: number }
-  | { kind: 'null'; seed: number; initScale?: number; rankScale?: number };
+import type { ViewSelector } from '../core/views.js';
+
+export type ViewSpec = ViewSelector;
 
 export interface ResolvedView {
   id: string;

@@ -8,21 +8,11 @@ import { fitHalfLife, stuffing } from '../../src/probes/adherence/prompt-collaps
 import { specificityOf } from '../../src/probes/adherence/cluster-kl.js';
 import { cosine, embed } from '../../src/probes/embedder.js';
 import { buildProbe } from '../../src/probes/registry.js';
+import { testContext } from '../support/context.js';
 import type { RunContext } from '../../src/probes/types.js';
 import { tinyFixtures } from '../support/fixtures.js';
 
-const ctx = (backend: RunContext['backend'], over: Partial<RunContext> = {}): RunContext => ({
-  backend,
-  seed: 0,
-  topK: 64,
-  sections: null,
-  docText: null,
-  specDir: tmpdir(),
-  nullStats: {},
-  nullStatsByRank: {},
-  downstreamKinds: [],
-  ...over,
-});
+const ctx = (backend: RunContext['backend'], over: Partial<RunContext> = {}): RunContext => testContext(backend, { topK: 64, ...over });
 const run = (raw: Record<string, unknown>, c: RunContext) => {
   const { probe, spec } = buildProbe(raw);
   return probe.run(spec, c);

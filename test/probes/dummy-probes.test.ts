@@ -5,20 +5,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { DummyDifferentialBackend } from '../../src/backends/dummy.js';
 import type { TokenDist } from '../../src/core/results.js';
 import { buildProbe, validateAllProbes } from '../../src/probes/registry.js';
+import { testContext } from '../support/context.js';
 import type { RunContext } from '../../src/probes/types.js';
 
-const ctx = (over: Partial<RunContext> = {}): RunContext => ({
-  backend: new DummyDifferentialBackend(),
-  seed: 0,
-  topK: 256,
-  sections: null,
-  docText: null,
-  specDir: tmpdir(),
-  nullStats: {},
-  nullStatsByRank: {},
-  downstreamKinds: [],
-  ...over,
-});
+const ctx = (over: Partial<RunContext> = {}): RunContext => testContext(new DummyDifferentialBackend(), { topK: 256, ...over });
 
 const run = async (raw: Record<string, unknown>, c: RunContext = ctx()) => {
   const { probe, spec } = buildProbe(raw);

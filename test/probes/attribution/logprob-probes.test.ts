@@ -1,21 +1,10 @@
-import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { DummyDifferentialBackend, lpKey } from '../../../src/backends/dummy.js';
 import { buildProbe } from '../../../src/probes/registry.js';
+import { testContext } from '../../support/context.js';
 import type { RunContext } from '../../../src/probes/types.js';
 
-const ctx = (backend: RunContext['backend'], over: Partial<RunContext> = {}): RunContext => ({
-  backend,
-  seed: 0,
-  topK: 8,
-  sections: null,
-  docText: null,
-  specDir: tmpdir(),
-  nullStats: {},
-  nullStatsByRank: {},
-  downstreamKinds: [],
-  ...over,
-});
+const ctx = (backend: RunContext['backend'], over: Partial<RunContext> = {}): RunContext => testContext(backend, { topK: 8, ...over });
 const run = (raw: Record<string, unknown>, c: RunContext) => {
   const { probe, spec } = buildProbe(raw);
   return probe.run(spec, c);
