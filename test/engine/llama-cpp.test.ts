@@ -1,4 +1,4 @@
-// Cross-implementation check against llama.cpp (node-llama-cpp, dev dependency): the same
+// Cross-implementation check against llama.cpp (node-llama-cpp, installed by .ci/run): the same
 // tiny llama weights and LoRA written as GGUF, base and LoRA views compared logit by logit.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DummyDifferentialBackend, lpKey } from '../../src/backends/dummy.js';
 import { EngineBackend } from '../../src/backends/engine.js';
