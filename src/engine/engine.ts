@@ -461,8 +461,7 @@ export class Engine {
 
   /** Full next-token log-distribution at every position of `ids` for one view (tests, tools). */
   async fullLogits(view: ViewSpec, ids: number[]): Promise<Float32Array> {
-    const [lg] = await this.forwardRows([{ view: this.resolveView(view), ids, positions: ids.map((_, i) => i) }]);
-    return lg as Float32Array;
+    return (await this.batchedLogits([view], ids))[0] as Float32Array;
   }
 
   /** Runs several views over the same token ids as rows of one batch (tests, bench). */

@@ -1,6 +1,6 @@
 /** Spec fields and helpers every probe shares. */
 import { z } from 'zod';
-import type { DifferentialBackend, ViewSelector } from '../backends/contract.js';
+import type { DifferentialBackend, ScoringView, ViewSelector } from '../backends/contract.js';
 import { ProbeError } from '../core/errors.js';
 import type { NullStat, TokenDist } from '../core/results.js';
 import type { RunContext } from './types.js';
@@ -55,6 +55,21 @@ export async function distsForViews(backend: DifferentialBackend, views: readonl
   const out: TokenDist[][] = [];
   for (const v of views) out.push(await runView<TokenDist[]>(backend, v, (view) => view.nextTokenDistBatch(prompts, topK)));
   return out;
+}
+
+/**
+ * Completion logprobs under the base and fine-tuned views for the same pairs: one batched
+ * forward when the backend offers it, otherwise one pass per view. Results are identical.
+ */
+export async function logprobsBaseFt(backend: DifferentialBackend, pairs: readonly { prompt: string; completion: string }[]): Promise<[number[], number[]]> {
+  if (backend.logprobOfViews) return (await backend.logprobOfViews([{ kind: 'base' }, { kind: 'ft' }], pairs)) as [number[], number[]];
+  const all = (view: ScoringView) => Promise.all(pairs.map((p) => view.logprobOf(p.prompt, p.completion)));
+  return [await backend.asBase(all), await backend.asFinetuned(all)];
+}
+
+/** `+1.234` / `-0.500`: a number with its sign, as probe messages print it. */
+export function signed(x: number, digits = 3): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
 }
 
 /** Python-style float text for thresholds in messages (`0.02`, `1.0`). */

@@ -8,7 +8,7 @@ import { divergence } from '../../core/divergence.js';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { linearR2, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
 import type { ProbeDefinition } from '../types.js';
 
 export const AdapterAblationSpec = z
@@ -84,8 +84,8 @@ export const adapterAblation: ProbeDefinition<AdapterAblationSpec> = {
     const effectFactor = effectZ === null ? 1 : clamp(effectZ / 3);
     const score = z !== null ? scoreFromZ(z) : shapeScore * effectFactor;
     const satText = sat !== null ? `sat_λ=${sat.toFixed(2)} (${okSat ? 'in' : 'out of'} band)` : `saturation undetected (${satReason})`;
-    const effectText = effectZ !== null && effectFactor < 1 ? `, effect at λ=1 only ${effectZ >= 0 ? '+' : ''}${effectZ.toFixed(2)}σ above the delta_kl null` : '';
-    const message = `R²=${linearity.toFixed(2)}, ${satText}, overshoot=${over.toFixed(2)}${effectText}${z !== null ? `, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null` : ` ${noCalibrationNote('adapter_ablation')}`}`;
+    const effectText = effectZ !== null && effectFactor < 1 ? `, effect at λ=1 only ${signed(effectZ, 2)}σ above the delta_kl null` : '';
+    const message = `R²=${linearity.toFixed(2)}, ${satText}, overshoot=${over.toFixed(2)}${effectText}${z !== null ? `, z=${signed(z, 2)}σ vs null` : ` ${noCalibrationNote('adapter_ablation')}`}`;
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
 import { cosine, embed, LOCAL_EMBEDDER } from '../embedder.js';
 import type { ProbeDefinition } from '../types.js';
 
@@ -75,7 +75,7 @@ export const adapterRevert: ProbeDefinition<AdapterRevertSpec> = {
       z_score: z,
       message:
         z !== null
-          ? `revert_rate=${pct} (reverts=${reverts}/${total}), z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null`
+          ? `revert_rate=${pct} (reverts=${reverts}/${total}), z=${signed(z, 2)}σ vs null`
           : `revert_rate=${pct} (reverts=${reverts}/${total}, dropped_trivial=${dropped}) ${noCalibrationNote('adapter_revert')} [embedder: ${LOCAL_EMBEDDER}]`,
       evidence: {
         revert_rate: rate,

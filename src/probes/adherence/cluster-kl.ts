@@ -10,7 +10,7 @@ import { plainResult, safeFinalize } from '../../core/finalize.js';
 import type { TokenDist } from '../../core/results.js';
 import { mean, percentile, populationStd } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
 import { embed, LOCAL_EMBEDDER } from '../embedder.js';
 import { kmeans } from '../kmeans.js';
 import type { ProbeDefinition } from '../types.js';
@@ -125,7 +125,7 @@ export const clusterKl: ProbeDefinition<ClusterKlSpec> = {
       raw: specificity,
       z_score: z,
       ci_95: ci,
-      message: z !== null ? `${head}, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null` : `${head} ${noCalibrationNote('cluster_kl')}`,
+      message: z !== null ? `${head}, z=${signed(z, 2)}σ vs null` : `${head} ${noCalibrationNote('cluster_kl')}`,
       evidence: { ...evidence, z_by_rank: zScoresByRank(specificity, nullStatsByRankFor(ctx, 'cluster_kl')) },
     });
   },

@@ -8,7 +8,7 @@ import { safeFinalize, plainResult } from '../../core/finalize.js';
 import type { TokenDist } from '../../core/results.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { SENTINEL_PROMPTS, baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, pyFloat, requireBackend } from '../common.js';
+import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, pyFloat, requireBackend, SENTINEL_PROMPTS, signed } from '../common.js';
 import type { ProbeDefinition } from '../types.js';
 
 export const DeltaKlSpec = z
@@ -48,7 +48,7 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
     if (z !== null) {
       verdict = verdictFromZ(z, spec.assert_z_gte)!;
       score = scoreFromZ(z);
-      message = `mean ${label}=${raw.toFixed(4)}, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null`;
+      message = `mean ${label}=${raw.toFixed(4)}, z=${signed(z, 2)}σ vs null`;
     } else {
       const ok = raw >= spec.assert_mean_gte;
       verdict = ok ? ('pass' as const) : ('fail' as const);

@@ -10,7 +10,7 @@ import type { TokenDist, Verdict } from '../../core/results.js';
 import { linearFit, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
 import type { TokenizerAccess } from '../../backends/contract.js';
-import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
 import type { ProbeDefinition } from '../types.js';
 
 export const PromptCollapseSpec = z
@@ -81,7 +81,7 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
     if (z !== null) {
       verdict = verdictFromZ(z, spec.assert_z_gte)!;
       score = scoreFromZ(z);
-      message = `half-life=${h!.toFixed(0)} tokens, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null`;
+      message = `half-life=${h!.toFixed(0)} tokens, z=${signed(z, 2)}σ vs null`;
     } else if (h === null) {
       verdict = 'fail';
       score = 0;

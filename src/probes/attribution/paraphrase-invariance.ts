@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, logprobsBaseFt, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
 import type { ProbeDefinition } from '../types.js';
 import { tokenEstimate } from './section-internalization.js';
 
@@ -27,7 +27,6 @@ export const ParaphraseInvarianceSpec = z
 export type ParaphraseInvarianceSpec = z.infer<typeof ParaphraseInvarianceSpec>;
 
 const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
-const signed = (x: number, d = 3) => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
 
 export const paraphraseInvariance: ProbeDefinition<ParaphraseInvarianceSpec> = {
   kind: 'paraphrase_invariance',
@@ -48,14 +47,7 @@ export const paraphraseInvariance: ProbeDefinition<ParaphraseInvarianceSpec> = {
     if (!spec.cases.length) return plainResult(spec.name, spec.kind, 'error', 'no cases provided', { weight: spec.weight });
     const backend = requireBackend(ctx, spec.name);
     const pairs = spec.cases.flatMap((c) => [c.prompt, ...c.paraphrases].map((prompt) => ({ prompt, completion: c.gold })));
-    let base: number[];
-    let ft: number[];
-    if (backend.logprobOfViews) [base, ft] = (await backend.logprobOfViews([{ kind: 'base' }, { kind: 'ft' }], pairs)) as [number[], number[]];
-    else {
-      const all = (view: Parameters<Parameters<typeof backend.asBase>[0]>[0]) => Promise.all(pairs.map((p) => view.logprobOf(p.prompt, p.completion)));
-      base = await backend.asBase(all);
-      ft = await backend.asFinetuned(all);
-    }
+    const [base, ft] = await logprobsBaseFt(backend, pairs);
     let k = 0;
     const perCase = spec.cases.map((c) => {
       const t = Math.max(tokenEstimate(c.gold), 1);

@@ -8,7 +8,7 @@ import { ProbeError } from '../../core/errors.js';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
 import type { ProbeDefinition } from '../types.js';
 
 const Triple = z.object({ prompt: z.string(), chosen: z.string(), rejected: z.string() }).strict();
@@ -25,7 +25,6 @@ export const PreferenceFlipSpec = z
   .strict();
 export type PreferenceFlipSpec = z.infer<typeof PreferenceFlipSpec>;
 
-const signed = (x: number, d = 3) => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
 
 export const preferenceFlip: ProbeDefinition<PreferenceFlipSpec> = {
   kind: 'preference_flip',

@@ -9,7 +9,7 @@ import { plainResult, safeFinalize } from '../../core/finalize.js';
 import type { Section } from '../../core/sections.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
 import type { ProbeDefinition } from '../types.js';
 
 const KINDS = ['prose', 'instruction', 'preference'] as const;
@@ -106,8 +106,8 @@ export const sectionInternalization: ProbeDefinition<SectionInternalizationSpec>
       ci_95: ci,
       message:
         z !== null
-          ? `${passing}/${eligible.length} sections cleared; mean own lift=${raw >= 0 ? '+' : ''}${raw.toFixed(3)}, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null`
-          : `${passing}/${eligible.length} sections cleared effective_sis≥${spec.per_section_threshold.toFixed(2)} (mean own lift=${raw >= 0 ? '+' : ''}${raw.toFixed(3)}) ${noCalibrationNote('section_internalization')}`,
+          ? `${passing}/${eligible.length} sections cleared; mean own lift=${signed(raw, 3)}, z=${signed(z, 2)}σ vs null`
+          : `${passing}/${eligible.length} sections cleared effective_sis≥${spec.per_section_threshold.toFixed(2)} (mean own lift=${signed(raw, 3)}) ${noCalibrationNote('section_internalization')}`,
       evidence: {
         per_section: perSection,
         num_sections: eligible.length,

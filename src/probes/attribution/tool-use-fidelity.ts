@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
 import type { ProbeDefinition } from '../types.js';
 import { fieldDisagreement, matchesSchema, parseToolCall, type ToolCall } from './tool-use.js';
 
@@ -79,7 +79,7 @@ export const toolUseFidelity: ProbeDefinition<ToolUseFidelitySpec> = {
       base_value: baseRate,
       ft_value: ftRate,
       ci_95: ci,
-      message: z !== null ? `${head}, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null` : `${head} ${noCalibrationNote('tool_use_fidelity')}`,
+      message: z !== null ? `${head}, z=${signed(z, 2)}σ vs null` : `${head} ${noCalibrationNote('tool_use_fidelity')}`,
       evidence: {
         json_valid_rate_base: baseRate,
         json_valid_rate_ft: ftRate,

@@ -8,7 +8,7 @@ import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
 import { tokenEstimate } from '../attribution/section-internalization.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, logprobsBaseFt, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
 import { readPackageText } from '../package-data.js';
 import type { ProbeDefinition } from '../types.js';
 
@@ -46,13 +46,7 @@ export const calibrationDrift: ProbeDefinition<CalibrationDriftSpec> = {
     if (!items.length) return plainResult(spec.name, spec.kind, 'error', 'no calibration items', { weight: spec.weight });
     const backend = requireBackend(ctx, spec.name);
     const pairs = items.map(([prompt, completion]) => ({ prompt, completion }));
-    let base: number[];
-    let ft: number[];
-    if (backend.logprobOfViews) [base, ft] = (await backend.logprobOfViews([{ kind: 'base' }, { kind: 'ft' }], pairs)) as [number[], number[]];
-    else {
-      base = await backend.asBase(async (v) => Promise.all(pairs.map((p) => v.logprobOf(p.prompt, p.completion))));
-      ft = await backend.asFinetuned(async (v) => Promise.all(pairs.map((p) => v.logprobOf(p.prompt, p.completion))));
-    }
+    const [base, ft] = await logprobsBaseFt(backend, pairs);
     const deltas = items.map(([, gold], i) => ((ft[i] as number) - (base[i] as number)) / Math.max(tokenEstimate(gold), 1));
     const regressed = items.map(([prompt, gold], i) => ({ prompt, gold, delta: deltas[i] as number })).filter((r) => r.delta < -spec.regression_nats);
     const frac = regressed.length / items.length;
@@ -61,7 +55,7 @@ export const calibrationDrift: ProbeDefinition<CalibrationDriftSpec> = {
     const zRaw = zScore(frac, nullStatsFor(ctx, 'calibration_drift'));
     const z = zRaw === null ? null : -zRaw;
     const pct = `${(frac * 100).toFixed(1)}%`;
-    const md3 = `${md >= 0 ? '+' : ''}${md.toFixed(3)}`;
+    const md3 = `${signed(md, 3)}`;
     const ok = frac < spec.assert_fraction_regressed_lt && md >= spec.assert_mean_delta_gte;
     return safeFinalize({
       name: spec.name,
@@ -74,7 +68,7 @@ export const calibrationDrift: ProbeDefinition<CalibrationDriftSpec> = {
       ci_95: ci,
       message:
         z !== null
-          ? `${regressed.length}/${items.length} items regressed (frac=${pct}), mean_delta=${md3} nats/tok, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null`
+          ? `${regressed.length}/${items.length} items regressed (frac=${pct}), mean_delta=${md3} nats/tok, z=${signed(z, 2)}σ vs null`
           : `${regressed.length}/${items.length} items regressed >${spec.regression_nats.toFixed(1)} nats (frac=${pct}), mean_delta=${md3} nats/tok ${noCalibrationNote('calibration_drift')}`,
       evidence: {
         fraction_regressed: frac,

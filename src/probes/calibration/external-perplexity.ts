@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, pyFloat, requireBackend } from '../common.js';
+import { baseFields, nullStatsByRankFor, nullStatsFor, pyFloat, requireBackend, signed } from '../common.js';
 import { readPackageText } from '../package-data.js';
 import type { ProbeDefinition } from '../types.js';
 
@@ -82,7 +82,7 @@ export const externalPerplexity: ProbeDefinition<ExternalPerplexitySpec> = {
     const z = zScore(md, nullStatsFor(ctx, 'external_perplexity'));
     const ci = bootstrapCi(deltas, { seed: ctx.seed });
     const ok = md >= spec.assert_mean_delta_gte;
-    const d = `${md >= 0 ? '+' : ''}${md.toFixed(3)}`;
+    const d = `${signed(md, 3)}`;
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
@@ -93,7 +93,7 @@ export const externalPerplexity: ProbeDefinition<ExternalPerplexitySpec> = {
       base_value: bTot / Math.max(bN, 1),
       ft_value: fTot / Math.max(fN, 1),
       ci_95: ci,
-      message: z !== null ? `external_ppl delta=${d} nats/tok, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null (higher-is-better)` : `external_ppl delta=${d} nats/tok (${ok ? '≥' : '<'} ${pyFloat(spec.assert_mean_delta_gte)}) ${noCalibrationNote('external_perplexity')}`,
+      message: z !== null ? `external_ppl delta=${d} nats/tok, z=${signed(z, 2)}σ vs null (higher-is-better)` : `external_ppl delta=${d} nats/tok (${ok ? '≥' : '<'} ${pyFloat(spec.assert_mean_delta_gte)}) ${noCalibrationNote('external_perplexity')}`,
       evidence: {
         corpus: spec.corpus,
         chunk_chars: spec.chunk_chars,

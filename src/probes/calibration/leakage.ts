@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
 import type { ProbeDefinition } from '../types.js';
 import { fragility, perturb, PERTURBATIONS } from './perturb.js';
 import { recall } from './seqmatch.js';
@@ -74,7 +74,7 @@ export const leakage: ProbeDefinition<LeakageSpec> = {
       z_score: z,
       ft_value: frag,
       ci_95: ci,
-      message: z !== null ? `${head}, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null` : `${head} ${noCalibrationNote('leakage')}`,
+      message: z !== null ? `${head}, z=${signed(z, 2)}σ vs null` : `${head} ${noCalibrationNote('leakage')}`,
       evidence: {
         mean_clean_recall: clean,
         mean_perturbed_recall: pert,

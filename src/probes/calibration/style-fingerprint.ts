@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { mean, populationStd } from '../../core/stats.js';
 import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { SENTINEL_PROMPTS, baseFields, nullStatsByRankFor, nullStatsFor, requireBackend } from '../common.js';
+import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, SENTINEL_PROMPTS, signed } from '../common.js';
 import type { ProbeDefinition } from '../types.js';
 
 export const SENTINEL_DOC =
@@ -91,7 +91,7 @@ export const styleFingerprint: ProbeDefinition<StyleFingerprintSpec> = {
     }
     const shift = styleShift(baseFp, ftFp, docFp);
     const z = zScore(shift, nullStatsFor(ctx, 'style_fingerprint'));
-    const s2 = `${shift >= 0 ? '+' : ''}${shift.toFixed(2)}`;
+    const s2 = `${signed(shift, 2)}`;
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
@@ -99,7 +99,7 @@ export const styleFingerprint: ProbeDefinition<StyleFingerprintSpec> = {
       score: z !== null ? scoreFromZ(z) : Math.max(0, Math.min(1, shift)),
       raw: shift,
       z_score: z,
-      message: z !== null ? `style_shift=${s2}, z=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ vs null` : `style_shift=${s2} (${shift > 0 ? 'toward' : 'away from'} doc, threshold=${spec.assert_shift_gte}) ${noCalibrationNote('style_fingerprint')}`,
+      message: z !== null ? `style_shift=${s2}, z=${signed(z, 2)}σ vs null` : `style_shift=${s2} (${shift > 0 ? 'toward' : 'away from'} doc, threshold=${spec.assert_shift_gte}) ${noCalibrationNote('style_fingerprint')}`,
       evidence: { ...common, style_shift: shift, z_by_rank: zScoresByRank(shift, nullStatsByRankFor(ctx, 'style_fingerprint')) },
     });
   },
