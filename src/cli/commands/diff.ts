@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { executeSpec, loadSpecFile } from '../../suite/execute.js';
-import { progressReporter } from '../progress.js';
+import { printWarning, progressReporter } from '../progress.js';
 import { resolve } from 'node:path';
 
 /** `sway diff SPEC --a A --b B`: the same suite on two adapters, per-probe deltas. */
@@ -20,7 +20,7 @@ export function register(program: Command): void {
         loaded.spec.models.ft = { ...loaded.spec.models.ft, adapter: resolve(adapter) };
         loaded.spec.defaults.differential = true;
         const reporter = progressReporter(Boolean(flags.quiet));
-        results.push(await executeSpec(loaded, reporter ? { onProgress: reporter } : {}));
+        results.push(await executeSpec(loaded, { onWarning: printWarning, ...(reporter ? { onProgress: reporter } : {}) }));
       }
       const [a, b] = results as [(typeof results)[0], (typeof results)[0]];
       const scoreMap = (r: typeof a) => new Map(r.suite.probes.map((p) => [p.name, p.score ?? 0]));

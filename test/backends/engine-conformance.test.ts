@@ -1,0 +1,10 @@
+import { EngineBackend } from '../../src/backends/engine.js';
+import { runBackendConformance } from '../support/backend-conformance.js';
+import { tinyFixtures } from '../support/fixtures.js';
+
+const fx = tinyFixtures('llama');
+
+runBackendConformance({
+  name: 'engine (tiny llama + trained adapter)',
+  create: () => EngineBackend.create({ base: fx.base, adapter: fx.trained, threads: 1 }),
+});
