@@ -30,14 +30,15 @@ function withoutTiming(report: Record<string, unknown>): Record<string, unknown>
 
 describe('sway serve over loopback', () => {
   it('binds an ephemeral loopback port and loads a model only once', async () => {
-    const { world, server } = await boot({ loadMs: 150 });
+    const { world, server } = await boot();
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(server.port).toBeGreaterThan(0);
     const client = new ServeClient(`${server.url}/`);
     const cold = await client.run(specYaml('m1'), '/x/sway.yaml');
-    const warm = await client.run(specYaml('m1'), '/x/sway.yaml');
     expect(world.loads).toHaveLength(1);
-    expect(warm.request_seconds).toBeLessThan(cold.request_seconds * 0.7);
+    const warm = await client.run(specYaml('m1'), '/x/sway.yaml');
+    expect(world.loads, 'the warm request loads nothing').toHaveLength(1);
+    expect(warm.request_seconds).toBeTypeOf('number');
     expect(withoutTiming(warm)).toEqual(withoutTiming(cold));
     const health = await client.health();
     expect(health.loaded_models).toEqual([{ kind: 'hf', base: 'm1', adapter: '/adapters/m1', dtype: 'auto', device: 'auto' }]);
