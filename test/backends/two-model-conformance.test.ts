@@ -16,6 +16,11 @@ runBackendConformance({
       await EngineBackend.create({ base: fx.base, adapter: null, threads: 1 }),
       await EngineBackend.create({ base: fx.base, adapter: fx.trained, threads: 1 }),
     ),
+  createNonFinite: async () =>
+    new TwoModelDifferential(
+      new DummyDifferentialBackend(),
+      new DummyDifferentialBackend({}, { tokenDists: { preflight: { tokenIds: Int32Array.from([0, 1]), logprobs: Float64Array.from([Number.NaN, -1]), vocabSize: 10, tailLogprob: null } } }),
+    ),
   skip: {
     'scale-endpoints': NO_VIEWS,
     'null-views': NO_VIEWS,

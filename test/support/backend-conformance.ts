@@ -21,6 +21,8 @@ export interface BackendConformanceOptions {
   name: string;
   /** A fresh, independent backend on each call (the suite closes what it creates). */
   create: () => Promise<DifferentialBackend>;
+  /** Optional: a backend whose model produces non-finite outputs; preflight must refuse it. */
+  createNonFinite?: () => Promise<DifferentialBackend>;
   /** Checks this backend does not pass, each with the reason printed in the report. */
   skip?: Partial<Record<ConformanceCheck, string>>;
   /** Largest allowed |difference| between two computations of the same logprob (default 1e-5). */
@@ -258,10 +260,19 @@ export function runBackendConformance(options: BackendConformanceOptions): void 
       }
     });
 
-    check('preflight', 'a healthy backend passes preflight with a string reason', async () => {
+    check('preflight', 'a healthy backend passes preflight; a non-finite one fails it with a reason', async () => {
       const r = await a.preflightFiniteCheck!();
       expect(r.ok, r.reason).toBe(true);
       expect(typeof r.reason).toBe('string');
+      if (!options.createNonFinite) return;
+      const broken = await options.createNonFinite();
+      try {
+        const bad = await broken.preflightFiniteCheck!();
+        expect(bad.ok).toBe(false);
+        expect(bad.reason).toMatch(/non-finite/i);
+      } finally {
+        await broken.close?.();
+      }
     });
 
     check('close-twice', 'close() twice resolves', async () => {
