@@ -34,3 +34,13 @@ export function useColor(flag: boolean | undefined): boolean {
 export function printWarning(message: string): void {
   process.stderr.write(`sway: warning: ${message}\n`);
 }
+
+/** printWarning for commands that run a suite more than once (diff, watch): each text is shown once. */
+export function printEachWarningOnce(): (message: string) => void {
+  const seen = new Set<string>();
+  return (message) => {
+    if (seen.has(message)) return;
+    seen.add(message);
+    printWarning(message);
+  };
+}

@@ -72,6 +72,16 @@ describe('warnings', () => {
     expect(quiet).toEqual([]);
   });
 
+  it('sway diff runs the suite twice but shows each warning once', async () => {
+    const f = writeSpec(specText(fx.trained, ', device: cuda'));
+    const r = await swayIn(['diff', f, '--a', fx.modulesToSave, '--b', fx.modulesToSave, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('sway: warning: '));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/models\.base\.device: cuda, models\.ft\.device: cuda — ignored/);
+    expect(lines[1]).toMatch(/vision_tower/);
+  });
+
   it('sway serve answers carry the warnings: /run in the report, /score beside the probes', async () => {
     const runtime = createDefaultRuntime();
     const cache = new BackendCache({ maxSize: 1, load: runtime.loadBackend });
