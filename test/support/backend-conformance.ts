@@ -14,7 +14,7 @@ import { ViewConflictError, isSwayError } from '../../src/core/errors.js';
 import type { TokenDist } from '../../src/core/results.js';
 import { distsForViews, logprobsBaseFt } from '../../src/probes/common.js';
 
-export const CONFORMANCE_CHECKS = ['one-view', 'view-ids', 'batched-dists', 'batched-logprobs', 'scale-endpoints', 'null-views', 'preflight', 'close-twice'] as const;
+export const CONFORMANCE_CHECKS = ['one-view', 'view-ids', 'batched-dists', 'batched-logprobs', 'scale-endpoints', 'null-views', 'preflight', 'introspection', 'close-twice'] as const;
 export type ConformanceCheck = (typeof CONFORMANCE_CHECKS)[number];
 
 export interface BackendConformanceOptions {
@@ -272,6 +272,30 @@ export function runBackendConformance(options: BackendConformanceOptions): void 
         expect(bad.reason).toMatch(/non-finite/i);
       } finally {
         await broken.close?.();
+      }
+    });
+
+    check('introspection', 'kind, stats, identity, warnings and tokenizer, where present, are well-formed and stable', async () => {
+      expect(a.kind).toMatch(/^[a-z][a-z0-9-]*$/);
+      if (a.stats) {
+        await a.asBase((v) => v.nextTokenDist(prompts[0]!, topK));
+        const stats = a.stats();
+        for (const [k, v] of Object.entries(stats)) expect(Number.isFinite(v), `stats.${k} = ${v}`).toBe(true);
+      }
+      if (a.identity) {
+        expect(a.identity()).toMatch(/\S/);
+        expect(b.identity!(), 'two instances of the same model and adapter share an identity').toBe(a.identity());
+      }
+      if (a.warnings !== undefined) {
+        expect(Array.isArray(a.warnings)).toBe(true);
+        for (const w of a.warnings) expect(w).toBeTypeOf('string');
+      }
+      const tok = a.tokenizer?.() ?? null;
+      if (tok) {
+        const ids = tok.encode('The sky is');
+        expect(ids.length).toBeGreaterThan(0);
+        expect(tok.decode(ids)).toContain('sky');
+        expect(tok.hasChatTemplate()).toBeTypeOf('boolean');
       }
     });
 
