@@ -158,8 +158,9 @@ export function runBackendConformance(options: BackendConformanceOptions): void 
         }),
         a.asFinetuned(async () => 'ft'),
       ]);
-      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
-      expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(ViewConflictError);
+      // exactly one of two concurrent views opens (which one is the backend's business)
+      expect(settled.map((s) => s.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')!.reason).toBeInstanceOf(ViewConflictError);
       const boom = new Error('callback failed');
       for (const o of openers(a)) {
         await expect(o.open(a, async () => Promise.reject(boom)), o.label).rejects.toBe(boom);
