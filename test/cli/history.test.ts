@@ -36,7 +36,8 @@ describe('compare, diff, doctor', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sway-diff-'));
     const spec = join(dir, 'sway.yaml');
     writeFileSync(spec, `version: 1\nmodels:\n  base: {kind: hf, base: ${JSON.stringify(fx.base)}}\n  ft: {kind: hf, base: ${JSON.stringify(fx.base)}, adapter: ${JSON.stringify(fx.trained)}}\nsuite:\n  - {name: dk, kind: delta_kl, prompts: ["The sky is"]}\n`);
-    const r = await swayIn(['diff', spec, '--a', fx.random, '--b', fx.trained, '--quiet']);
+    // the one spawned case of `sway diff` (test/suite/warnings.test.ts runs it in-process)
+    const r = sway(['diff', spec, '--a', fx.random, '--b', fx.trained, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/overall {2}A: \d\.\d\d {3}B: \d\.\d\d/);
     expect(r.stdout).toMatch(/dk\s+0\.\d\d {2}→ {2}0\.9\d {3}\(\+0\.\d\d\)/);
