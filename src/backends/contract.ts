@@ -3,7 +3,9 @@
  * and nothing below it. A view is one way of running the model (base, fine-tuned,
  * adapter scaled by lambda, or a seeded null adapter); views are opened through the
  * callback methods of DifferentialBackend so the real adapter is always restored on
- * exit, also when the callback throws. Only one view may be open at a time.
+ * exit, also when the callback throws. Only one view may be open at a time: opening a
+ * second one (nested or concurrent) rejects with ViewConflictError from core/errors.
+ * test/support/backend-conformance.ts checks every implementation against this file.
  */
 import type { RollingLogprob, TokenDist } from '../core/results.js';
 import type { GenerateOptions, ViewSelector } from '../core/views.js';
@@ -73,6 +75,12 @@ export interface DifferentialBackend {
     pairs: readonly { prompt: string; completion: string }[],
   ): Promise<number[][]>;
   tokenizer?(): TokenizerAccess | null;
+  /**
+   * Things the user should know about the loaded model that do not stop a run (e.g. saved
+   * adapter modules the text path never runs). Reported on stderr, in the JSON report's
+   * `warnings` and in serve responses.
+   */
+  readonly warnings?: readonly string[];
   /** Counters for the report's backend_stats (forward_passes, batches_sent, ...). */
   stats?(): Record<string, number>;
   close?(): Promise<void>;

@@ -3,6 +3,7 @@
  * deterministic synthetic answers (base peaked, ft flat), the scaled view blends base and
  * ft log-linearly, and null views add seeded noise to the base distribution.
  */
+import { ProbeError } from '../core/errors.js';
 import { Rng, deriveSeed } from '../core/rng.js';
 import type { RollingLogprob, TokenDist } from '../core/results.js';
 import { validateRankScale } from '../engine/adapter/null.js';
@@ -41,7 +42,7 @@ class TableView implements ScoringView {
 
   async generate(prompt: string, _options: GenerateOptions): Promise<string> {
     const g = this.table.generations?.[prompt];
-    if (g === undefined) throw new Error(`dummy backend (${this.mode}): no canned generation for prompt '${prompt}'`);
+    if (g === undefined) throw new ProbeError('generate', `dummy backend (${this.mode}): no canned generation for prompt '${prompt}'; add it to the backend's generations table`);
     return g;
   }
 
@@ -115,9 +116,12 @@ class NullView extends TableView {
     const b = await super.nextTokenDist(prompt, topK);
     const rng = new Rng(deriveSeed(this.seed, prompt));
     const noisy = Array.from(b.logprobs, (v) => v + rng.normal() * this.std);
-    const m = Math.max(...noisy);
-    const lse = m + Math.log(noisy.reduce((a, v) => a + Math.exp(v - m), 0));
-    return { ...b, logprobs: Float64Array.from(noisy, (v) => v - lse) };
+    // Renormalise with the untouched tail mass, so the null view moves away from base by
+    // an amount that grows with the noise, not by the tail being folded into the top-k.
+    const all = b.tailLogprob === null ? noisy : [...noisy, b.tailLogprob];
+    const m = Math.max(...all);
+    const lse = m + Math.log(all.reduce((a, v) => a + Math.exp(v - m), 0));
+    return { ...b, logprobs: Float64Array.from(noisy, (v) => v - lse), tailLogprob: b.tailLogprob === null ? null : b.tailLogprob - lse };
   }
 }
 
@@ -154,6 +158,9 @@ export class DummyDifferentialBackend implements DifferentialBackend {
     const view = new NullView(this.base, seed, (options.initScale ?? 0.02) * Math.sqrt(rankScale), rankScale);
     return this.guard.run(view.id, () => fn(view));
   }
+
+  /** Nothing to release; present so the dummy passes the same lifecycle checks as real backends. */
+  async close(): Promise<void> {}
 
   async preflightFiniteCheck(): Promise<PreflightResult> {
     try {

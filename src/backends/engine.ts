@@ -121,6 +121,11 @@ export class EngineBackend implements DifferentialBackend {
     }
   }
 
+  /** The adapter loader's warnings (e.g. saved modules such as a vision tower that a text forward never runs). */
+  get warnings(): readonly string[] {
+    return this.engine.adapter?.warnings ?? [];
+  }
+
   identity(): string {
     return this.engine.identity();
   }

@@ -29,3 +29,18 @@ export function useColor(flag: boolean | undefined): boolean {
   if (process.env['FORCE_COLOR']) return true;
   return Boolean(process.stdout.isTTY) && process.env['TERM'] !== 'dumb';
 }
+
+/** The one way the CLI shows a warning: one line on stderr (also under --quiet; warnings are not progress). */
+export function printWarning(message: string): void {
+  process.stderr.write(`sway: warning: ${message}\n`);
+}
+
+/** printWarning for commands that run a suite more than once (diff, watch): each text is shown once. */
+export function printEachWarningOnce(): (message: string) => void {
+  const seen = new Set<string>();
+  return (message) => {
+    if (seen.has(message)) return;
+    seen.add(message);
+    printWarning(message);
+  };
+}

@@ -105,9 +105,13 @@ export class MissingTrainingStateError extends SwayError {
   }
 }
 
-export class DlmCompatError extends SwayError {
+/**
+ * A backend was asked to open a view while another is open (`asBase(() => asFinetuned(...))`).
+ * The one-view-at-a-time rule of the backend contract; a bug in the caller, not bad input.
+ */
+export class ViewConflictError extends SwayError {
   constructor(message: string) {
-    super(message, 'SWAY_DLM', 2);
+    super(message, 'SWAY_RUNTIME', 3);
   }
 }
 

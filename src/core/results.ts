@@ -51,6 +51,8 @@ export interface SuiteResult {
   null_stats: Record<string, NullStat>;
   determinism: DeterminismReport | null;
   backend_stats: Record<string, number>;
+  /** Non-fatal notes about the spec and the loaded model (ignored keys, unused adapter modules). */
+  warnings?: string[];
 }
 
 export const CATEGORIES = ['adherence', 'attribution', 'calibration', 'ablation', 'baseline'] as const;

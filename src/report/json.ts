@@ -1,5 +1,6 @@
 /** The report.json shape of the reference (schema_version 1), and its tolerant reader. */
 import { CATEGORIES, VERDICTS, type Category, type ProbeResult, type SuiteResult, type SwayScore, type Verdict } from '../core/results.js';
+import { SwayError } from '../core/errors.js';
 import { parsePyJson, pyJsonDumps } from './pyjson.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -42,6 +43,9 @@ export function reportObject(suite: SuiteResult, score: SwayScore): Record<strin
     started_at: pyIsoformat(suite.started_at),
     sway_version: suite.sway_version,
     wall_seconds: (suite.finished_at.getTime() - suite.started_at.getTime()) / 1000,
+    // Ours, not the reference's: present only when there is something to say, so a clean
+    // run's report keeps the reference's exact layout.
+    ...(suite.warnings?.length ? { warnings: suite.warnings } : {}),
   };
 }
 
@@ -63,9 +67,9 @@ export function fromJson(text: string): { suite: SuiteResult; score: SwayScore }
   const raw = obj(parsePyJson(text));
   const probes: ProbeResult[] = (Array.isArray(raw['probes']) ? raw['probes'] : []).map((p: unknown, i: number) => {
     const o = obj(p);
-    if (typeof o['name'] !== 'string' || typeof o['kind'] !== 'string') throw new Error(`probes[${i}] needs string 'name' and 'kind'`);
+    if (typeof o['name'] !== 'string' || typeof o['kind'] !== 'string') throw new SwayError(`probes[${i}] needs string 'name' and 'kind'`);
     const verdict = o['verdict'];
-    if (!(VERDICTS as readonly unknown[]).includes(verdict)) throw new Error(`probes[${i}] has unknown verdict ${JSON.stringify(verdict)}`);
+    if (!(VERDICTS as readonly unknown[]).includes(verdict)) throw new SwayError(`probes[${i}] has unknown verdict ${JSON.stringify(verdict)}`);
     const ci = o['ci_95'];
     return {
       name: o['name'],
@@ -95,6 +99,7 @@ export function fromJson(text: string): { suite: SuiteResult; score: SwayScore }
     null_stats: obj(raw['null_stats']) as SuiteResult['null_stats'],
     determinism: det && typeof det === 'object' ? { class: (d['class'] as 'best_effort') ?? 'best_effort', seed: num(d['seed']) ?? 0, notes: Array.isArray(d['notes']) ? (d['notes'] as string[]) : [] } : null,
     backend_stats: obj(raw['backend_stats']) as Record<string, number>,
+    warnings: Array.isArray(raw['warnings']) ? raw['warnings'].filter((w): w is string => typeof w === 'string') : [],
   };
   const s = obj(raw['score']);
   const weights = obj(s['weights']);

@@ -2,7 +2,7 @@
  * The `sway serve` HTTP app (hono). Keeps models warm between requests so a CI loop or
  * an editor pays the model load once: GET /health (open), GET /stats, POST /run (a spec
  * in, the `sway run --json` report plus request_seconds out), POST /score (the same for
- * a subset of the suite's probes, answering only the probe list). With an API key every
+ * a subset of the suite's probes, answering the probe list and the run's warnings). With an API key every
  * route but /health needs `Authorization: Bearer <key>`. Bodies are size-limited (413);
  * user errors are 400 with the SwayError message; anything else is a 500.
  */
@@ -132,8 +132,8 @@ export function createServeApp(options: ServeAppOptions): Hono {
       const request = await readSpecRequest(c, '/score');
       const specText = request.probeNames ? filterSuiteEntries(request.specText, request.probeNames, request.specPath) : request.specText;
       const { reportText, seconds } = await runSpec(specText, request.specPath);
-      const report = parseReportJson(reportText) as { probes?: unknown };
-      return c.json({ probes: report.probes ?? [], request_seconds: seconds });
+      const report = parseReportJson(reportText) as { probes?: unknown; warnings?: unknown };
+      return c.json({ probes: report.probes ?? [], warnings: Array.isArray(report.warnings) ? report.warnings : [], request_seconds: seconds });
     } catch (err) {
       return failure(c, err);
     }

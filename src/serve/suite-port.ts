@@ -28,6 +28,7 @@ export interface ExecuteOptions {
   specPath: string;
   backend?: DifferentialBackend;
   weights?: Record<string, number>;
+  onWarning?: (message: string) => void;
 }
 
 export interface SuitePort {

@@ -1,4 +1,5 @@
 /** Multi-run history: per-probe scores across runs, deltas and regressions. */
+import { UsageError } from '../core/errors.js';
 import type { SuiteResult, SwayScore } from '../core/results.js';
 import { pyIsoformat } from '../report/json.js';
 
@@ -16,8 +17,8 @@ export interface CompareMatrix {
 const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 export function buildMatrix(runs: readonly { suite: SuiteResult; score: SwayScore }[], labels?: readonly string[]): CompareMatrix {
-  if (runs.length === 0) throw new Error('build_matrix requires at least one run');
-  if (labels && labels.length !== runs.length) throw new Error(`labels length ${labels.length} != results length ${runs.length}`);
+  if (runs.length === 0) throw new UsageError('sway compare needs at least one run');
+  if (labels && labels.length !== runs.length) throw new UsageError(`sway compare: ${labels.length} labels for ${runs.length} runs; give one label per run`);
   const perRun = runs.map((r) => {
     const m = new Map<string, number | null>();
     for (const p of r.suite.probes) m.set(p.name, finite(p.score));

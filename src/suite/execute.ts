@@ -11,6 +11,7 @@ import { loadSpecFile, loadSpecText, type LoadedSpec } from './load.js';
 import { runSuite, type ProgressEvent } from './runner.js';
 import { computeScore } from './score.js';
 import { loadDlmContext } from './dlm-context.js';
+import { specWarnings } from './spec-warnings.js';
 
 export { loadSpecFile, loadSpecText };
 export type { LoadedSpec };
@@ -22,6 +23,16 @@ export interface ExecuteOptions {
   /** Partial category weights laid over the spec's (validated). */
   weights?: Record<string, number>;
   onProgress?: (e: ProgressEvent) => void;
+  /**
+   * Called once per warning (spec keys that do nothing here, loader and adapter warnings)
+   * before the first probe runs. The same warnings are in the result's `warnings`.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** The run's warnings in order: spec keys, then what loading the spec noticed, then the backend's. */
+export function gatherWarnings(loaded: LoadedSpec, backend: DifferentialBackend | null, source: string): string[] {
+  return [...new Set([...specWarnings(loaded.spec, source), ...(loaded.warnings ?? []), ...(backend?.warnings ?? [])])];
 }
 
 export async function executeSpec(loaded: LoadedSpec, options: ExecuteOptions = {}): Promise<{ suite: SuiteResult; score: SwayScore }> {
@@ -30,6 +41,9 @@ export async function executeSpec(loaded: LoadedSpec, options: ExecuteOptions = 
   const ownBackend = !options.backend && needsBackend;
   const backend = options.backend ?? (needsBackend ? await buildSpecBackend(spec) : null);
   try {
+    const specPath = options.specPath ?? loaded.specPath;
+    const warnings = gatherWarnings(loaded, backend, specPath);
+    for (const w of warnings) options.onWarning?.(w);
     const dlm = spec.dlm_source ? loadDlmContext(spec.dlm_source) : null;
     const suite = await runSuite({
       probes: loaded.probes,
@@ -37,12 +51,13 @@ export async function executeSpec(loaded: LoadedSpec, options: ExecuteOptions = 
       backend,
       seed: spec.defaults.seed,
       topK: spec.defaults.top_k,
-      specPath: options.specPath ?? loaded.specPath,
+      specPath,
       specDir: loaded.specDir,
       baseModelId: spec.models.base.base,
       adapterId: spec.models.ft.adapter ?? '',
       sections: dlm?.sections ?? null,
       docText: dlm?.docText ?? null,
+      warnings,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     const weights = options.weights ? mergeScoreWeights({ ...(spec.defaults.score_weights ?? {}), ...options.weights }) : (spec.defaults.score_weights ?? undefined);

@@ -31,6 +31,8 @@ export interface LoadedSpec {
   specPath: string;
   specDir: string;
   probes: BuiltProbe[];
+  /** Things the loader noticed that do not stop a run; executeSpec reports them. */
+  warnings?: string[];
 }
 
 function resolvePath(p: string, dir: string): string {

@@ -24,6 +24,8 @@ export interface RunSuiteOptions {
   sections?: readonly Section[] | null;
   docText?: string | null;
   skipPreflight?: boolean;
+  /** Warnings gathered before the run (spec, loader, backend); recorded in the result. */
+  warnings?: readonly string[];
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -65,6 +67,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
     null_stats: nullStats,
     determinism,
     backend_stats: o.backend?.stats?.() ?? {},
+    warnings: [...(o.warnings ?? [])],
   });
 
   if (o.backend && !o.skipPreflight && o.backend.preflightFiniteCheck) {

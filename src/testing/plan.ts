@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { SpecValidationError } from '../core/errors.js';
 import type { ProbeResult, SuiteResult, SwayScore } from '../core/results.js';
 
 export interface SwayRun {
@@ -80,9 +81,9 @@ function resolveSpecPath(spec: string | URL, relativeTo: string | URL | undefine
 
 function readEntries(specPath: string): { entries: EntryInfo[]; threshold: number | null } {
   const doc = parse(readFileSync(specPath, 'utf8')) as unknown;
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('top-level document must be a mapping');
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new SpecValidationError('top-level document must be a mapping with models: and suite:');
   const suite = (doc as { suite?: unknown }).suite;
-  if (!Array.isArray(suite)) throw new Error('`suite:` must be a list of probes');
+  if (!Array.isArray(suite)) throw new SpecValidationError('`suite:` must be a list of probes');
   const entries = suite.map((raw: unknown) => {
     const e = (raw ?? {}) as Record<string, unknown>;
     const kind = typeof e['kind'] === 'string' ? e['kind'] : '?';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toJson } from '../../src/report/json.js';
 import { snapshotSuite } from '../report/fixture.js';
-import { expectCleanError, sway } from '../support/cli.js';
+import { expectCleanError, sway, swayIn } from '../support/cli.js';
 import { tinyFixtures } from '../support/fixtures.js';
 
 function run(label: string, dkScore: number, overall: number, dir: string): string {
@@ -16,32 +16,35 @@ function run(label: string, dkScore: number, overall: number, dir: string): stri
 }
 
 describe('compare, diff, doctor', () => {
-  it('compare prints the history matrix and fails on a regression when asked', () => {
+  it('compare prints the history matrix and fails on a regression when asked', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sway-cmp-'));
     const files = [run('v1', 0.8, 0.75, dir), run('v2', 0.82, 0.81, dir), run('v3', 0.65, 0.72, dir)];
-    const r = sway(['compare', ...files, '--fail-on-regression', '0.1']);
+    const r = await swayIn(['compare', ...files, '--fail-on-regression', '0.1']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('| probe | v1 | v2 | v3 | Δ v1→v2 | Δ v2→v3 |');
     expect(r.stdout).toContain('| dk | 0.80 | 0.82 | 0.65 | +0.02 | -0.17 |');
     expect(r.stdout).toContain('- **dk** — `-0.170`');
-    expect(sway(['compare', ...files]).code).toBe(0);
-    const json = JSON.parse(sway(['compare', ...files, '--format', 'json']).stdout);
+    expect((await swayIn(['compare', ...files])).code).toBe(0);
+    const json = JSON.parse((await swayIn(['compare', ...files, '--format', 'json'])).stdout);
     expect(json.composite_series).toEqual([0.75, 0.81, 0.72]);
+    // the one spawned case of `sway compare`
     expectCleanError(sway(['compare', files[0]!]));
   });
 
-  it('diff runs one suite on two adapters', () => {
+  it('diff runs one suite on two adapters', async () => {
     const fx = tinyFixtures('llama');
     const dir = mkdtempSync(join(tmpdir(), 'sway-diff-'));
     const spec = join(dir, 'sway.yaml');
     writeFileSync(spec, `version: 1\nmodels:\n  base: {kind: hf, base: ${JSON.stringify(fx.base)}}\n  ft: {kind: hf, base: ${JSON.stringify(fx.base)}, adapter: ${JSON.stringify(fx.trained)}}\nsuite:\n  - {name: dk, kind: delta_kl, prompts: ["The sky is"]}\n`);
+    // the one spawned case of `sway diff` (test/suite/warnings.test.ts runs it in-process)
     const r = sway(['diff', spec, '--a', fx.random, '--b', fx.trained, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/overall {2}A: \d\.\d\d {3}B: \d\.\d\d/);
     expect(r.stdout).toMatch(/dk\s+0\.\d\d {2}→ {2}0\.9\d {3}\(\+0\.\d\d\)/);
   });
 
-  it('doctor reports the engine', () => {
+  it('doctor reports the engine', async () => {
+    // the one spawned case of `sway doctor`
     const r = JSON.parse(sway(['doctor', '--json']).stdout);
     expect(r.backends.hf.available).toBe(true);
     expect(r.probe_kinds).toContain('delta_kl');

@@ -34,16 +34,24 @@ describe('null calibration contract on the tiny model (engine backend)', () => {
 
   const run = (text: string) => executeSpec(loadSpecText(text, 'calibration.yaml', tmpdir()), { backend });
 
-  it('three rank multipliers: exact groups, n == 2, std > 0 rising with the multiplier, < 4x the single-multiplier time', async () => {
+  it('three rank multipliers: exact groups, n == 2, std > 0 rising with the multiplier, all in the forward passes one multiplier needs', async () => {
     const multi = spec(fx.base, fx.trained, `  - name: nullcal\n    kind: null_adapter\n    runs: 2\n    rank_multipliers: [0.5, 1.0, 2.0]\n    calibrate_kinds: [delta_kl]\n    cache: false`);
     const single = spec(fx.base, fx.trained, `  - name: nullcal\n    kind: null_adapter\n    runs: 2\n    calibrate_kinds: [delta_kl]\n    cache: false`);
-    await run(single); // warm-up
-    const t1 = performance.now();
-    await run(single);
-    const singleMs = performance.now() - t1;
-    const t3 = performance.now();
-    const { suite } = await run(multi);
-    const multiMs = performance.now() - t3;
+    // Fresh backends, so no answer cache carries work from one run to the other: the extra
+    // multipliers' null views ride as rows of the same batched forwards.
+    const counted = async (text: string) => {
+      const b = await EngineBackend.create({ base: fx.base, adapter: fx.trained, threads: 2 });
+      try {
+        const out = await executeSpec(loadSpecText(text, 'calibration.yaml', tmpdir()), { backend: b });
+        return { ...out, stats: b.stats() };
+      } finally {
+        await b.close();
+      }
+    };
+    const one = await counted(single);
+    const { suite, stats } = await counted(multi);
+    expect(stats['forward_passes']).toBe(one.stats['forward_passes']);
+    expect(stats['max_batch_size']!).toBeGreaterThan(one.stats['max_batch_size']!);
     const r = suite.probes[0]!;
     expect(r.verdict).toBe('pass');
     const byRank = r.evidence['null_stats_by_rank'] as Record<string, Record<string, NullStat>>;
@@ -56,7 +64,6 @@ describe('null calibration contract on the tiny model (engine backend)', () => {
     });
     expect(stds[1]!).toBeGreaterThan(stds[0]!);
     expect(stds[2]!).toBeGreaterThan(stds[1]!);
-    expect(multiMs).toBeLessThan(4 * singleMs + 50);
   });
 
   it('delta_kl z >= 3 for the trained adapter and |z| < 2 for the random one', async () => {
@@ -67,7 +74,10 @@ describe('null calibration contract on the tiny model (engine backend)', () => {
     const randomBackend = await EngineBackend.create({ base: fx.base, adapter: fx.random, threads: 2 });
     try {
       const random = await executeSpec(loadSpecText(spec(fx.base, fx.random, nullEntry, deltaKl), 'r.yaml', tmpdir()), { backend: randomBackend });
-      expect(Math.abs(random.suite.probes[1]!.z_score!)).toBeLessThan(2);
+      const z = random.suite.probes[1]!.z_score;
+      expect(z, 'delta_kl is calibrated, so it has a z-score').toBeTypeOf('number');
+      expect(Number.isFinite(z)).toBe(true);
+      expect(Math.abs(z!)).toBeLessThan(2);
     } finally {
       await randomBackend.close();
     }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DummyDifferentialBackend, lpKey } from '../../src/backends/dummy.js';
 import { candidateParaphrases, diverse, mineOutliers, mineParaphrases } from '../../src/suite/mining/miners.js';
-import { expectCleanError, sway } from '../support/cli.js';
+import { expectCleanError, sway, swayIn } from '../support/cli.js';
 import { tinyFixtures } from '../support/fixtures.js';
 
 describe('paraphrase miner', () => {
@@ -43,7 +43,7 @@ describe('outlier miner and sway mine', () => {
     }
   });
 
-  it('the CLI writes mined cases and refuses an empty pool', () => {
+  it('the CLI writes mined cases and refuses an empty pool', async () => {
     const fx = tinyFixtures('llama');
     const dir = mkdtempSync(join(tmpdir(), 'sway-mine-'));
     const spec = join(dir, 'sway.yaml');
@@ -53,6 +53,6 @@ describe('outlier miner and sway mine', () => {
     expect(r.code, r.stderr).toBe(0);
     const doc = parse(readFileSync(out, 'utf8')) as { mined_cases: { paraphrases: string[] }[] };
     expect(doc.mined_cases[0]!.paraphrases).toHaveLength(3);
-    expectCleanError(sway(['mine', spec, '--mode', 'outliers']));
+    expectCleanError(await swayIn(['mine', spec, '--mode', 'outliers']));
   });
 });

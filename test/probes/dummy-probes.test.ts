@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { DummyDifferentialBackend } from '../../src/backends/dummy.js';
 import type { TokenDist } from '../../src/core/results.js';
 import { buildProbe, validateAllProbes } from '../../src/probes/registry.js';
+import { executeSpec, loadSpecText } from '../../src/suite/execute.js';
 import { testContext } from '../support/context.js';
 import type { RunContext } from '../../src/probes/types.js';
 
@@ -53,7 +54,13 @@ describe('delta_kl on the dummy backend', () => {
   it('a NaN distribution becomes an ERROR, not a crash', async () => {
     const bad: TokenDist = { tokenIds: Int32Array.from([0, 1]), logprobs: Float64Array.from([NaN, -1]), vocabSize: 10, tailLogprob: null };
     const backend = new DummyDifferentialBackend({}, { tokenDists: { a: bad } });
+    // the probe refuses the distribution; the runner turns that into this probe's ERROR and goes on
     await expect(run({ name: 'dk', kind: 'delta_kl', prompts: ['a'] }, ctx({ backend }))).rejects.toThrow(/non-finite/);
+    const spec = 'version: 1\nmodels:\n  base: {kind: dummy, base: d}\n  ft: {kind: dummy, base: d}\nsuite:\n  - {name: dk, kind: delta_kl, prompts: [a]}\n  - {name: fine, kind: delta_kl, prompts: [b]}\n';
+    const { suite } = await executeSpec(loadSpecText(spec, 'nan.yaml', tmpdir()), { backend });
+    expect(suite.probes.map((p) => [p.name, p.verdict])).toEqual([['dk', 'error'], ['fine', 'pass']]);
+    expect(suite.probes[0]!.message).toMatch(/non-finite/);
+    expect(suite.probes[0]!.message).not.toMatch(/\n\s+at /);
   });
 });
 

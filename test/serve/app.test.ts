@@ -6,7 +6,10 @@ import { fakeWorld, specYaml } from './fake-runtime.js';
 function setup(opts: { apiKey?: string; maxSize?: number; maxBodyBytes?: number } = {}) {
   const world = fakeWorld();
   const cache = new BackendCache({ maxSize: opts.maxSize ?? 2, load: world.runtime.loadBackend });
-  const app = createServeApp({ cache, runtime: world.runtime, apiKey: opts.apiKey ?? null, maxBodyBytes: opts.maxBodyBytes });
+  // A clock that moves one second per reading: the app reads it once at creation and at
+  // the start and end of each run, so a request's request_seconds is exactly 1.
+  let tick = 0;
+  const app = createServeApp({ cache, runtime: world.runtime, apiKey: opts.apiKey ?? null, maxBodyBytes: opts.maxBodyBytes, now: () => tick++ });
   const post = (body: unknown, headers: Record<string, string> = {}) =>
     app.request('/run', {
       method: 'POST',
@@ -26,7 +29,8 @@ describe('serve app', () => {
     // fake view: logprob = -(len)/10 for ft, -(len)/5 for base; 'hi' + ' world' = 8 chars
     expect(body.probes.map((p) => p.name)).toEqual(['hi', 'hello']);
     expect(body.probes[0]?.raw).toBeCloseTo(-0.8 + 1.6, 10);
-    expect(body.request_seconds).toBeGreaterThanOrEqual(0);
+    expect(body.request_seconds, 'measured with the app clock around the run').toBe(1);
+    expect(res.headers.get('x-sway-request-seconds')).toBe('1');
   });
 
   it('accepts a raw YAML body and a spec given as a JSON object', async () => {
@@ -142,7 +146,7 @@ describe('POST /score', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { probes: { name: string }[]; request_seconds: number };
     expect(body.probes.map((p) => p.name)).toEqual(['alpha', 'gamma']);
-    expect(body.request_seconds).toBeGreaterThanOrEqual(0);
+    expect(body.request_seconds, 'measured with the app clock around the run').toBe(1);
     const all = (await (await score(app, { spec })).json()) as { probes: unknown[] };
     expect(all.probes).toHaveLength(3);
   });

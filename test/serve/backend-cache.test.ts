@@ -76,12 +76,19 @@ describe('BackendCache', () => {
     const r = recordingLoader();
     const cache = new BackendCache({ maxSize: 1, load: r.load });
     let closedDuringWork: boolean | null = null;
+    let release!: () => void;
+    const gate = new Promise<void>((res) => (release = res));
+    let working!: () => void;
+    const inWork = new Promise<void>((res) => (working = res));
     const slow = cache.use(model('a'), async () => {
-      await new Promise((res) => setTimeout(res, 30));
+      working();
+      await gate;
       closedDuringWork = r.closed.includes('a');
     });
-    await new Promise((res) => setTimeout(res, 5));
-    await cache.use(model('b'), async () => undefined);
+    await inWork;
+    await cache.use(model('b'), async () => undefined); // evicts a while its task is still running
+    expect(r.closed).toEqual([]);
+    release();
     await slow;
     expect(closedDuringWork).toBe(false);
     await cache.evictAll();

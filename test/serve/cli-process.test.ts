@@ -65,23 +65,30 @@ describe.skipIf(!built)('sway watch as a process', () => {
     );
     const history = join(dir, 'history');
     const count = () => (existsSync(history) ? readdirSync(history).filter((n) => n.endsWith('.result.json')).length : 0);
-    const waitForCount = async (n: number) => {
-      for (let i = 0; i < 300; i++) {
-        if (count() >= n) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`history never reached ${n} files`);
-    };
     const child = spawn(process.execPath, [bin, 'watch', join(dir, 'sway.yaml'), '--interval', '0.1', '--debounce', '0.2', '--history-dir', history], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const waiters: { n: number; resolve: () => void }[] = [];
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      for (const w of waiters) if (stderr.includes(`run #${w.n}:`)) w.resolve();
+    });
+    // The watcher logs `run #N:` after it has written run N's history file.
+    const waitForCount = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (stderr.includes(`run #${n}:`)) return resolve();
+        waiters.push({ n, resolve });
+        child.once('exit', () => reject(new Error(`sway watch exited before run #${n}: ${stderr}`)));
+      });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       await waitForCount(1);
       writeFileSync(join(dir, 'adapter', 'adapter_model.safetensors'), 'new version');
       await waitForCount(2);
+      expect(count()).toBe(2);
+      // A quiet period, not a timing assertion: nothing changes now, so no third run may
+      // start (3x the debounce gives a spurious one time to show up).
       await new Promise((r) => setTimeout(r, 600));
       expect(count()).toBe(2);
     } finally {

@@ -8,6 +8,7 @@ import { createServeApp } from '../../src/serve/app.js';
 import { BackendCache } from '../../src/serve/backend-cache.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import type { ServeRuntime } from '../../src/serve/runtime.js';
+import { waitForFile } from '../support/wait.js';
 
 let stderr: string[];
 let stdout: string[];
@@ -82,13 +83,12 @@ describe('sway watch --once (CLI) against a daemon', () => {
     overall.value = 0.2;
     stdout.length = 0;
     const hookOut = join(dir, 'hook.txt');
-    expect(await main(['watch', spec, '--once', '--serve-url', server.url, '--on-fail', `printf '%s' "$SWAY_RESULT_PATH" > '${hookOut}'`])).toBe(1);
+    // the hook runs detached from the gate: it writes beside the target and renames into
+    // place, and the test wakes on that rename
+    const hookRan = waitForFile(hookOut);
+    expect(await main(['watch', spec, '--once', '--serve-url', server.url, '--on-fail', `printf '%s' "$SWAY_RESULT_PATH" > '${hookOut}.tmp' && mv '${hookOut}.tmp' '${hookOut}'`])).toBe(1);
     const failedPath = stdout.join('').trim();
-    for (let i = 0; i < 100; i++) {
-      const seen = await readFile(hookOut, 'utf8').catch(() => '');
-      if (seen) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await hookRan;
     expect(await readFile(hookOut, 'utf8')).toBe(failedPath);
   });
 

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { pack, unpack } from '../../src/suite/pack/pack.js';
 import { writeTar } from '../../src/suite/pack/tar.js';
-import { expectCleanError, sway } from '../support/cli.js';
+import { expectCleanError, sway, swayIn } from '../support/cli.js';
 
 const SPEC = `version: 1
 models:
@@ -84,12 +84,12 @@ describe('pack / unpack', () => {
     });
   }
 
-  it('refuses oversize members and unreadable archives', () => {
+  it('refuses oversize members and unreadable archives', async () => {
     const f = evil([{ name: 'swaypack/big.bin', data: Buffer.alloc(4096) }]);
     expect(() => unpack(f, join(tmpdir(), 'never'), { maxMemberBytes: 1024, maxTotalBytes: 1 << 20, maxMembers: 10 })).toThrow(/over the 1024-byte limit/);
     const junk = join(mkdtempSync(join(tmpdir(), 'sway-junk-')), 'junk.tar.gz');
     writeFileSync(junk, 'not a tarball');
-    expectCleanError(sway(['unpack', junk, '-o', join(tmpdir(), 'never2')]));
+    expectCleanError(await swayIn(['unpack', junk, '-o', join(tmpdir(), 'never2')]));
   });
 
   it('CLI round trip prints where things went', () => {

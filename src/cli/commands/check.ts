@@ -8,7 +8,7 @@ import { toTerminal } from '../../report/terminal.js';
 import { checkSpecYaml } from '../../suite/demo-specs.js';
 import { executeSpec, loadSpecFile } from '../../suite/execute.js';
 import { setExitCode } from '../main.js';
-import { progressReporter, useColor } from '../progress.js';
+import { printWarning, progressReporter, useColor } from '../progress.js';
 
 /** The one-line verdict of `sway check`, from the delta_kl z-score. */
 export function checkBanner(z: number | null, overall: number): string {
@@ -40,7 +40,7 @@ export function register(program: Command): void {
         writeFileAtomic(specPath, checkSpecYaml(resolve(base), resolve(adapter), flags.prompt ?? [...SENTINEL_PROMPTS]));
         const loaded = loadSpecFile(specPath);
         const reporter = progressReporter(Boolean(flags.quiet));
-        const { suite, score } = await executeSpec(loaded, { specPath: '<check>', ...(reporter ? { onProgress: reporter } : {}) });
+        const { suite, score } = await executeSpec(loaded, { specPath: '<check>', onWarning: printWarning, ...(reporter ? { onProgress: reporter } : {}) });
         process.stdout.write(toTerminal(suite, score, { color: useColor(flags.color) }));
         const z = suite.probes.find((p) => p.kind === 'delta_kl')?.z_score ?? null;
         process.stdout.write(`\n${checkBanner(z, score.overall)}\n`);

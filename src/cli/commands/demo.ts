@@ -8,7 +8,7 @@ import { toTerminal } from '../../report/terminal.js';
 import { demoSpecYaml } from '../../suite/demo-specs.js';
 import { executeSpec, loadSpecFile } from '../../suite/execute.js';
 import { writeOutputs } from '../outputs.js';
-import { progressReporter, useColor } from '../progress.js';
+import { printWarning, progressReporter, useColor } from '../progress.js';
 
 /** `sway demo`: tiny fixtures generated locally, two calibrated suites, no downloads. */
 export function register(program: Command): void {
@@ -28,7 +28,7 @@ export function register(program: Command): void {
         writeFileAtomic(specPath, demoSpecYaml(fx.base, adapter));
         const loaded = loadSpecFile(specPath);
         const reporter = progressReporter(Boolean(flags.quiet));
-        const { suite, score } = await executeSpec(loaded, reporter ? { onProgress: reporter } : {});
+        const { suite, score } = await executeSpec(loaded, { onWarning: printWarning, ...(reporter ? { onProgress: reporter } : {}) });
         writeOutputs({ json: join(root, `report-${label}.json`), html: join(root, `report-${label}.html`), markdown: join(root, `report-${label}.md`) }, suite, score);
         process.stdout.write(`\n=== demo: adapters/${label} ===\n`);
         process.stdout.write(toTerminal(suite, score, { color: useColor(flags.color) }));

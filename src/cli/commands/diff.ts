@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { executeSpec, loadSpecFile } from '../../suite/execute.js';
-import { progressReporter } from '../progress.js';
+import { printEachWarningOnce, progressReporter } from '../progress.js';
 import { resolve } from 'node:path';
 
 /** `sway diff SPEC --a A --b B`: the same suite on two adapters, per-probe deltas. */
@@ -15,12 +15,13 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  sway diff sway.yaml --a runs/v1/adapter --b runs/v2/adapter')
     .action(async (spec: string, flags: { a: string; b: string; quiet?: boolean }) => {
       const results = [];
+      const onWarning = printEachWarningOnce();
       for (const adapter of [flags.a, flags.b]) {
         const loaded = loadSpecFile(spec);
         loaded.spec.models.ft = { ...loaded.spec.models.ft, adapter: resolve(adapter) };
         loaded.spec.defaults.differential = true;
         const reporter = progressReporter(Boolean(flags.quiet));
-        results.push(await executeSpec(loaded, reporter ? { onProgress: reporter } : {}));
+        results.push(await executeSpec(loaded, { onWarning, ...(reporter ? { onProgress: reporter } : {}) }));
       }
       const [a, b] = results as [(typeof results)[0], (typeof results)[0]];
       const scoreMap = (r: typeof a) => new Map(r.suite.probes.map((p) => [p.name, p.score ?? 0]));

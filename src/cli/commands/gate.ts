@@ -4,7 +4,7 @@ import { toTerminal } from '../../report/terminal.js';
 import { executeSpec, loadSpecFile } from '../../suite/execute.js';
 import { setExitCode } from '../main.js';
 import { gatePasses, writeOutputs, type OutputFlags } from '../outputs.js';
-import { progressReporter, useColor } from '../progress.js';
+import { printWarning, progressReporter, useColor } from '../progress.js';
 
 /** `sway gate SPEC`: CI gate — exit 1 on a failed probe, an errored probe, or a low composite. */
 export function register(program: Command): void {
@@ -27,7 +27,7 @@ export function register(program: Command): void {
       }
       const loaded = loadSpecFile(specPath);
       const reporter = progressReporter(Boolean(flags.quiet));
-      const { suite, score } = await executeSpec(loaded, reporter ? { onProgress: reporter } : {});
+      const { suite, score } = await executeSpec(loaded, { onWarning: printWarning, ...(reporter ? { onProgress: reporter } : {}) });
       writeOutputs(flags, suite, score);
       process.stdout.write(toTerminal(suite, score, { color: useColor(flags.color) }));
       const gate = gatePasses(suite, score, threshold ?? loaded.spec.defaults.coverage_threshold);

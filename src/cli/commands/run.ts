@@ -4,7 +4,7 @@ import { executeSpec, loadSpecFile } from '../../suite/execute.js';
 import { parseWeightsFlag } from '../../suite/score.js';
 import { setExitCode } from '../main.js';
 import { writeOutputs, type OutputFlags } from '../outputs.js';
-import { progressReporter, useColor } from '../progress.js';
+import { printWarning, progressReporter, useColor } from '../progress.js';
 
 interface RunFlags extends OutputFlags {
   weights?: string;
@@ -31,7 +31,7 @@ export function register(program: Command): void {
       const weights = flags.weights ? parseWeightsFlag(flags.weights) : undefined;
       const loaded = loadSpecFile(specPath);
       const reporter = progressReporter(Boolean(flags.quiet));
-      const { suite, score } = await executeSpec(loaded, { ...(weights ? { weights } : {}), ...(reporter ? { onProgress: reporter } : {}) });
+      const { suite, score } = await executeSpec(loaded, { onWarning: printWarning, ...(weights ? { weights } : {}), ...(reporter ? { onProgress: reporter } : {}) });
       writeOutputs(flags, suite, score);
       process.stdout.write(toTerminal(suite, score, { color: useColor(flags.color) }));
       setExitCode(cmd, 0);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { Engine } from '../../engine/engine.js';
+import { printWarning } from '../progress.js';
 import type { ViewSpec } from '../../engine/views.js';
 
 /** Parses `base`, `ft`, `scale=0.5`, `null:seed=3,rank=2[,init=0.02]`. */
@@ -59,7 +60,7 @@ export function register(program: Command): void {
       if (view.kind !== 'base' && !flags.adapter) throw new UsageError(`--view ${flags.view} needs --adapter`);
       const engine = await Engine.load({ ...(flags.base ? { base: flags.base } : {}), adapter: flags.adapter ?? null });
       try {
-        for (const w of engine.adapter?.warnings ?? []) process.stderr.write(`sway: warning: ${w}\n`);
+        for (const w of engine.adapter?.warnings ?? []) printWarning(w);
         const dist = (await engine.nextTokenDists([view], [flags.prompt], topK))[0]?.[0];
         if (!dist) throw new UsageError('the prompt produced no distribution');
         const completion = flags.completion !== undefined ? ((await engine.logprobsOf([view], [{ prompt: flags.prompt, completion: flags.completion }]))[0]?.[0] ?? null) : null;

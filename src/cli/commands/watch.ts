@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { setExitCode } from '../main.js';
+import { printEachWarningOnce } from '../progress.js';
 import { ServeClient } from '../../serve/client.js';
 import { fileStamp, fingerprintDir } from '../../serve/watch/fingerprint.js';
 import { localWatchRunner } from '../../serve/watch/local-runner.js';
@@ -85,7 +86,7 @@ sway_watch block (sequence, verdict, reason, run_seconds, overall_score). Stop w
         const client = new ServeClient(flags.serveUrl, { apiKey: flags.apiKey ?? null });
         runner = (path) => client.runFile(path);
       } else {
-        runner = localWatchRunner();
+        runner = localWatchRunner(printEachWarningOnce());
       }
       const watcher = new Watcher(
         { specPath, historyDir, keep, threshold, onFailCommand: flags.onFail ?? null, debounceMs },

@@ -7,11 +7,12 @@ import { parseReportJson } from '../client.js';
 import { suitePort } from '../suite-port.js';
 import type { WatchRunner } from './watcher.js';
 
-export function localWatchRunner(): WatchRunner {
+/** `onWarning` sees each run's warnings (they are in the report's `warnings` too). */
+export function localWatchRunner(onWarning?: (message: string) => void): WatchRunner {
   return async (specPath) => {
     const port = await suitePort();
     const spec = await port.loadSpecFile(specPath);
-    const { suite, score } = await port.executeSpec(spec, { specPath });
+    const { suite, score } = await port.executeSpec(spec, onWarning ? { specPath, onWarning } : { specPath });
     return parseReportJson(port.reportJson(suite, score)) as Record<string, unknown>;
   };
 }
