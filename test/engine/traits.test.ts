@@ -3,7 +3,7 @@
  * reference on random weights drawn for that trait combination (no family row needed).
  * A new family's new operation gets a variant here before its row lands.
  */
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import { archFromConfig } from '../../src/engine/config.js';
@@ -41,6 +41,18 @@ async function graphVsReference(arch: ArchSpec, seed = 1): Promise<number> {
   }
 }
 
+// Fused projections under phi3-style names, learned positions (the rows land with their families).
+const FAMILIES_PHI3_LIKE = {
+  ...FAMILIES.llama.naming,
+  model: { ...FAMILIES.llama.naming.model, positions: 'embed_positions' },
+  layer: { ...FAMILIES.llama.naming.layer, qkv_proj: 'self_attn.qkv_proj', gate_up_proj: 'mlp.gate_up_proj' },
+};
+// Post norms under gemma2-style names.
+const NAMING_WIDE = {
+  ...FAMILIES.llama.naming,
+  layer: { ...FAMILIES.llama.naming.layer, mlp_norm: 'pre_feedforward_layernorm', post_attn_norm: 'post_attention_layernorm', post_mlp_norm: 'post_feedforward_layernorm' },
+};
+
 const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   ['plain llama layout', (a) => a],
   ['norm weights stored as w - 1 (gemma (1 + w))', (a) => ({ ...a, norm: { ...a.norm, weightOffset: 1 } })],
@@ -51,14 +63,18 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   ['biases everywhere, tied head', (a) => ({ ...a, qkvBias: true, oBias: true, mlpBias: true, tieWordEmbeddings: true })],
   ['per-layer sliding windows and per-head q/k norm', (a) => ({ ...a, slidingWindow: [4, null], qkNorm: 'per_head' })],
   ['linear RoPE scaling', (a) => ({ ...a, rope: { ...a.rope, scaling: { type: 'linear', factor: 3 } } })],
+  ['RMSNorm (1 + w), GeGLU with tanh-GELU, √hidden embeddings (gemma)', (a) => ({ ...a, norm: { ...a.norm, weightOffset: 1 }, hiddenAct: 'gelu_tanh', embeddingScale: Math.sqrt(a.hiddenSize) })],
+  ['exact GELU', (a) => ({ ...a, hiddenAct: 'gelu' })],
+  ['sandwich norms, attention and final-logit soft-caps, alternating windows (gemma2)', (a) => ({ ...a, normPlacement: 'sandwich', attnSoftcap: 2, finalLogitSoftcap: 3, slidingWindow: [4, null], weights: NAMING_WIDE })],
+  ['post-only norms and full-width q/k norm (olmo2)', (a) => ({ ...a, normPlacement: 'post', qkNorm: 'full', weights: NAMING_WIDE })],
+  ['a layer without rotary (smollm3 no_rope_layers)', (a) => ({ ...a, ropeLayers: [true, false] })],
+  ['separate rotary base for sliding layers (gemma3)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocalTheta: 1000, rope: { ...a.rope, theta: 1e6 } })],
+  ['LayerNorm with bias, plain GELU MLP, parallel residual (gpt_neox)', (a) => ({ ...a, norm: { ...a.norm, kind: 'layernorm', bias: true }, mlp: 'plain', hiddenAct: 'gelu', residual: 'parallel', qkvBias: true, oBias: true, mlpBias: true })],
+  ['learned positions, Conv1D weights, fused qkv (gpt2)', (a) => ({ ...a, positions: 'learned', ropeLayers: [false, false], transposedLinear: true, fused: { qkv: true, gateUp: false }, mlp: 'plain', hiddenAct: 'gelu_tanh', norm: { ...a.norm, kind: 'layernorm', bias: true }, weights: FAMILIES_PHI3_LIKE })],
+  // ORT's fused rotary needs rotaryDim/2 to be a multiple of 8.
+  ['partial rotary (phi3 / gpt_neox)', (a) => ({ ...a, headDim: 32, attentionScale: 1 / Math.sqrt(32), rope: { ...a.rope, rotaryDim: 16 } })],
   ['llama3 RoPE scaling', (a) => ({ ...a, rope: { ...a.rope, theta: 500000, scaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8 } } })],
 ];
-
-// Fused projections under phi3-style names (the row itself lands with the phi3 family).
-const FAMILIES_PHI3_LIKE = {
-  ...FAMILIES.llama.naming,
-  layer: { ...FAMILIES.llama.naming.layer, qkv_proj: 'self_attn.qkv_proj', gate_up_proj: 'mlp.gate_up_proj' },
-};
 
 describe('graph builder vs float64 reference, trait by trait', () => {
   for (const [title, mutate] of VARIANTS) {

@@ -4,6 +4,7 @@
  */
 import { DT } from '../onnx/model.js';
 import { ropeCaches } from '../rope.js';
+import type { WeightRef } from '../families.js';
 import type { GraphContext } from './context.js';
 import { fusedTInto, transposeInto } from './packer.js';
 
@@ -41,6 +42,55 @@ export function rmsNorm(ctx: GraphContext, input: string, w: string): string {
   return ctx.one('SimplifiedLayerNormalization', [input, w], { axis: -1, epsilon: { float: ctx.arch.norm.eps } });
 }
 
+/** The family's norm (RMS, or LayerNorm with optional bias) of `input` with the weight `ref` (packed as `packName`). */
+export function norm(ctx: GraphContext, input: string, ref: WeightRef, packName: string, length: number, saved?: Float32Array): string {
+  const w = normWeight(ctx, packName, length, saved ? () => saved : () => ctx.read(ref));
+  if (ctx.arch.norm.kind === 'rms') return rmsNorm(ctx, input, w);
+  const ins = [input, w];
+  if (ctx.arch.norm.bias) ins.push(ctx.packer.add(`${packName}_bias`, [length], (t) => t.set(ctx.read({ ...ref, part: 'bias' }))));
+  return ctx.one('LayerNormalization', ins, { axis: -1, epsilon: { float: ctx.arch.norm.eps } });
+}
+
+/** Stored-orientation-aware [in, out] packing of one linear weight ([out, in] in HF Linear, [in, out] in Conv1D). */
+export function linearT(ctx: GraphContext, packName: string, ref: WeightRef, outF: number, inF: number): string {
+  ctx.expect(ref, ctx.arch.transposedLinear ? [inF, outF] : [outF, inF]);
+  return ctx.packer.add(packName, [inF, outF], (t) => (ctx.arch.transposedLinear ? t.set(ctx.read(ref)) : transposeInto(t, ctx.read(ref), outF, inF)));
+}
+
+/** Several linear weights side by side as one [in, sum(out)] weight. */
+export function fusedLinearT(ctx: GraphContext, packName: string, refs: WeightRef[], outs: number[], inF: number): string {
+  refs.forEach((r, k) => ctx.expect(r, ctx.arch.transposedLinear ? [inF, outs[k] as number] : [outs[k] as number, inF]));
+  const total = outs.reduce((a, b) => a + b, 0);
+  return ctx.packer.add(packName, [inF, total], (t) => {
+    if (!ctx.arch.transposedLinear) return fusedTInto(t, refs.map((r) => ctx.read(r)), outs, inF);
+    let col = 0;
+    refs.forEach((r, k) => {
+      const w = ctx.read(r);
+      const out = outs[k] as number;
+      for (let i = 0; i < inF; i++) for (let o = 0; o < out; o++) t[i * total + col + o] = w[i * out + o] as number;
+      col += out;
+    });
+  });
+}
+
+/** The family's activation. */
+export function activation(ctx: GraphContext, x: string): string {
+  switch (ctx.arch.hiddenAct) {
+    case 'silu':
+      return ctx.one('Mul', [x, ctx.one('Sigmoid', [x])]);
+    case 'gelu_tanh':
+      return ctx.one('FastGelu', [x], undefined, 'com.microsoft');
+    case 'gelu':
+      return ctx.one('Gelu', [x], undefined, 'com.microsoft');
+  }
+}
+
+/** cap * tanh(x / cap). */
+export function softcap(ctx: GraphContext, x: string, cap: number, name: string): string {
+  const c = ctx.packer.scalar(name, cap);
+  return ctx.one('Mul', [ctx.one('Tanh', [ctx.one('Div', [x, c])]), c]);
+}
+
 /** Where use_saved, the saved copy's output, else the base output. */
 export function selectSaved(ctx: GraphContext, baseOut: string, savedOut: string): string {
   return ctx.one('Where', ['use_saved', savedOut, baseOut]);
@@ -57,6 +107,16 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
   const saved = ctx.plan.overrides.get(ctx.name({ module: 'embed' }));
   if (saved) x = selectSaved(ctx, x, ctx.one('Gather', [ctx.packer.add('embed_saved', [V, H], saved), 'input_ids'], { axis: 0 }));
   if (arch.embeddingScale !== 1) x = ctx.one('Mul', [x, ctx.packer.scalar('embed_scale', arch.embeddingScale)]);
+  if (arch.positions === 'learned') {
+    // Positions of this call's tokens: total_seq_len - seq .. total_seq_len - 1 (prefill from 0, or one decode step).
+    const P = arch.maxPositionEmbeddings;
+    ctx.expect({ module: 'positions' }, [P, H]);
+    const wpe = ctx.packer.add('positions', [P, H], (t) => t.set(ctx.read({ module: 'positions' })));
+    const total = ctx.one('Cast', ['total_seq_len'], { to: DT.INT64 });
+    const seq = ctx.one('Squeeze', [ctx.one('Slice', [ctx.one('Shape', ['input_ids']), ctx.packer.int64('one_i64', [1]), ctx.packer.int64('two_i64', [2])]), ctx.packer.int64('zero_axis', [0])]);
+    const pos = ctx.one('Range', [ctx.one('Sub', [total, seq]), total, ctx.packer.inline('one_scalar_i64', DT.INT64, [], new Uint8Array(BigInt64Array.from([1n]).buffer))]);
+    x = ctx.one('Add', [x, ctx.one('Gather', [wpe, pos], { axis: 0 })]);
+  }
   return { table, x };
 }
 
@@ -64,6 +124,9 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
 export interface AttentionConsts {
   cos: string;
   sin: string;
+  /** Caches of sliding-window layers when they use their own theta. */
+  localCos: string | null;
+  localSin: string | null;
   split: string;
   headsQ: string;
   headsK: string;
@@ -78,9 +141,12 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
   const kv = arch.numKvHeads * D;
   const half = arch.rope.rotaryDim / 2;
   const { cos, sin } = ropeCaches(arch.rope, ctx.plan.maxPositions);
+  const local = arch.ropeLocalTheta === null ? null : ropeCaches({ theta: arch.ropeLocalTheta, rotaryDim: arch.rope.rotaryDim, scaling: { type: 'default' } }, ctx.plan.maxPositions);
   return {
     cos: packer.add('rope_cos', [ctx.plan.maxPositions, half], cos),
     sin: packer.add('rope_sin', [ctx.plan.maxPositions, half], sin),
+    localCos: local ? packer.add('rope_local_cos', [ctx.plan.maxPositions, half], local.cos) : null,
+    localSin: local ? packer.add('rope_local_sin', [ctx.plan.maxPositions, half], local.sin) : null,
     split: packer.int64('split_qkv', [q, kv, kv]),
     headsQ: packer.int64('shape_q_heads', [0, 0, arch.numHeads, D]),
     headsK: packer.int64('shape_k_heads', [0, 0, arch.numKvHeads, D]),
@@ -96,16 +162,9 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
   const q = arch.numHeads * arch.headDim;
   const kv = arch.numKvHeads * arch.headDim;
   const part = (module: 'q_proj' | 'k_proj' | 'v_proj' | 'qkv_proj', p: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part: p }) as const;
-  let w: string;
-  if (arch.fused.qkv) {
-    ctx.expect(part('qkv_proj'), [q + 2 * kv, H]);
-    w = packer.add(`l${l}_wqkv`, [H, q + 2 * kv], (t) => transposeInto(t, ctx.read(part('qkv_proj')), q + 2 * kv, H));
-  } else {
-    ctx.expect(part('q_proj'), [q, H]);
-    ctx.expect(part('k_proj'), [kv, H]);
-    ctx.expect(part('v_proj'), [kv, H]);
-    w = packer.add(`l${l}_wqkv`, [H, q + 2 * kv], (t) => fusedTInto(t, [ctx.read(part('q_proj')), ctx.read(part('k_proj')), ctx.read(part('v_proj'))], [q, kv, kv], H));
-  }
+  const w = arch.fused.qkv
+    ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
+    : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
   if (!arch.qkvBias) return { w, bias: null };
   const bias = packer.add(`l${l}_bqkv`, [q + 2 * kv], (t) => {
     if (arch.fused.qkv) t.set(ctx.read(part('qkv_proj', 'bias')));
@@ -129,11 +188,12 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
   let gqaInputs: string[];
   if (arch.qkNorm === 'per_head') {
     const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
-    const qn = normWeight(ctx, `l${l}_qnorm`, D, () => ctx.read({ layer: l, module: 'q_norm' }));
-    const kn = normWeight(ctx, `l${l}_knorm`, D, () => ctx.read({ layer: l, module: 'k_norm' }));
-    const qh = ctx.one('Reshape', [rmsNorm(ctx, ctx.one('Reshape', [qs, c.headsQ]), qn), c.flatQ]);
-    const kh = ctx.one('Reshape', [rmsNorm(ctx, ctx.one('Reshape', [ks, c.headsK]), kn), c.flatK]);
+    const qh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [qs, c.headsQ]), { layer: l, module: 'q_norm' }, `l${l}_qnorm`, D), c.flatQ]);
+    const kh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [ks, c.headsK]), { layer: l, module: 'k_norm' }, `l${l}_knorm`, D), c.flatK]);
     gqaInputs = [qh, kh, vs];
+  } else if (arch.qkNorm === 'full') {
+    const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
+    gqaInputs = [norm(ctx, qs, { layer: l, module: 'q_norm' }, `l${l}_qnorm`, q), norm(ctx, ks, { layer: l, module: 'k_norm' }, `l${l}_knorm`, arch.numKvHeads * D), vs];
   } else {
     gqaInputs = [qkv, '', ''];
   }
@@ -142,19 +202,23 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
   ctx.inputs.push({ name: pastK, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'past', D] });
   ctx.inputs.push({ name: pastV, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'past', D] });
   const window = arch.slidingWindow[l] ?? null;
+  const rotary = arch.ropeLayers[l] ?? true;
+  const local = window !== null && c.localCos !== null && c.localSin !== null;
+  const caches = rotary ? [local ? (c.localCos as string) : c.cos, local ? (c.localSin as string) : c.sin] : [];
   const presentK = `present_key_${l}`;
   const presentV = `present_value_${l}`;
   const attnOut = ctx.tmp('attn');
   ctx.nodes.push({
     op: 'GroupQueryAttention',
     domain: 'com.microsoft',
-    inputs: [...gqaInputs, pastK, pastV, 'seqlens_k', 'total_seq_len', c.cos, c.sin],
+    inputs: [...gqaInputs, pastK, pastV, 'seqlens_k', 'total_seq_len', ...caches],
     outputs: [attnOut, presentK, presentV],
     attrs: {
       num_heads: arch.numHeads,
       kv_num_heads: arch.numKvHeads,
       scale: { float: arch.attentionScale },
-      do_rotary: 1,
+      ...(arch.attnSoftcap !== null ? { softcap: { float: arch.attnSoftcap } } : {}),
+      do_rotary: rotary ? 1 : 0,
       rotary_interleaved: 0,
       local_window_size: window === null ? -1 : window,
     },
@@ -162,33 +226,30 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
   ctx.outputs.push({ name: presentK, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'total', D] });
   ctx.outputs.push({ name: presentV, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'total', D] });
   const oRef = { layer: l, module: 'o_proj' } as const;
-  ctx.expect(oRef, [H, q]);
-  const wo = packer.add(`l${l}_wo`, [q, H], (t) => transposeInto(t, ctx.read(oRef), H, q));
+  const wo = linearT(ctx, `l${l}_wo`, oRef, H, q);
   const oBias = arch.oBias ? packer.add(`l${l}_bo`, [H], (t) => t.set(ctx.read({ ...oRef, part: 'bias' }))) : null;
   return projection(ctx, attnOut, wo, `${l}_o`, oBias);
 }
 
-/** Gated MLP of layer l on the normed input; returns the down_proj output. */
+/** MLP of layer l on the normed input (gated: down(act(gate) * up); plain: down(act(up))); returns the down_proj output. */
 export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string): string {
   const { arch, packer } = ctx;
   const H = arch.hiddenSize;
   const I = arch.intermediateSize;
   const ref = (module: 'gate_proj' | 'up_proj' | 'gate_up_proj' | 'down_proj', part: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part }) as const;
-  let wgu: string;
-  if (arch.fused.gateUp) {
-    ctx.expect(ref('gate_up_proj'), [2 * I, H]);
-    wgu = packer.add(`l${l}_wgu`, [H, 2 * I], (t) => transposeInto(t, ctx.read(ref('gate_up_proj')), 2 * I, H));
-  } else {
-    ctx.expect(ref('gate_proj'), [I, H]);
-    ctx.expect(ref('up_proj'), [I, H]);
-    wgu = packer.add(`l${l}_wgu`, [H, 2 * I], (t) => fusedTInto(t, [ctx.read(ref('gate_proj')), ctx.read(ref('up_proj'))], [I, I], H));
-  }
-  ctx.expect(ref('down_proj'), [H, I]);
-  let guBias: string | null = null;
+  const gated = arch.mlp === 'gated';
+  const inW = !gated
+    ? linearT(ctx, `l${l}_wgu`, ref('up_proj'), I, H)
+    : arch.fused.gateUp
+      ? linearT(ctx, `l${l}_wgu`, ref('gate_up_proj'), 2 * I, H)
+      : fusedLinearT(ctx, `l${l}_wgu`, [ref('gate_proj'), ref('up_proj')], [I, I], H);
+  const inOut = gated ? 2 * I : I;
+  let inBias: string | null = null;
   let downBias: string | null = null;
   if (arch.mlpBias) {
-    guBias = packer.add(`l${l}_bgu`, [2 * I], (t) => {
-      if (arch.fused.gateUp) t.set(ctx.read(ref('gate_up_proj', 'bias')));
+    inBias = packer.add(`l${l}_bgu`, [inOut], (t) => {
+      if (!gated) t.set(ctx.read(ref('up_proj', 'bias')));
+      else if (arch.fused.gateUp) t.set(ctx.read(ref('gate_up_proj', 'bias')));
       else {
         t.set(ctx.read(ref('gate_proj', 'bias')), 0);
         t.set(ctx.read(ref('up_proj', 'bias')), I);
@@ -196,21 +257,35 @@ export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string
     });
     downBias = packer.add(`l${l}_bdown`, [H], (t) => t.set(ctx.read(ref('down_proj', 'bias'))));
   }
-  const gu = projection(ctx, input, wgu, `${l}_gate_up`, guBias);
-  const [gate, up] = ctx.add('Split', [gu, splitGu], { axis: -1 }, undefined, 2) as [string, string];
-  const act = ctx.one('Mul', [ctx.one('Mul', [gate, ctx.one('Sigmoid', [gate])]), up]);
-  const wdown = packer.add(`l${l}_wdown`, [I, H], (t) => transposeInto(t, ctx.read(ref('down_proj')), H, I));
+  const h = projection(ctx, input, inW, `${l}_gate_up`, inBias);
+  let act: string;
+  if (gated) {
+    const [gate, up] = ctx.add('Split', [h, splitGu], { axis: -1 }, undefined, 2) as [string, string];
+    act = ctx.one('Mul', [activation(ctx, gate), up]);
+  } else {
+    act = activation(ctx, h);
+  }
+  const wdown = linearT(ctx, `l${l}_wdown`, ref('down_proj'), H, I);
   return projection(ctx, act, wdown, `${l}_down`, downBias);
 }
 
-/** One decoder layer (pre-norm, sequential residual); returns the new residual stream. */
+/** One decoder layer: norm placement (pre / sandwich / post) and residual layout (sequential / parallel) from the traits. */
 export function decoderLayer(ctx: GraphContext, l: number, x: string, c: AttentionConsts, splitGu: string): string {
-  const residual = (stream: string, branch: string) =>
-    ctx.one('Add', [stream, ctx.arch.residualMultiplier === 1 ? branch : ctx.one('Mul', [branch, ctx.packer.scalar('residual_multiplier', ctx.arch.residualMultiplier)])]);
-  const ln1 = normWeight(ctx, `l${l}_ln1`, ctx.arch.hiddenSize, () => ctx.read({ layer: l, module: 'attn_norm' }));
-  const h = residual(x, attention(ctx, l, rmsNorm(ctx, x, ln1), c));
-  const ln2 = normWeight(ctx, `l${l}_ln2`, ctx.arch.hiddenSize, () => ctx.read({ layer: l, module: 'mlp_norm' }));
-  return residual(h, mlp(ctx, l, rmsNorm(ctx, h, ln2), splitGu));
+  const { arch } = ctx;
+  const H = arch.hiddenSize;
+  const pre = arch.normPlacement !== 'post';
+  const post = arch.normPlacement !== 'pre';
+  const scaled = (branch: string) => (arch.residualMultiplier === 1 ? branch : ctx.one('Mul', [branch, ctx.packer.scalar('residual_multiplier', arch.residualMultiplier)]));
+  const preNorm = (input: string, module: 'attn_norm' | 'mlp_norm', name: string) => (pre ? norm(ctx, input, { layer: l, module }, name, H) : input);
+  const postNorm = (input: string, module: 'post_attn_norm' | 'post_mlp_norm', name: string) => (post ? norm(ctx, input, { layer: l, module }, name, H) : input);
+  const a = postNorm(attention(ctx, l, preNorm(x, 'attn_norm', `l${l}_ln1`), c), 'post_attn_norm', `l${l}_post_attn_norm`);
+  if (arch.residual === 'parallel') {
+    const m = postNorm(mlp(ctx, l, preNorm(x, 'mlp_norm', `l${l}_ln2`), splitGu), 'post_mlp_norm', `l${l}_post_mlp_norm`);
+    return ctx.one('Add', [ctx.one('Add', [x, scaled(a)]), scaled(m)]);
+  }
+  const h = ctx.one('Add', [x, scaled(a)]);
+  const m = postNorm(mlp(ctx, l, preNorm(h, 'mlp_norm', `l${l}_ln2`), splitGu), 'post_mlp_norm', `l${l}_post_mlp_norm`);
+  return ctx.one('Add', [h, scaled(m)]);
 }
 
 /** Final norm (and its saved copy), LM head (tied or not, saved copy, LoRA), logit scaling. */
@@ -220,9 +295,9 @@ export function head(ctx: GraphContext, x: string, embedTable: string): string {
   const H = arch.hiddenSize;
   const picked = ctx.one('GatherND', [x, 'gather_idx'], { batch_dims: 1 });
   const normRef = { module: 'final_norm' } as const;
-  let fn = rmsNorm(ctx, picked, normWeight(ctx, 'final_norm', H, () => ctx.read(normRef)));
+  let fn = norm(ctx, picked, normRef, 'final_norm', H);
   const savedNorm = ctx.plan.overrides.get(ctx.name(normRef));
-  if (savedNorm) fn = selectSaved(ctx, fn, rmsNorm(ctx, picked, normWeight(ctx, 'final_norm_saved', H, () => savedNorm)));
+  if (savedNorm) fn = selectSaved(ctx, fn, norm(ctx, picked, normRef, 'final_norm_saved', H, savedNorm));
   let headW = embedTable;
   if (!arch.tieWordEmbeddings) {
     ctx.expect({ module: 'lm_head' }, [V, H]);
@@ -242,5 +317,6 @@ export function head(ctx: GraphContext, x: string, embedTable: string): string {
     }
   }
   if (arch.logitsDivisor !== 1) logits = ctx.one('Div', [logits, packer.scalar('logits_divisor', arch.logitsDivisor)]);
+  if (arch.finalLogitSoftcap !== null) logits = softcap(ctx, logits, arch.finalLogitSoftcap, 'final_logit_softcap');
   return logits;
 }

@@ -50,7 +50,7 @@ export function groupShape(arch: ArchSpec, kind: GroupKind): [number, number] {
     case 'o':
       return [q, H];
     case 'gate_up':
-      return [H, 2 * arch.intermediateSize];
+      return [H, arch.mlp === 'plain' ? arch.intermediateSize : 2 * arch.intermediateSize];
     case 'down':
       return [arch.intermediateSize, H];
     case 'head':
@@ -63,7 +63,7 @@ function outOffset(arch: ArchSpec, module: LayerModule): number {
   const kv = arch.numKvHeads * arch.headDim;
   if (module === 'k_proj') return q;
   if (module === 'v_proj') return q + kv;
-  if (module === 'up_proj') return arch.intermediateSize;
+  if (module === 'up_proj') return arch.mlp === 'plain' ? 0 : arch.intermediateSize;
   return 0;
 }
 

@@ -9,20 +9,8 @@ import type { ArchSpec } from '../types.js';
 
 export function unimplementedTraits(a: ArchSpec): string[] {
   const out: string[] = [];
-  if (a.norm.kind !== 'rms') out.push(`norm kind '${a.norm.kind}'`);
-  if (a.norm.bias) out.push('norm bias');
-  if (a.normPlacement !== 'pre') out.push(`norm placement '${a.normPlacement}'`);
-  if (a.hiddenAct !== 'silu') out.push(`activation '${a.hiddenAct}'`);
-  if (a.mlp !== 'gated') out.push(`${a.mlp} MLP`);
-  if (a.residual !== 'sequential') out.push(`${a.residual} residual`);
-  if (a.positions !== 'rotary') out.push(`${a.positions} positions`);
-  if (a.rope.rotaryDim !== a.headDim) out.push('partial rotary');
-  if (a.ropeLayers.some((on) => !on)) out.push('layers without rotary');
-  if (a.ropeLocalTheta !== null) out.push('separate rotary base for local layers');
-  if (a.attnSoftcap !== null) out.push('attention soft-cap');
-  if (a.finalLogitSoftcap !== null) out.push('final-logit soft-cap');
-  if (a.qkNorm === 'full') out.push('full-width q/k norm');
-  if (a.transposedLinear) out.push('Conv1D (transposed) linear weights');
+  // onnxruntime's fused rotary (GroupQueryAttention) takes cos/sin caches of width rotaryDim/2, a multiple of 8.
+  if (a.positions === 'rotary' && (a.rope.rotaryDim / 2) % 8 !== 0) out.push(`a rotary dimension of ${a.rope.rotaryDim} (must be a multiple of 16)`);
   return out;
 }
 

@@ -22,27 +22,73 @@ export interface ReferenceOutput {
 
 type Vec = ArrayLike<number>;
 
-function rmsNorm(x: Float64Array, w: Vec, eps: number, offset: number): Float64Array {
+interface NormSpec {
+  kind: 'rms' | 'layernorm';
+  eps: number;
+  offset: number;
+}
+
+/** RMSNorm: x / rms(x) * (w + offset); LayerNorm: (x - mean) / std * (w + offset) + b. */
+function normalize(x: Float64Array, w: Vec, n: NormSpec, b: Vec | null): Float64Array {
+  let mean = 0;
+  if (n.kind === 'layernorm') {
+    for (let i = 0; i < x.length; i++) mean += x[i] as number;
+    mean /= x.length;
+  }
   let ss = 0;
-  for (let i = 0; i < x.length; i++) ss += (x[i] as number) ** 2;
-  const inv = 1 / Math.sqrt(ss / x.length + eps);
+  for (let i = 0; i < x.length; i++) ss += ((x[i] as number) - mean) ** 2;
+  const inv = 1 / Math.sqrt(ss / x.length + n.eps);
   const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = (x[i] as number) * inv * ((w[i] as number) + offset);
+  for (let i = 0; i < x.length; i++) out[i] = ((x[i] as number) - mean) * inv * ((w[i] as number) + n.offset) + (b ? (b[i] as number) : 0);
   return out;
 }
 
-/** y = W x (+ b) with W stored [out, in] as in HF Linear. */
-function linear(x: Float64Array, w: Vec, outF: number, b?: Vec | null): Float64Array {
+/** y = W x (+ b) with W stored [out, in] as in HF Linear, or [in, out] (`transposed`, Conv1D). */
+function linear(x: Float64Array, w: Vec, outF: number, b?: Vec | null, transposed = false): Float64Array {
   const inF = x.length;
   const y = new Float64Array(outF);
   for (let o = 0; o < outF; o++) {
     let acc = b ? (b[o] as number) : 0;
-    const row = o * inF;
-    for (let i = 0; i < inF; i++) acc += (w[row + i] as number) * (x[i] as number);
+    if (transposed) for (let i = 0; i < inF; i++) acc += (w[i * outF + o] as number) * (x[i] as number);
+    else for (let i = 0; i < inF; i++) acc += (w[o * inF + i] as number) * (x[i] as number);
     y[o] = acc;
   }
   return y;
 }
+
+function act(kind: ArchSpec['hiddenAct'], v: number): number {
+  switch (kind) {
+    case 'silu':
+      return v / (1 + Math.exp(-v));
+    case 'gelu_tanh':
+      return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    case 'gelu':
+      return 0.5 * v * (1 + erf(v / Math.SQRT2));
+  }
+}
+
+/** erf to ~1e-15 (Abramowitz-Stegun is too coarse for a reference): series for small |x|, continued fraction beyond. */
+function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    let sum = ax;
+    let term = ax;
+    for (let n = 1; n < 200; n++) {
+      term *= (-ax * ax) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17) break;
+    }
+    return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * sum);
+  }
+  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))) evaluated bottom-up.
+  let f = ax;
+  for (let n = 60; n >= 1; n--) f = ax + n / 2 / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+const softcap = (v: number, cap: number | null) => (cap === null ? v : cap * Math.tanh(v / cap));
 
 function softmaxWeights(scores: number[]): number[] {
   const m = Math.max(...scores);
@@ -63,8 +109,9 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
   const kv = nKv * D;
   const group = nH / nKv;
   const freqs = referenceFrequencies(arch.rope);
-  const eps = arch.norm.eps;
-  const off = arch.norm.weightOffset;
+  const localFreqs = arch.ropeLocalTheta === null ? freqs : referenceFrequencies({ theta: arch.ropeLocalTheta, rotaryDim: arch.rope.rotaryDim, scaling: { type: 'default' } });
+  const ns: NormSpec = { kind: arch.norm.kind, eps: arch.norm.eps, offset: arch.norm.weightOffset };
+  const T = arch.transposedLinear;
   const name = (ref: WeightRef) => weightName(arch.weights, ref);
   const get = (ref: WeightRef) => getWeight(name(ref));
   const opt = (ref: WeightRef): Vec | null => {
@@ -76,38 +123,49 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
   };
   /** Bias of a projection: required when the architecture has one, else whatever the getter offers (a merged lora_B.bias). */
   const biasOf = (ref: WeightRef, required: boolean): Vec | null => (required ? get({ ...ref, part: 'bias' }) : opt({ ...ref, part: 'bias' }));
+  const normBy = (x: Float64Array, ref: WeightRef) => normalize(x, get(ref), ns, arch.norm.bias ? get({ ...ref, part: 'bias' }) : null);
   /** Output of one (possibly fused) projection, split into its parts. */
   const project = (x: Float64Array, l: number, fused: boolean, fusedModule: 'qkv_proj' | 'gate_up_proj', parts: readonly ['q_proj' | 'k_proj' | 'v_proj' | 'gate_proj' | 'up_proj', number][], hasBias: boolean): Float64Array[] => {
     if (fused) {
       const ref = { layer: l, module: fusedModule } as const;
-      const y = linear(x, get(ref), parts.reduce((a, [, n]) => a + n, 0), biasOf(ref, hasBias));
+      const y = linear(x, get(ref), parts.reduce((a, [, n]) => a + n, 0), biasOf(ref, hasBias), T);
       let at = 0;
       return parts.map(([, n]) => y.slice(at, (at += n)));
     }
     return parts.map(([module, n]) => {
       const ref = { layer: l, module } as const;
-      return linear(x, get(ref), n, biasOf(ref, hasBias));
+      return linear(x, get(ref), n, biasOf(ref, hasBias), T);
     });
   };
 
   const emb = get({ module: 'embed' });
-  let hs: Float64Array[] = ids.map((id) => Float64Array.from(emb.subarray(id * H, (id + 1) * H), (v) => v * arch.embeddingScale));
+  const wpe = arch.positions === 'learned' ? get({ module: 'positions' }) : null;
+  let hs: Float64Array[] = ids.map((id, t) => Float64Array.from(emb.subarray(id * H, (id + 1) * H), (v, i) => v * arch.embeddingScale + (wpe ? (wpe[t * H + i] as number) : 0)));
+  const pre = arch.normPlacement !== 'post';
+  const post = arch.normPlacement !== 'pre';
   for (let l = 0; l < arch.numLayers; l++) {
     const window = arch.slidingWindow[l] ?? null;
+    const rotary = arch.ropeLayers[l] ?? true;
+    const lf = window !== null ? localFreqs : freqs;
     const qs: Float64Array[] = [];
     const ks: Float64Array[] = [];
     const vs: Float64Array[] = [];
     for (let t = 0; t < S; t++) {
-      const x = rmsNorm(hs[t] as Float64Array, get({ layer: l, module: 'attn_norm' }), eps, off);
+      const x = pre ? normBy(hs[t] as Float64Array, { layer: l, module: 'attn_norm' }) : (hs[t] as Float64Array);
       const [qt, kt, vt] = project(x, l, arch.fused.qkv, 'qkv_proj', [['q_proj', q], ['k_proj', kv], ['v_proj', kv]], arch.qkvBias) as [Float64Array, Float64Array, Float64Array];
       if (arch.qkNorm === 'per_head') {
-        const qn = get({ layer: l, module: 'q_norm' });
-        const kn = get({ layer: l, module: 'k_norm' });
-        for (let h = 0; h < nH; h++) qt.set(rmsNorm(qt.subarray(h * D, (h + 1) * D), qn, eps, off), h * D);
-        for (let h = 0; h < nKv; h++) kt.set(rmsNorm(kt.subarray(h * D, (h + 1) * D), kn, eps, off), h * D);
+        const qRef = { layer: l, module: 'q_norm' } as const;
+        const kRef = { layer: l, module: 'k_norm' } as const;
+        for (let h = 0; h < nH; h++) qt.set(normBy(qt.subarray(h * D, (h + 1) * D), qRef), h * D);
+        for (let h = 0; h < nKv; h++) kt.set(normBy(kt.subarray(h * D, (h + 1) * D), kRef), h * D);
+      } else if (arch.qkNorm === 'full') {
+        qt.set(normBy(qt, { layer: l, module: 'q_norm' }));
+        kt.set(normBy(kt, { layer: l, module: 'k_norm' }));
       }
-      for (let h = 0; h < nH; h++) applyRotary(qt, h * D, arch.rope.rotaryDim, t, freqs);
-      for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, arch.rope.rotaryDim, t, freqs);
+      if (rotary) {
+        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, arch.rope.rotaryDim, t, lf);
+        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, arch.rope.rotaryDim, t, lf);
+      }
       qs.push(qt);
       ks.push(kt);
       vs.push(vt);
@@ -122,7 +180,7 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
         for (let j = lo; j <= t; j++) {
           let dot = 0;
           for (let d = 0; d < D; d++) dot += ((qs[t] as Float64Array)[h * D + d] as number) * ((ks[j] as Float64Array)[kh * D + d] as number);
-          scores.push(dot * arch.attentionScale);
+          scores.push(softcap(dot * arch.attentionScale, arch.attnSoftcap));
         }
         softmaxWeights(scores).forEach((w, k) => {
           const vj = vs[lo + k] as Float64Array;
@@ -130,18 +188,26 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
         });
       }
       const oRef = { layer: l, module: 'o_proj' } as const;
-      const o = linear(attn, get(oRef), H, biasOf(oRef, arch.oBias));
+      let o = linear(attn, get(oRef), H, biasOf(oRef, arch.oBias), T);
+      if (post) o = normBy(o, { layer: l, module: 'post_attn_norm' });
+      const x0 = hs[t] as Float64Array;
       const h1 = new Float64Array(H);
-      for (let i = 0; i < H; i++) h1[i] = ((hs[t] as Float64Array)[i] as number) + arch.residualMultiplier * (o[i] as number);
-      const x2 = rmsNorm(h1, get({ layer: l, module: 'mlp_norm' }), eps, off);
-      const [g, u] = project(x2, l, arch.fused.gateUp, 'gate_up_proj', [['gate_proj', I], ['up_proj', I]], arch.mlpBias) as [Float64Array, Float64Array];
-      const act = new Float64Array(I);
-      for (let i = 0; i < I; i++) {
-        const gv = g[i] as number;
-        act[i] = (gv / (1 + Math.exp(-gv))) * (u[i] as number);
+      for (let i = 0; i < H; i++) h1[i] = (x0[i] as number) + arch.residualMultiplier * (o[i] as number);
+      // Parallel residual: the MLP reads the layer input, not the attention output.
+      const mlpInput = arch.residual === 'parallel' ? x0 : h1;
+      const x2 = pre ? normBy(mlpInput, { layer: l, module: 'mlp_norm' }) : mlpInput;
+      const a = new Float64Array(I);
+      if (arch.mlp === 'gated') {
+        const [g, u] = project(x2, l, arch.fused.gateUp, 'gate_up_proj', [['gate_proj', I], ['up_proj', I]], arch.mlpBias) as [Float64Array, Float64Array];
+        for (let i = 0; i < I; i++) a[i] = act(arch.hiddenAct, g[i] as number) * (u[i] as number);
+      } else {
+        const upRef = { layer: l, module: 'up_proj' } as const;
+        const u = linear(x2, get(upRef), I, biasOf(upRef, arch.mlpBias), T);
+        for (let i = 0; i < I; i++) a[i] = act(arch.hiddenAct, u[i] as number);
       }
       const dRef = { layer: l, module: 'down_proj' } as const;
-      const d = linear(act, get(dRef), H, biasOf(dRef, arch.mlpBias));
+      let d = linear(a, get(dRef), H, biasOf(dRef, arch.mlpBias), T);
+      if (post) d = normBy(d, { layer: l, module: 'post_mlp_norm' });
       for (let i = 0; i < H; i++) h1[i] = (h1[i] as number) + arch.residualMultiplier * (d[i] as number);
       next.push(h1);
     }
@@ -152,13 +218,14 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
   const head = arch.tieWordEmbeddings ? (opt(headRef) ?? emb) : get(headRef);
   const headBias = opt({ ...headRef, part: 'bias' });
   const normW = get({ module: 'final_norm' });
+  const normB = arch.norm.bias ? get({ module: 'final_norm', part: 'bias' }) : null;
   const logits = new Float64Array(S * V);
   const finalHidden = new Float64Array(S * H);
   for (let t = 0; t < S; t++) {
-    const x = rmsNorm(hs[t] as Float64Array, normW, eps, off);
+    const x = normalize(hs[t] as Float64Array, normW, ns, normB);
     finalHidden.set(x, t * H);
     const y = linear(x, head, V, headBias);
-    for (let i = 0; i < V; i++) y[i] = (y[i] as number) / arch.logitsDivisor;
+    for (let i = 0; i < V; i++) y[i] = softcap((y[i] as number) / arch.logitsDivisor, arch.finalLogitSoftcap);
     logits.set(y, t * V);
   }
   return { logits, finalHidden };
