@@ -7,7 +7,11 @@ import type * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import { archFromConfig } from '../../src/engine/config.js';
-import { FAMILIES } from '../../src/engine/families.js';
+import { mergedWeights } from '../../src/engine/adapter/merge.js';
+import { slotFeatures } from '../../src/engine/adapter/targets.js';
+import type { LayerModule, LoadedAdapter, LoraSlot, SlotTarget } from '../../src/engine/adapter/types.js';
+import { FAMILIES, layerLinearModules, modulePath } from '../../src/engine/families.js';
+import { buildGroups } from '../../src/engine/graph/lora-groups.js';
 import { emptyPastFeeds, tokenFeeds, viewFeeds } from '../../src/engine/feeds.js';
 import { memoryWeights, randomBaseWeights } from '../../src/engine/fixtures/random-weights.js';
 import { tinyConfig } from '../../src/engine/fixtures/tiny-model.js';
@@ -23,18 +27,50 @@ function baseArch(): ArchSpec {
   return archFromConfig({ ...tinyConfig('llama', VOCAB, 1, 2), rope_scaling: null, tie_word_embeddings: false }, 'config.json');
 }
 
-/** Builds the ORT graph for `arch` over random weights and compares all-position logits with the reference. */
-async function graphVsReference(arch: ArchSpec, seed = 1): Promise<number> {
-  const tensors = randomBaseWeights(arch, new Rng(seed));
+/** LoRA (with lora_B.bias) on every linear module of every layer and on lm_head, as the loader would produce it. */
+function randomSlots(arch: ArchSpec, rng: Rng): LoraSlot[] {
+  const r = 2;
+  const targets: SlotTarget[] = [];
+  for (let l = 0; l < arch.numLayers; l++) for (const m of layerLinearModules(arch)) targets.push({ scope: 'layer', layer: l, module: m as LayerModule });
+  targets.push({ scope: 'lm_head' });
+  return targets.map((target) => {
+    const [inF, outF] = slotFeatures(arch, target);
+    const path = target.scope === 'layer' ? modulePath(arch.weights, { layer: target.layer, module: target.module }) : modulePath(arch.weights, { module: 'lm_head' });
+    return {
+      modulePath: path,
+      target,
+      rank: r,
+      inFeatures: inF,
+      outFeatures: outF,
+      scaling: 1.5,
+      a: rng.fillNormal(new Float32Array(r * inF), 0.1),
+      b: rng.fillNormal(new Float32Array(outF * r), 0.1),
+      bBias: rng.fillNormal(new Float32Array(outF), 0.1),
+      magnitude: null,
+    };
+  });
+}
+
+/**
+ * Builds the ORT graph for `arch` over random weights and compares all-position logits with
+ * the reference, for the base view and (with `lora`) a LoRA view at lambda 0.5.
+ */
+async function graphVsReference(arch: ArchSpec, lora = false, seed = 1): Promise<number> {
+  const rng = new Rng(seed);
+  const tensors = randomBaseWeights(arch, rng);
   const weights = memoryWeights(tensors);
-  const { session } = await createSession({ arch, groups: [], dora: false, overrides: new Map(), maxPositions: 64 }, weights, 1, { session: 0 });
+  const slots = lora ? randomSlots(arch, rng) : [];
+  const groups = buildGroups(arch, slots);
+  const { session } = await createSession({ arch, groups, dora: false, overrides: new Map(), maxPositions: 64 }, weights, 1, { session: 0 });
   try {
-    const view = { id: 'base', slots: [], coeff: 0, useSaved: false, gains: null };
+    const lambda = lora ? 0.5 : 0;
+    const view = { id: 'v', slots, coeff: lambda, useSaved: false, gains: null };
     const rows = [{ view, ids: IDS, positions: IDS.map((_, i) => i) }];
-    const feeds = { ...tokenFeeds(rows, 0).feeds, ...viewFeeds({ arch, groups: [], useDora: false, hasOverrides: false }, [view]), ...emptyPastFeeds(arch, 1) };
+    const feeds = { ...tokenFeeds(rows, 0).feeds, ...viewFeeds({ arch, groups, useDora: false, hasOverrides: false }, [view]), ...emptyPastFeeds(arch, 1) };
     const out = await session.run(feeds, ['logits']);
     const got = (out['logits'] as ort.Tensor).data as Float32Array;
-    const ref = referenceForward(arch, (n) => weights.readF32(n), IDS);
+    const adapter: LoadedAdapter = { dir: 'memory', contentHash: '', baseModelNameOrPath: null, useDora: false, slots, overrides: new Map(), trainableTokens: null, warnings: [], nonFinite: [] };
+    const ref = referenceForward(arch, mergedWeights(arch, (n) => weights.readF32(n), adapter, { lambda, applyOverrides: false }), IDS);
     return maxAbsDiff(got, ref.logits);
   } finally {
     await session.release();
@@ -78,8 +114,9 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
 
 describe('graph builder vs float64 reference, trait by trait', () => {
   for (const [title, mutate] of VARIANTS) {
-    it(`${title}: max |Δlogit| < 1e-4`, async () => {
+    it(`${title}: base and LoRA (with lora_B.bias, λ = 0.5) views, max |Δlogit| < 1e-4`, async () => {
       expect(await graphVsReference(mutate(baseArch()))).toBeLessThan(1e-4);
+      expect(await graphVsReference(mutate(baseArch()), true)).toBeLessThan(1e-4);
     });
   }
 });

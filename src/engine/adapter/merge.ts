@@ -3,6 +3,7 @@
  * copies, trainable token rows). Used to drive the float64 reference forward in tests and
  * by the fixture generator; the engine itself never merges.
  */
+import { AdapterError } from '../../core/errors.js';
 import { weightName, type WeightPart } from '../families.js';
 import type { WeightGetter } from '../reference/forward.js';
 import type { ArchSpec } from '../types.js';
@@ -74,6 +75,16 @@ export function mergedWeights(arch: ArchSpec, base: WeightGetter, adapter: Loade
             let acc = 0;
             for (let k = 0; k < r; k++) acc += (slot.b[d * r + k] as number) * (slot.a[k * inF + id] as number);
             w[id * outF + d] = (w[id * outF + d] as number) + c * acc;
+          }
+        }
+      } else if (arch.transposedLinear && slot.target.scope === 'layer') {
+        // Conv1D base weight stored [in, out] (PEFT fan_in_fan_out): the delta B·A lands transposed.
+        if (slot.magnitude) throw new AdapterError(`${slot.modulePath}: DoRA on Conv1D (fan_in_fan_out) weights is not supported`, 'SWAY_ADAPTER_UNSUPPORTED');
+        for (let o = 0; o < outF; o++) {
+          for (let i = 0; i < inF; i++) {
+            let acc = 0;
+            for (let k = 0; k < r; k++) acc += (slot.b[o * r + k] as number) * (slot.a[k * inF + i] as number);
+            w[i * outF + o] = (w[i * outF + o] as number) + c * acc;
           }
         }
       } else {
