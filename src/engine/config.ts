@@ -157,10 +157,27 @@ export function archFromConfig(rawCfg: Json, file: string, generation?: Json): A
       'SWAY_ARCH_UNSUPPORTED',
     );
   }
-  const family: Family = modelType;
-  const tr: FamilyTraits = familyTraits(family);
-  const nested = tr.textConfigKey ? rawCfg[tr.textConfigKey] : undefined;
-  const cfg: Json = nested && typeof nested === 'object' && !Array.isArray(nested) ? { ...rawCfg, ...(nested as Json) } : rawCfg;
+  return archFromRow(modelType, familyTraits(modelType), rawCfg, file, generation);
+}
+
+/** Canonical config: the text config merged over the wrapper, family aliases and defaults filled in. */
+function canonicalConfig(tr: FamilyTraits, rawCfg: Json): { cfg: Json; nested: boolean } {
+  const inner = tr.textConfigKey ? rawCfg[tr.textConfigKey] : undefined;
+  const nested = !!inner && typeof inner === 'object' && !Array.isArray(inner);
+  const cfg: Json = nested ? { ...rawCfg, ...(inner as Json) } : { ...rawCfg };
+  for (const [canonical, alias] of Object.entries(tr.configAliases ?? {})) {
+    if ((cfg[canonical] === undefined || cfg[canonical] === null) && cfg[alias] !== undefined && cfg[alias] !== null) cfg[canonical] = cfg[alias];
+  }
+  for (const [key, d] of Object.entries(tr.configDefaults ?? {})) {
+    if (cfg[key] !== undefined && cfg[key] !== null) continue;
+    cfg[key] = typeof d === 'number' ? d : typeof cfg[d.timesKey] === 'number' ? (cfg[d.timesKey] as number) * d.factor : undefined;
+  }
+  return { cfg, nested };
+}
+
+/** Builds the ArchSpec of one family row (exported for tests of rows not yet in the table). */
+export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file: string, generation?: Json): ArchSpec {
+  const { cfg, nested } = canonicalConfig(tr, rawCfg);
   const naming = nested && tr.nestedRoot ? withRoot(tr.naming, tr.nestedRoot) : tr.naming;
   if (cfg['quantization_config'] != null) {
     throw refuse(file, 'quantization_config', 'is set; sway runs unquantized fp32/fp16/bf16 checkpoints only (use the original weights)');

@@ -82,6 +82,13 @@ export interface SlidingRule {
 }
 
 export interface FamilyTraits {
+  /**
+   * config.json keys this family spells differently, canonical -> family key (gpt2
+   * `hidden_size: 'n_embd'`). Used when the canonical key is absent.
+   */
+  configAliases?: Readonly<Record<string, string>>;
+  /** Defaults of canonical keys the family may omit: a number, or a multiple of another key (gpt2 n_inner = 4 × n_embd). */
+  configDefaults?: Readonly<Record<string, number | { timesKey: string; factor: number }>>;
   /** Config key holding the text config when the checkpoint is a multimodal wrapper (gemma3 `text_config`). */
   textConfigKey?: string;
   /** Root of the text tower when `textConfigKey` was used. */

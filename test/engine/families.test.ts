@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { archFromConfig } from '../../src/engine/config.js';
-import { FAMILIES, SUPPORTED_FAMILIES, modulePath, parseModulePath, weightName, withRoot, type WeightRef } from '../../src/engine/families.js';
+import { archFromConfig, archFromRow } from '../../src/engine/config.js';
+import { FAMILIES, SUPPORTED_FAMILIES, modulePath, parseModulePath, weightName, withRoot, type Family, type FamilyTraits, type WeightRef } from '../../src/engine/families.js';
 import { tinyConfig } from '../../src/engine/fixtures/tiny-model.js';
 import { referenceFrequencies } from '../../src/engine/reference/rope.js';
 import { ropeInvFreq } from '../../src/engine/rope.js';
@@ -69,5 +69,33 @@ describe('reference RoPE (independent of src/engine/rope.ts)', () => {
     const scaled = referenceFrequencies(spec);
     expect(scaled[0]).toBe(plain[0]);
     expect(scaled[scaled.length - 1]).toBeCloseTo((plain[plain.length - 1] as number) / 8, 15);
+  });
+});
+
+describe('rows the table can describe before their family lands', () => {
+  it('config key aliases and derived defaults (gpt2-style n_embd, n_inner = 4 × n_embd)', () => {
+    const row: FamilyTraits = {
+      ...FAMILIES.llama,
+      configAliases: { hidden_size: 'n_embd', num_hidden_layers: 'n_layer', num_attention_heads: 'n_head', max_position_embeddings: 'n_positions', intermediate_size: 'n_inner' },
+      configDefaults: { intermediate_size: { timesKey: 'hidden_size', factor: 4 } },
+      norm: { kind: 'layernorm', weightOffset: 0, bias: true, epsKeys: ['layer_norm_epsilon'], epsDefault: 1e-5 },
+      activation: { keys: ['activation_function'], default: 'gelu_tanh', allowed: { gelu_new: 'gelu_tanh' } },
+      mlp: 'plain',
+      positions: 'learned',
+    };
+    const arch = archFromRow('llama' as Family, row, { model_type: 'gpt2', n_embd: 64, n_layer: 2, n_head: 4, n_positions: 128, n_inner: null, vocab_size: 300, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5 }, 'config.json');
+    expect([arch.hiddenSize, arch.numLayers, arch.numHeads, arch.maxPositionEmbeddings, arch.intermediateSize]).toEqual([64, 2, 4, 128, 256]);
+    expect(arch.hiddenAct).toBe('gelu_tanh');
+    expect(arch.norm).toEqual({ kind: 'layernorm', weightOffset: 0, bias: true, eps: 1e-5 });
+    expect(arch.ropeLayers).toEqual([false, false]);
+  });
+
+  it('a text tower inside a conditional-generation wrapper reads text_config and re-roots its weights', () => {
+    const row: FamilyTraits = { ...FAMILIES.llama, textConfigKey: 'text_config', nestedRoot: 'model.language_model.' };
+    const text = tinyConfig('llama', 300, 1, 2);
+    const arch = archFromRow('llama' as Family, row, { model_type: 'wrapper', text_config: text, vision_config: { hidden_size: 1152 } }, 'config.json');
+    expect(arch.hiddenSize).toBe(64);
+    expect(weightName(arch.weights, { layer: 1, module: 'q_proj' })).toBe('model.language_model.layers.1.self_attn.q_proj.weight');
+    expect(weightName(arch.weights, { module: 'lm_head' })).toBe('lm_head.weight');
   });
 });
