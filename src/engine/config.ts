@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../core/errors.js';
-import { SUPPORTED_FAMILIES, type ArchSpec, type Family, type RopeScaling } from './types.js';
+import { SUPPORTED_FAMILIES, familyTraits, isFamily, weightName, withRoot, type Family, type FamilyTraits, type SlidingRule, type Trait } from './families.js';
+import type { ArchSpec, RopeScaling, WeightSource } from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -42,6 +43,12 @@ function parseRopeScaling(file: string, cfg: Json): { scaling: RopeScaling; thet
   const theta = typeof block['rope_theta'] === 'number' ? (block['rope_theta'] as number) : undefined;
   const type = String(block['rope_type'] ?? block['type'] ?? 'default');
   const factor = typeof block['factor'] === 'number' ? (block['factor'] as number) : 1;
+  const positiveIn = (key: string, v: number) => {
+    if (!Number.isFinite(v) || v <= 0) throw new ModelError(`${file}: rope_scaling.${key} must be a finite number > 0, got ${JSON.stringify(block[key])} — fix config.json`, 'SWAY_MODEL_INVALID');
+    return v;
+  };
+  positiveIn('factor', factor);
+  if (theta !== undefined) positiveIn('rope_theta', theta);
   switch (type) {
     case 'default':
     case 'dynamic': // identical to default below max_position_embeddings; longer inputs are refused at run time
@@ -53,9 +60,9 @@ function parseRopeScaling(file: string, cfg: Json): { scaling: RopeScaling; thet
         scaling: {
           type: 'llama3',
           factor,
-          lowFreqFactor: Number(block['low_freq_factor'] ?? 1),
-          highFreqFactor: Number(block['high_freq_factor'] ?? 4),
-          originalMaxPositionEmbeddings: Number(block['original_max_position_embeddings'] ?? 8192),
+          lowFreqFactor: positiveIn('low_freq_factor', Number(block['low_freq_factor'] ?? 1)),
+          highFreqFactor: positiveIn('high_freq_factor', Number(block['high_freq_factor'] ?? 4)),
+          originalMaxPositionEmbeddings: positiveIn('original_max_position_embeddings', Number(block['original_max_position_embeddings'] ?? 8192)),
         },
         ...(theta !== undefined ? { theta } : {}),
       };
@@ -64,71 +71,189 @@ function parseRopeScaling(file: string, cfg: Json): { scaling: RopeScaling; thet
   }
 }
 
+/** Upper bounds far above any model sway can hold in memory; beyond them config.json is wrong. */
+const SIZE_LIMITS: Record<string, number> = {
+  hidden_size: 1 << 17,
+  intermediate_size: 1 << 20,
+  num_hidden_layers: 1 << 10,
+  num_attention_heads: 1 << 12,
+  num_key_value_heads: 1 << 12,
+  head_dim: 1 << 11,
+  vocab_size: 1 << 23,
+  max_position_embeddings: 2 ** 31 - 1,
+};
+
+/** A positive integer size from config.json, within SIZE_LIMITS. */
+function size(cfg: Json, file: string, key: string, fallback?: number): number {
+  const v = num(cfg, file, key, fallback);
+  const max = SIZE_LIMITS[key] ?? 2 ** 31 - 1;
+  if (!Number.isInteger(v) || v <= 0) {
+    throw new ModelError(`${file}: key '${key}' must be a positive integer, got ${JSON.stringify(cfg[key] ?? v)} — fix config.json`, 'SWAY_MODEL_INVALID');
+  }
+  if (v > max) {
+    throw new ModelError(`${file}: key '${key}' = ${v} is implausibly large (limit ${max}) — fix config.json`, 'SWAY_MODEL_INVALID');
+  }
+  return v;
+}
+
+function positive(cfg: Json, file: string, key: string, fallback: number): number {
+  const v = num(cfg, file, key, fallback);
+  if (!(v > 0)) throw new ModelError(`${file}: key '${key}' must be a finite number > 0, got ${JSON.stringify(cfg[key] ?? v)} — fix config.json`, 'SWAY_MODEL_INVALID');
+  return v;
+}
+
+function trait<T>(cfg: Json, t: Trait<T>): T {
+  if (t !== null && typeof t === 'object' && 'key' in t) {
+    const v = cfg[t.key];
+    return v === undefined || v === null ? t.default : (v as T);
+  }
+  return t;
+}
+
+function flag(cfg: Json, file: string, t: Trait<boolean>): boolean {
+  const v = trait(cfg, t);
+  if (typeof v !== 'boolean') throw new ModelError(`${file}: key '${(t as { key: string }).key}' must be true or false, got ${JSON.stringify(v)}`, 'SWAY_MODEL_INVALID');
+  return v;
+}
+
+function optionalPositive(cfg: Json, file: string, key: string | undefined): number | null {
+  if (!key || cfg[key] === undefined || cfg[key] === null) return null;
+  return positive(cfg, file, key, 1);
+}
+
+function slidingWindows(cfg: Json, file: string, rule: SlidingRule, numLayers: number): (number | null)[] {
+  const none = Array.from({ length: numLayers }, () => null);
+  if (rule.windowKey === null || cfg[rule.windowKey] === undefined || cfg[rule.windowKey] === null) return none;
+  if (rule.enabledKey && cfg[rule.enabledKey] !== true) return none;
+  const window = size(cfg, file, rule.windowKey);
+  const types = rule.layerTypesKey && Array.isArray(cfg[rule.layerTypesKey]) ? (cfg[rule.layerTypesKey] as unknown[]) : null;
+  if (types) {
+    if (types.length !== numLayers) throw new ModelError(`${file}: ${rule.layerTypesKey} has ${types.length} entries but num_hidden_layers is ${numLayers}`, 'SWAY_MODEL_INVALID');
+    return types.map((t) => (t === 'sliding_attention' ? window : null));
+  }
+  const f = rule.fallback;
+  return Array.from({ length: numLayers }, (_, i) => {
+    switch (f.kind) {
+      case 'all':
+        return window;
+      case 'below':
+        return i < num(cfg, file, f.key, numLayers) ? window : null;
+      case 'alternate':
+        return i % 2 === 0 ? window : null;
+      case 'pattern': {
+        const n = num(cfg, file, f.key, f.default);
+        return (i + 1) % n === 0 ? null : window;
+      }
+    }
+  });
+}
+
 /** Builds the ArchSpec from parsed config objects; `file` names the config in errors. */
-export function archFromConfig(cfg: Json, file: string, generation?: Json): ArchSpec {
-  const modelType = cfg['model_type'];
-  if (typeof modelType !== 'string' || !(SUPPORTED_FAMILIES as readonly string[]).includes(modelType)) {
+export function archFromConfig(rawCfg: Json, file: string, generation?: Json): ArchSpec {
+  const modelType = rawCfg['model_type'];
+  if (!isFamily(modelType)) {
     throw new ModelError(
       `${file}: model_type ${JSON.stringify(modelType)} is not supported; supported: ${SUPPORTED_FAMILIES.join(', ')}`,
       'SWAY_ARCH_UNSUPPORTED',
     );
   }
-  const family = modelType as Family;
+  return archFromRow(modelType, familyTraits(modelType), rawCfg, file, generation);
+}
+
+/** Canonical config: the text config merged over the wrapper, family aliases and defaults filled in. */
+function canonicalConfig(tr: FamilyTraits, rawCfg: Json): { cfg: Json; nested: boolean } {
+  const inner = tr.textConfigKey ? rawCfg[tr.textConfigKey] : undefined;
+  const nested = !!inner && typeof inner === 'object' && !Array.isArray(inner);
+  const cfg: Json = nested ? { ...rawCfg, ...(inner as Json) } : { ...rawCfg };
+  for (const [canonical, alias] of Object.entries(tr.configAliases ?? {})) {
+    if ((cfg[canonical] === undefined || cfg[canonical] === null) && cfg[alias] !== undefined && cfg[alias] !== null) cfg[canonical] = cfg[alias];
+  }
+  for (const [key, d] of Object.entries(tr.configDefaults ?? {})) {
+    if (cfg[key] !== undefined && cfg[key] !== null) continue;
+    cfg[key] = typeof d === 'number' ? d : typeof cfg[d.timesKey] === 'number' ? (cfg[d.timesKey] as number) * d.factor : undefined;
+  }
+  return { cfg, nested };
+}
+
+/** Builds the ArchSpec of one family row (exported for tests of rows not yet in the table). */
+export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file: string, generation?: Json): ArchSpec {
+  const { cfg, nested } = canonicalConfig(tr, rawCfg);
+  const naming = nested && tr.nestedRoot ? withRoot(tr.naming, tr.nestedRoot) : tr.naming;
   if (cfg['quantization_config'] != null) {
     throw refuse(file, 'quantization_config', 'is set; sway runs unquantized fp32/fp16/bf16 checkpoints only (use the original weights)');
   }
-  const act = String(cfg['hidden_act'] ?? 'silu');
-  if (act !== 'silu') throw refuse(file, `hidden_act '${act}'`, 'is not supported for this family (expected silu)');
-  const hiddenSize = num(cfg, file, 'hidden_size');
-  const numHeads = num(cfg, file, 'num_attention_heads');
-  const numKvHeads = num(cfg, file, 'num_key_value_heads', numHeads);
-  if (numHeads % numKvHeads !== 0) {
-    throw new ModelError(`${file}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads})`);
-  }
-  const headDim = num(cfg, file, 'head_dim', hiddenSize / numHeads);
-  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new ModelError(`${file}: head_dim ${headDim} must be an even integer`);
-  const numLayers = num(cfg, file, 'num_hidden_layers');
-  const { scaling, theta: blockTheta } = parseRopeScaling(file, cfg);
-  const theta = num(cfg, file, 'rope_theta', blockTheta ?? 10000);
-  const partial = num(cfg, file, 'partial_rotary_factor', 1);
-  if (partial !== 1) throw refuse(file, 'partial_rotary_factor', `= ${partial} is not supported for ${family}`);
-  const attentionBias = bool(cfg, 'attention_bias', false);
+  const actKey = tr.activation.keys.find((k) => cfg[k] !== undefined && cfg[k] !== null);
+  const actName = actKey ? String(cfg[actKey]) : tr.activation.default;
+  const hiddenAct = tr.activation.allowed[actName];
+  if (!hiddenAct) throw refuse(file, `${actKey ?? tr.activation.keys[0]} '${actName}'`, `is not supported for ${family} (supported: ${Object.keys(tr.activation.allowed).join(', ')})`);
 
-  let window: number | null = null;
-  const sw = cfg['sliding_window'];
-  if (family === 'mistral') window = typeof sw === 'number' ? sw : null;
-  else if ((family === 'qwen2' || family === 'qwen3') && bool(cfg, 'use_sliding_window', false) && typeof sw === 'number') window = sw;
-  const layerTypes = Array.isArray(cfg['layer_types']) ? (cfg['layer_types'] as unknown[]) : null;
-  const maxWindowLayers = typeof cfg['max_window_layers'] === 'number' ? (cfg['max_window_layers'] as number) : numLayers;
-  const slidingWindow: (number | null)[] = [];
-  for (let i = 0; i < numLayers; i++) {
-    if (window === null) slidingWindow.push(null);
-    else if (layerTypes) slidingWindow.push(layerTypes[i] === 'sliding_attention' ? window : null);
-    else if (family === 'mistral') slidingWindow.push(window);
-    else slidingWindow.push(i < maxWindowLayers ? window : null);
+  const hiddenSize = size(cfg, file, 'hidden_size');
+  const numHeads = size(cfg, file, 'num_attention_heads');
+  const numKvHeads = size(cfg, file, 'num_key_value_heads', numHeads);
+  if (numKvHeads > numHeads || numHeads % numKvHeads !== 0) {
+    throw new ModelError(`${file}: num_attention_heads (${numHeads}) must be a multiple of num_key_value_heads (${numKvHeads}) — fix config.json`, 'SWAY_MODEL_INVALID');
   }
+  const derivedHeadDim = hiddenSize / numHeads;
+  if (cfg['head_dim'] == null && !Number.isInteger(derivedHeadDim)) {
+    throw new ModelError(`${file}: hidden_size (${hiddenSize}) is not a multiple of num_attention_heads (${numHeads}) and head_dim is not set — fix config.json`, 'SWAY_MODEL_INVALID');
+  }
+  const headDim = size(cfg, file, 'head_dim', derivedHeadDim);
+  if (headDim % 2 !== 0) throw new ModelError(`${file}: head_dim ${headDim} must be an even integer`, 'SWAY_MODEL_INVALID');
+  const numLayers = size(cfg, file, 'num_hidden_layers');
+  const { scaling, theta: blockTheta } = parseRopeScaling(file, cfg);
+  const theta = positive(cfg, file, 'rope_theta', blockTheta ?? 10000);
+  const partialRaw = tr.rotary.partial;
+  const partial = typeof partialRaw === 'number' ? partialRaw : num(cfg, file, partialRaw.key, partialRaw.default);
+  if (typeof partialRaw === 'number' && cfg['partial_rotary_factor'] != null && cfg['partial_rotary_factor'] !== partialRaw) {
+    throw refuse(file, 'partial_rotary_factor', `= ${JSON.stringify(cfg['partial_rotary_factor'])} is not supported for ${family}`);
+  }
+  const rotaryDim = Math.round(headDim * partial);
+  if (!(partial > 0 && partial <= 1) || rotaryDim % 2 !== 0) throw refuse(file, 'partial_rotary_factor', `= ${partial} gives an odd or empty rotary dimension`);
+  const ropeLayersRaw = tr.rotary.layersKey ? cfg[tr.rotary.layersKey] : undefined;
+  const ropeLayers = Array.isArray(ropeLayersRaw) ? Array.from({ length: numLayers }, (_, i) => Boolean(ropeLayersRaw[i] ?? 1)) : Array.from({ length: numLayers }, () => tr.positions === 'rotary');
+  const scale = tr.attentionScale;
+  const attentionScale =
+    scale === 'head_dim' ? 1 / Math.sqrt(headDim) : 'inverseSqrtOf' in scale ? 1 / Math.sqrt(positive(cfg, file, scale.inverseSqrtOf, headDim)) : positive(cfg, file, scale.key, scale.default);
+  const emb = tr.embeddingScale;
+  const embeddingScale = emb === 'none' ? 1 : emb === 'sqrt_hidden' ? Math.sqrt(hiddenSize) : positive(cfg, file, emb.key, emb.default);
+  const epsKey = tr.norm.epsKeys.find((k) => cfg[k] !== undefined && cfg[k] !== null) ?? tr.norm.epsKeys[0]!;
 
   const eos = ids(generation?.['eos_token_id']);
   for (const e of ids(cfg['eos_token_id'])) if (!eos.includes(e)) eos.push(e);
   return {
     family,
     hiddenSize,
-    intermediateSize: num(cfg, file, 'intermediate_size'),
+    intermediateSize: size(cfg, file, 'intermediate_size'),
     numLayers,
     numHeads,
     numKvHeads,
     headDim,
-    vocabSize: num(cfg, file, 'vocab_size'),
-    maxPositionEmbeddings: num(cfg, file, 'max_position_embeddings', 4096),
-    rmsNormEps: num(cfg, file, 'rms_norm_eps', 1e-6),
-    hiddenAct: 'silu',
-    tieWordEmbeddings: bool(cfg, 'tie_word_embeddings', false),
-    qkvBias: family === 'qwen2' ? true : attentionBias,
-    oBias: family === 'qwen2' || family === 'qwen3' ? false : attentionBias,
-    mlpBias: bool(cfg, 'mlp_bias', false),
-    qkNorm: family === 'qwen3',
-    rope: { theta, rotaryDim: headDim, scaling },
-    slidingWindow,
+    vocabSize: size(cfg, file, 'vocab_size'),
+    maxPositionEmbeddings: size(cfg, file, 'max_position_embeddings', 4096),
+    norm: { kind: tr.norm.kind, weightOffset: tr.norm.weightOffset, bias: tr.norm.bias, eps: positive(cfg, file, epsKey, tr.norm.epsDefault) },
+    normPlacement: tr.normPlacement,
+    hiddenAct,
+    mlp: tr.mlp,
+    embeddingScale,
+    residual: tr.residual,
+    positions: tr.positions,
+    rope: { theta, rotaryDim, scaling },
+    ropeLayers,
+    ropeLocalTheta: optionalPositive(cfg, file, tr.rotary.localThetaKey),
+    attentionScale,
+    attnSoftcap: optionalPositive(cfg, file, tr.softcap.attention),
+    finalLogitSoftcap: optionalPositive(cfg, file, tr.softcap.finalLogits),
+    residualMultiplier: optionalPositive(cfg, file, tr.multipliers.residual) ?? 1,
+    logitsDivisor: optionalPositive(cfg, file, tr.multipliers.logitsDivisor) ?? 1,
+    tieWordEmbeddings: bool(cfg, 'tie_word_embeddings', tr.tieWordEmbeddings),
+    qkvBias: flag(cfg, file, tr.bias.qkv),
+    oBias: flag(cfg, file, tr.bias.o),
+    mlpBias: flag(cfg, file, tr.bias.mlp),
+    qkNorm: tr.qkNorm,
+    fused: { ...tr.fused },
+    transposedLinear: tr.transposedLinear,
+    weights: naming,
+    slidingWindow: slidingWindows(cfg, file, tr.slidingWindow, numLayers),
     bosTokenId: typeof cfg['bos_token_id'] === 'number' ? (cfg['bos_token_id'] as number) : null,
     eosTokenIds: eos,
     padTokenId: typeof cfg['pad_token_id'] === 'number' ? (cfg['pad_token_id'] as number) : null,
@@ -137,18 +262,19 @@ export function archFromConfig(cfg: Json, file: string, generation?: Json): Arch
 
 function readJson(path: string): Json {
   let text: string;
+  let v: unknown;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     throw new ModelError(`${path}: cannot read file`, 'SWAY_MODEL_NOT_FOUND');
   }
   try {
-    const v = JSON.parse(text) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    return v as Json;
+    v = JSON.parse(text) as unknown;
   } catch {
-    throw new ModelError(`${path}: not a valid JSON object`, 'SWAY_MODEL_INVALID');
+    throw new ModelError(`${path}: not valid JSON`, 'SWAY_MODEL_INVALID');
   }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ModelError(`${path}: not a JSON object`, 'SWAY_MODEL_INVALID');
+  return v as Json;
 }
 
 export function readJsonObject(path: string): Json {
@@ -163,4 +289,23 @@ export function loadArch(modelDir: string): ArchSpec {
   }
   const genPath = join(modelDir, 'generation_config.json');
   return archFromConfig(readJson(cfgPath), cfgPath, existsSync(genPath) ? readJson(genPath) : undefined);
+}
+
+/**
+ * Holds config.json against the checkpoint before anything else reads sizes from it, so a
+ * wrong size is reported as config.json's fault (not as an adapter or graph mismatch).
+ */
+export function checkArchAgainstWeights(arch: ArchSpec, weights: WeightSource, modelDir: string): void {
+  const cfgPath = join(modelDir, 'config.json');
+  const embed = weightName(arch.weights, { module: 'embed' });
+  if (!weights.has(embed)) {
+    throw new ModelError(`${weights.description}: tensor '${embed}' is missing — does model_type '${arch.family}' in ${cfgPath} match this checkpoint?`, 'SWAY_MODEL_INVALID');
+  }
+  const shape = weights.shape(embed);
+  if (shape.length !== 2 || shape[0] !== arch.vocabSize || shape[1] !== arch.hiddenSize) {
+    throw new ModelError(
+      `${cfgPath}: vocab_size ${arch.vocabSize} and hidden_size ${arch.hiddenSize} do not match tensor '${embed}' of shape [${shape.join(', ')}] in ${weights.description} — fix config.json`,
+      'SWAY_MODEL_INVALID',
+    );
+  }
 }

@@ -19,13 +19,14 @@ function tokenString(v: unknown): string | null {
 }
 
 function readJsonFile(path: string): Json {
+  let v: unknown;
   try {
-    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    if (!v || typeof v !== 'object') throw new Error('not an object');
-    return v as Json;
+    v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
   } catch (err) {
     throw new ModelError(`${path}: not a valid JSON object (${(err as Error).message})`, 'SWAY_TOKENIZER_INVALID');
   }
+  if (!v || typeof v !== 'object') throw new ModelError(`${path}: not a valid JSON object`, 'SWAY_TOKENIZER_INVALID');
+  return v as Json;
 }
 
 function pickChatTemplate(cfg: Json, dir: string): string | null {

@@ -5,8 +5,9 @@
  * backends/contract.ts.
  */
 
-export const SUPPORTED_FAMILIES = ['llama', 'mistral', 'qwen2', 'qwen3'] as const;
-export type Family = (typeof SUPPORTED_FAMILIES)[number];
+import type { Activation, Family, NormKind, NormPlacement, QkNormKind, ResidualLayout, WeightNaming } from './families.js';
+
+export { SUPPORTED_FAMILIES, type Family } from './families.js';
 
 export type RopeScaling =
   | { type: 'default' }
@@ -26,7 +27,11 @@ export interface RopeSpec {
   scaling: RopeScaling;
 }
 
-/** Normalised decoder architecture; one per loaded base model. */
+/**
+ * Normalised decoder architecture; one per loaded base model. Built from a family row of
+ * families.ts plus config.json; the graph builder and the float64 reference read only this
+ * (never `family`, which is for messages and identities).
+ */
 export interface ArchSpec {
   family: Family;
   hiddenSize: number;
@@ -38,17 +43,44 @@ export interface ArchSpec {
   /** Rows of the embedding / lm_head (may exceed the tokenizer vocabulary). */
   vocabSize: number;
   maxPositionEmbeddings: number;
-  rmsNormEps: number;
-  hiddenAct: 'silu';
+  /** Norm kind, (1 + w) offset, bias, epsilon. */
+  norm: { kind: NormKind; weightOffset: 0 | 1; bias: boolean; eps: number };
+  normPlacement: NormPlacement;
+  hiddenAct: Activation;
+  mlp: 'gated' | 'plain';
+  /** Multiplier on the token embeddings (1 = none; √hidden for gemma; granite embedding_multiplier). */
+  embeddingScale: number;
+  residual: ResidualLayout;
+  positions: 'rotary' | 'learned';
+  rope: RopeSpec;
+  /** Per layer: whether rotary is applied (false for smollm3 no_rope layers). */
+  ropeLayers: boolean[];
+  /** Theta of sliding-window layers when it differs from rope.theta (gemma3), else null. */
+  ropeLocalTheta: number | null;
+  /** Multiplier of q·k (head_dim^-0.5 unless the family says otherwise). */
+  attentionScale: number;
+  /** tanh soft-cap of attention scores, or null. */
+  attnSoftcap: number | null;
+  /** tanh soft-cap of the final logits, or null. */
+  finalLogitSoftcap: number | null;
+  /** Each residual branch is multiplied by this before the add (granite residual_multiplier). */
+  residualMultiplier: number;
+  /** Logits are divided by this (granite logits_scaling). */
+  logitsDivisor: number;
   tieWordEmbeddings: boolean;
   /** q/k/v projections carry a bias (qwen2, or llama `attention_bias`). */
   qkvBias: boolean;
   /** o_proj carries a bias (llama `attention_bias`). */
   oBias: boolean;
   mlpBias: boolean;
-  /** Per-head RMSNorm on q and k before RoPE (qwen3). */
-  qkNorm: boolean;
-  rope: RopeSpec;
+  /** RMSNorm on q and k before RoPE: per head (qwen3) or over the whole projection (olmo2). */
+  qkNorm: QkNormKind;
+  /** Projections stored fused in the checkpoint. */
+  fused: { qkv: boolean; gateUp: boolean };
+  /** Linear weights stored [in, out] (Conv1D). */
+  transposedLinear: boolean;
+  /** Tensor naming of this checkpoint (family naming with the resolved text-tower root). */
+  weights: WeightNaming;
   /** Per layer: attention window in tokens (each query sees itself and window-1 previous keys), or null. */
   slidingWindow: (number | null)[];
   bosTokenId: number | null;

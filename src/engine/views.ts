@@ -2,6 +2,7 @@
  * Views of one loaded model as feed sets: which LoRA slots (real or seeded null), which
  * multiplier, whether saved module copies are active, and the DoRA gains that follow.
  */
+import { SwayError } from '../core/errors.js';
 import { nullAdapterSlots, validateRankScale } from './adapter/null.js';
 import { doraGains } from './adapter/dora.js';
 import type { LoadedAdapter, LoraSlot } from './adapter/types.js';
@@ -55,7 +56,7 @@ export class ViewResolver {
       coeff = 0;
       useSaved = false;
     } else if (v.kind === 'scaled') {
-      if (!Number.isFinite(v.lambda)) throw new RangeError(`scale must be a finite number, got ${v.lambda}`);
+      if (!Number.isFinite(v.lambda)) throw new SwayError(`scale must be a finite number, got ${v.lambda}`, 'SWAY_INPUT', 2);
       coeff = v.lambda;
     } else if (v.kind === 'null') {
       validateRankScale(v.rankScale ?? 1);

@@ -108,7 +108,7 @@ describe('null calibration contract on the tiny model (engine backend)', () => {
     }
   });
 
-  it('a NaN adapter gives a single preflight ERROR', async () => {
+  it('a NaN adapter is refused at load, naming the file and the tensor (issue 12)', async () => {
     const { writeAdapter, loraConfig, randomLoraTensors } = await import('../../src/engine/fixtures/adapters.js');
     const { loadArch } = await import('../../src/engine/config.js');
     const { Rng } = await import('../../src/core/rng.js');
@@ -116,15 +116,9 @@ describe('null calibration contract on the tiny model (engine backend)', () => {
     const tensors = randomLoraTensors(loadArch(fx.base), ['q_proj', 'v_proj'], 4, new Rng(1), 0.02);
     tensors.forEach((t) => t.data.fill(NaN));
     writeAdapter(dir, { config: loraConfig(fx.base, 4, 8, ['q_proj', 'v_proj']), tensors });
-    const nanBackend = await EngineBackend.create({ base: fx.base, adapter: dir, threads: 2 });
-    try {
-      const { suite } = await executeSpec(loadSpecText(spec(fx.base, dir, `  - name: nullcal\n    kind: null_adapter\n    cache: false`, deltaKl), 'nan.yaml', tmpdir()), { backend: nanBackend });
-      expect(suite.probes).toHaveLength(1);
-      expect(suite.probes[0]!.name).toBe('__preflight__');
-      expect(suite.probes[0]!.verdict).toBe('error');
-      expect(suite.probes[0]!.message).toMatch(/^backend preflight failed — suite aborted before any probe ran\. .*non-finite/);
-    } finally {
-      await nanBackend.close();
-    }
+    await expect(EngineBackend.create({ base: fx.base, adapter: dir, threads: 2 })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/adapter_model\.safetensors: tensor 'base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight' holds \d+ non-finite/),
+    });
   });
 });

@@ -99,7 +99,7 @@ function buildFixture() {
     ['llama.attention.head_count_kv', 'u32', nKv],
     ['llama.rope.freq_base', 'f32', arch.rope.theta],
     ['llama.rope.dimension_count', 'u32', D],
-    ['llama.attention.layer_norm_rms_epsilon', 'f32', arch.rmsNormEps],
+    ['llama.attention.layer_norm_rms_epsilon', 'f32', arch.norm.eps],
     ['llama.vocab_size', 'u32', arch.vocabSize],
     ['tokenizer.ggml.model', 'str', 'gpt2'],
     ['tokenizer.ggml.pre', 'str', 'default'],

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { AdapterError } from '../../core/errors.js';
+import { MODIFIED_BASE_INITS, REFUSED_CONFIG_KEYS } from './support.js';
 
 export interface AdapterConfig {
   r: number;
@@ -23,20 +24,6 @@ export interface AdapterConfig {
   baseModelNameOrPath: string | null;
 }
 
-/** Keys that change the math in ways we do not implement; refused when set to a non-default value. */
-const REFUSED: Record<string, (v: unknown) => boolean> = {
-  layer_replication: (v) => v != null,
-  target_parameters: (v) => v != null && !(Array.isArray(v) && v.length === 0),
-  use_qalora: (v) => v === true,
-  alora_invocation_tokens: (v) => v != null,
-  megatron_config: (v) => v != null,
-  use_bdlora: (v) => v === true,
-  arrow_config: (v) => v != null,
-  lora_ga_config: (v) => v != null,
-};
-
-const MODIFIED_BASE_INITS = ['pissa', 'olora', 'corda', 'loftq', 'eva'];
-
 function fail(file: string, key: string, msg: string): AdapterError {
   return new AdapterError(`${file}: ${key} ${msg}`, 'SWAY_ADAPTER_UNSUPPORTED');
 }
@@ -54,15 +41,15 @@ export function parseAdapterConfig(file: string): AdapterConfig {
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not an object');
   } catch (err) {
     throw new AdapterError(`${file}: not a readable JSON object (${(err as Error).message}); is this a PEFT adapter directory?`);
   }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new AdapterError(`${file}: not a JSON object; is this a PEFT adapter directory?`);
   const peftType = raw['peft_type'] ?? 'LORA';
   if (peftType !== 'LORA') throw fail(file, `peft_type '${String(peftType)}'`, 'is not supported; sway runs LoRA adapters (peft_type LORA) only');
   const task = raw['task_type'];
   if (task != null && task !== 'CAUSAL_LM') throw fail(file, `task_type '${String(task)}'`, 'is not supported; sway scores causal LMs (task_type CAUSAL_LM)');
-  for (const [key, isSet] of Object.entries(REFUSED)) {
+  for (const [key, isSet] of Object.entries(REFUSED_CONFIG_KEYS)) {
     if (isSet(raw[key])) throw fail(file, key, 'is set; this PEFT option is not supported by sway — merge or convert the adapter first');
   }
   const init = raw['init_lora_weights'];
@@ -79,8 +66,17 @@ export function parseAdapterConfig(file: string): AdapterConfig {
   const targetModules = typeof tm === 'string' ? tm : Array.isArray(tm) ? tm.map(String) : null;
   const em = raw['exclude_modules'];
   const excludeModules = typeof em === 'string' ? em : Array.isArray(em) ? em.map(String) : null;
+  if (typeof targetModules === 'string' && targetModules !== 'all-linear') checkRegex(file, 'target_modules', targetModules);
+  if (typeof excludeModules === 'string') checkRegex(file, 'exclude_modules', excludeModules);
+  const rankPattern = patternEntries(file, 'rank_pattern', raw['rank_pattern']);
+  const alphaPattern = patternEntries(file, 'alpha_pattern', raw['alpha_pattern']);
+  for (const [k] of rankPattern) checkRegex(file, `rank_pattern key`, k);
+  for (const [k] of alphaPattern) checkRegex(file, `alpha_pattern key`, k);
   const ltt = raw['layers_to_transform'];
   const layersToTransform = typeof ltt === 'number' ? [ltt] : Array.isArray(ltt) ? ltt.map(Number) : null;
+  if (ltt != null && (layersToTransform === null || layersToTransform.some((n) => !Number.isInteger(n) || n < 0))) {
+    throw new AdapterError(`${file}: layers_to_transform must be a layer index or a list of layer indices, got ${JSON.stringify(ltt)}`);
+  }
   const mts = raw['modules_to_save'];
   const tti = raw['trainable_token_indices'];
   return {
@@ -90,8 +86,8 @@ export function parseAdapterConfig(file: string): AdapterConfig {
     useDora: raw['use_dora'] === true,
     loraBias: raw['lora_bias'] === true,
     bias,
-    rankPattern: patternEntries(file, 'rank_pattern', raw['rank_pattern']),
-    alphaPattern: patternEntries(file, 'alpha_pattern', raw['alpha_pattern']),
+    rankPattern,
+    alphaPattern,
     targetModules,
     excludeModules,
     layersToTransform,
@@ -100,6 +96,15 @@ export function parseAdapterConfig(file: string): AdapterConfig {
     fanInFanOut: raw['fan_in_fan_out'] === true,
     baseModelNameOrPath: typeof raw['base_model_name_or_path'] === 'string' ? (raw['base_model_name_or_path'] as string) : null,
   };
+}
+
+/** Refuses a pattern JavaScript cannot compile (Python-only syntax such as `(?P<name>...)`), naming file and key. */
+function checkRegex(file: string, key: string, pattern: string): void {
+  try {
+    new RegExp(pattern, 'u');
+  } catch (err) {
+    throw new AdapterError(`${file}: ${key} ${JSON.stringify(pattern)} is not a regular expression sway can evaluate (${(err as Error).message}); use a module-name list or a JavaScript-compatible pattern`);
+  }
 }
 
 /**

@@ -3,13 +3,14 @@
  * g = m / ||V_row||, treating the norm as a constant. The graph is fed g per view, so a
  * lambda-scaled or null view recomputes it; lambda = 0 is not the base model for DoRA.
  */
+import { AdapterError } from '../../core/errors.js';
 import type { LoraSlot } from './types.js';
 
 /** `weight` is the base Linear weight [out, in]; returns g [out] (float64 accumulation, fp32 out). */
 export function doraGains(slot: LoraSlot, weight: Float32Array, coeff: number): Float32Array {
   const { inFeatures: inF, outFeatures: outF, rank: r } = slot;
   const m = slot.magnitude;
-  if (!m) throw new Error(`slot ${slot.modulePath} has no DoRA magnitude`);
+  if (!m) throw new AdapterError(`${slot.modulePath}: DoRA gains requested for a module without lora_magnitude_vector`);
   const g = new Float32Array(outF);
   const row = new Float64Array(inF);
   for (let o = 0; o < outF; o++) {

@@ -1,81 +1,26 @@
 /**
  * Loads a PEFT LoRA adapter directory into the normalised LoadedAdapter form: LoRA slots
- * with their scaling, DoRA magnitudes, `modules_to_save` replacement tensors, trainable
- * token rows. Every shape is checked against the base model.
+ * with their scaling, lora_B biases, DoRA magnitudes, `modules_to_save` replacement
+ * tensors, trainable token rows. Every shape is checked against the base model, every
+ * tensor must be finite, and the config must describe the tensors the file holds.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdapterError } from '../../core/errors.js';
+import { weightName } from '../families.js';
 import { SafetensorsSource, countNonFinite } from '../safetensors/reader.js';
 import type { ArchSpec, WeightSource } from '../types.js';
 import { matchPattern, matchesTarget, parseAdapterConfig, type AdapterConfig } from './config.js';
-import type { LayerModule, LoadedAdapter, LoraSlot, OverrideTensors, SlotTarget, TrainableTokens } from './types.js';
+import { NON_TEXT_MODULES, refuseUnsupportedOptions } from './support.js';
+import { baseLinearModules, checkTargets, slotFeatures, slotOrder, slotTargetOf } from './targets.js';
+import type { LoadedAdapter, LoraSlot, OverrideTensors, TrainableTokens } from './types.js';
 
+export { baseLinearModules, slotFeatures, slotTargetOf } from './targets.js';
+
+/** Prefix PEFT puts before the base model's own module paths. */
 const PREFIX = 'base_model.model.';
-export const LAYER_MODULES: readonly LayerModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-const MLP_MODULES: readonly LayerModule[] = ['gate_proj', 'up_proj', 'down_proj'];
-const LAYER_RE = /^model\.layers\.(\d+)\.(?:self_attn|mlp)\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)$/;
-/** Module name fragments of towers a text-only forward never runs. */
-const NON_TEXT_MODULES = /(vision|audio|image|multi_modal|mm_projector|visual|patch_embed|embed_vision|embed_audio)/;
-
-export function slotTargetOf(modulePath: string): SlotTarget | null {
-  const m = LAYER_RE.exec(modulePath);
-  if (m) return { scope: 'layer', layer: Number(m[1]), module: m[2] as LayerModule };
-  if (modulePath === 'lm_head') return { scope: 'lm_head' };
-  if (modulePath === 'model.embed_tokens') return { scope: 'embed_tokens' };
-  return null;
-}
-
-/** [in, out] features of a slot target for this architecture. */
-export function slotFeatures(arch: ArchSpec, t: SlotTarget): [number, number] {
-  const H = arch.hiddenSize;
-  const q = arch.numHeads * arch.headDim;
-  const kv = arch.numKvHeads * arch.headDim;
-  const I = arch.intermediateSize;
-  if (t.scope === 'lm_head') return [H, arch.vocabSize];
-  if (t.scope === 'embed_tokens') return [arch.vocabSize, H];
-  const table: Record<LayerModule, [number, number]> = {
-    q_proj: [H, q],
-    k_proj: [H, kv],
-    v_proj: [H, kv],
-    o_proj: [q, H],
-    gate_proj: [H, I],
-    up_proj: [H, I],
-    down_proj: [I, H],
-  };
-  return table[t.module];
-}
-
-function slotOrder(t: SlotTarget): number {
-  if (t.scope === 'layer') return t.layer * 10 + LAYER_MODULES.indexOf(t.module);
-  return t.scope === 'lm_head' ? 1e9 : 1e9 + 1;
-}
-
-/** Every linear module path of the base model (for target matching and error messages). */
-export function baseLinearModules(arch: ArchSpec): string[] {
-  const out: string[] = [];
-  for (let l = 0; l < arch.numLayers; l++) {
-    for (const m of LAYER_MODULES) out.push(`model.layers.${l}.${MLP_MODULES.includes(m) ? 'mlp' : 'self_attn'}.${m}`);
-  }
-  out.push('lm_head');
-  return out;
-}
-
-function expectShape(file: string, key: string, got: number[], want: number[]): void {
-  if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
-    throw new AdapterError(
-      `${file}: tensor '${key}' has shape [${got.join(', ')}] but the base model needs [${want.join(', ')}] — ` +
-        'was this adapter trained on a different base model?',
-      'SWAY_ADAPTER_INVALID',
-    );
-  }
-}
-
-function scalingFor(cfg: AdapterConfig, modulePath: string, rank: number): number {
-  const alpha = matchPattern(cfg.alphaPattern, modulePath) ?? cfg.loraAlpha;
-  return cfg.useRslora ? alpha / Math.sqrt(rank) : alpha / rank;
-}
+const TOKEN_DELTA = '.token_adapter.trainable_tokens_delta';
 
 interface ModuleTensors {
   a?: string;
@@ -84,6 +29,25 @@ interface ModuleTensors {
   magnitude?: string;
   embA?: string;
   embB?: string;
+}
+
+const SUFFIXES: [string, keyof ModuleTensors][] = [
+  ['.lora_A.weight', 'a'],
+  ['.lora_B.weight', 'b'],
+  ['.lora_B.bias', 'bBias'],
+  ['.lora_magnitude_vector', 'magnitude'],
+  ['.lora_embedding_A', 'embA'],
+  ['.lora_embedding_B', 'embB'],
+];
+
+/** The adapter files, the parsed config and the open tensor file, for the build steps. */
+interface AdapterInput {
+  dir: string;
+  cfgFile: string;
+  file: string;
+  cfg: AdapterConfig;
+  src: SafetensorsSource;
+  arch: ArchSpec;
 }
 
 export function loadAdapter(dir: string, arch: ArchSpec, base: WeightSource): LoadedAdapter {
@@ -102,59 +66,98 @@ export function loadAdapter(dir: string, arch: ArchSpec, base: WeightSource): Lo
     );
   }
   const cfg = parseAdapterConfig(cfgFile);
+  refuseUnsupportedOptions(cfgFile, cfg);
   const src = SafetensorsSource.openFile(weightsFile);
   try {
-    return build(dir, cfgFile, weightsFile, cfg, src, arch, base);
+    return build({ dir, cfgFile, file: weightsFile, cfg, src, arch }, base);
   } finally {
     src.close();
   }
 }
 
-function build(
-  dir: string,
-  cfgFile: string,
-  file: string,
-  cfg: AdapterConfig,
-  src: SafetensorsSource,
-  arch: ArchSpec,
-  base: WeightSource,
-): LoadedAdapter {
+function build(input: AdapterInput, base: WeightSource): LoadedAdapter {
+  const { dir, cfgFile, file, cfg, src } = input;
+  const sorted = sortTensors(src);
+  const warnings: string[] = [];
+  const slots = buildSlots(input, sorted.modules, warnings);
+  const missing = checkTargets(cfgFile, cfg, input.arch, slots);
+  if (missing) warnings.push(missing);
+  if (slots.length === 0 && cfg.targetModules !== null && !baseLinearModules(input.arch).some((m) => matchesTarget(cfg.targetModules, m.path, true))) {
+    throw new AdapterError(`${cfgFile}: target_modules ${JSON.stringify(cfg.targetModules)} matches no module of the base model and ${file} holds no LoRA tensors — fix target_modules`);
+  }
+  if (slots.length === 0 && sorted.saved.length === 0 && !sorted.tokenDelta) throw new AdapterError(`${file}: the adapter holds no LoRA tensors`);
+  const { overrides, ignored } = loadOverrides(input, base, sorted.saved);
+  if (ignored.length > 0) {
+    warnings.push(`${dir}: modules_to_save holds copies of modules a text-only forward never runs; they are loaded and ignored: ${ignored.join(', ')}`);
+  }
+  const trainableTokens = sorted.tokenDelta ? loadTrainableTokens(input, sorted.tokenDelta) : null;
+  return {
+    dir,
+    contentHash: contentHash(cfgFile, file),
+    baseModelNameOrPath: cfg.baseModelNameOrPath,
+    useDora: cfg.useDora,
+    slots,
+    overrides,
+    trainableTokens,
+    warnings,
+    nonFinite: [],
+  };
+}
+
+/** Step 1: sort the file's tensors into per-module LoRA parts, saved copies and the trainable-token delta. */
+function sortTensors(src: SafetensorsSource): { modules: Map<string, ModuleTensors>; saved: string[]; tokenDelta: { key: string; module: string } | null } {
   const modules = new Map<string, ModuleTensors>();
   const saved: string[] = [];
   let tokenDelta: { key: string; module: string } | null = null;
-  const suffixes: [string, keyof ModuleTensors][] = [
-    ['.lora_A.weight', 'a'],
-    ['.lora_B.weight', 'b'],
-    ['.lora_B.bias', 'bBias'],
-    ['.lora_magnitude_vector', 'magnitude'],
-    ['.lora_embedding_A', 'embA'],
-    ['.lora_embedding_B', 'embB'],
-  ];
   for (const key of src.names()) {
     const rel = key.startsWith(PREFIX) ? key.slice(PREFIX.length) : key;
-    const suffix = suffixes.find(([s]) => rel.endsWith(s));
+    const suffix = SUFFIXES.find(([s]) => rel.endsWith(s));
     if (suffix) {
       const mod = rel.slice(0, -suffix[0].length);
       const entry = modules.get(mod) ?? {};
       entry[suffix[1]] = key;
       modules.set(mod, entry);
-    } else if (rel.endsWith('.token_adapter.trainable_tokens_delta')) {
-      tokenDelta = { key, module: rel.slice(0, -'.token_adapter.trainable_tokens_delta'.length) };
+    } else if (rel.endsWith(TOKEN_DELTA)) {
+      tokenDelta = { key, module: rel.slice(0, -TOKEN_DELTA.length) };
     } else {
       saved.push(key);
     }
   }
+  return { modules, saved, tokenDelta };
+}
 
-  const nonFinite: string[] = [];
-  const read = (key: string): Float32Array => {
-    const data = src.readF32(key);
-    if (countNonFinite(data) > 0) nonFinite.push(key);
-    return data;
-  };
+/** Reads an adapter tensor as fp32; NaN/Inf is refused naming the file and the tensor. */
+function readFinite(input: AdapterInput, key: string): Float32Array {
+  const data = input.src.readF32(key);
+  const bad = countNonFinite(data);
+  if (bad > 0) {
+    throw new AdapterError(`${input.file}: tensor '${key}' holds ${bad} non-finite value(s) (NaN/Inf) — the adapter is broken; re-train or re-save it`);
+  }
+  return data;
+}
 
+function expectShape(file: string, key: string, got: number[], want: number[]): void {
+  if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+    throw new AdapterError(
+      `${file}: tensor '${key}' has shape [${got.join(', ')}] but the base model needs [${want.join(', ')}] — ` +
+        'was this adapter trained on a different base model?',
+      'SWAY_ADAPTER_INVALID',
+    );
+  }
+}
+
+function scalingFor(cfg: AdapterConfig, modulePath: string, rank: number): number {
+  const alpha = matchPattern(cfg.alphaPattern, modulePath) ?? cfg.loraAlpha;
+  return cfg.useRslora ? alpha / Math.sqrt(rank) : alpha / rank;
+}
+
+/** Step 2: one LoRA slot per adapted module, shapes and ranks checked, in a fixed order. */
+function buildSlots(input: AdapterInput, modules: Map<string, ModuleTensors>, warnings: string[]): LoraSlot[] {
+  const { file, cfgFile, cfg, src, arch } = input;
   const slots: LoraSlot[] = [];
+  let ignoredBias = 0;
   for (const [mod, t] of modules) {
-    const target = slotTargetOf(mod);
+    const target = slotTargetOf(arch, mod);
     if (!target) {
       throw new AdapterError(`${file}: LoRA on module '${mod}' is not supported (sway adapts attention/MLP projections, lm_head and embed_tokens)`, 'SWAY_ADAPTER_UNSUPPORTED');
     }
@@ -177,6 +180,9 @@ function build(
     if (t.bBias) expectShape(file, t.bBias, src.shape(t.bBias), [outF]);
     if (t.magnitude) expectShape(file, t.magnitude, src.shape(t.magnitude), [outF]);
     if (cfg.useDora && !t.magnitude && !isEmb) throw new AdapterError(`${file}: use_dora is true but '${mod}' has no lora_magnitude_vector`);
+    // PEFT builds lora_B without a bias unless lora_bias is set, so a stray bias tensor is ignored on load there too.
+    const useBias = t.bBias !== undefined && cfg.loraBias;
+    if (t.bBias && !cfg.loraBias) ignoredBias += 1;
     slots.push({
       modulePath: mod,
       target,
@@ -184,78 +190,52 @@ function build(
       inFeatures: inF,
       outFeatures: outF,
       scaling: scalingFor(cfg, mod, rank),
-      a: read(aKey),
-      b: read(bKey),
-      bBias: t.bBias ? read(t.bBias) : null,
-      magnitude: t.magnitude ? read(t.magnitude) : null,
+      a: readFinite(input, aKey),
+      b: readFinite(input, bKey),
+      bBias: useBias ? readFinite(input, t.bBias!) : null,
+      magnitude: t.magnitude ? readFinite(input, t.magnitude) : null,
     });
   }
-  slots.sort((x, y) => slotOrder(x.target) - slotOrder(y.target));
+  if (ignoredBias > 0) warnings.push(`${file}: ${ignoredBias} lora_B.bias tensor(s) are ignored because ${cfgFile} does not set lora_bias: true (PEFT ignores them too)`);
+  return slots.sort((x, y) => slotOrder(x.target) - slotOrder(y.target));
+}
 
-  if (cfg.layersToTransform) {
-    const allowed = new Set(cfg.layersToTransform);
-    const stray = slots.find((s) => s.target.scope === 'layer' && !allowed.has(s.target.layer));
-    if (stray) throw new AdapterError(`${file}: module '${stray.modulePath}' is outside layers_to_transform [${cfg.layersToTransform.join(', ')}] of ${cfgFile}`);
-  }
-  if (cfg.targetModules !== null) {
-    const linear = baseLinearModules(arch);
-    const hits = linear.filter((m) => matchesTarget(cfg.targetModules, m, true));
-    if (hits.length === 0 && slots.length === 0) {
-      throw new AdapterError(
-        `${cfgFile}: target_modules ${JSON.stringify(cfg.targetModules)} matches no module of the base model ` +
-          `(its linear modules end in: ${[...new Set(linear.map((m) => m.split('.').pop()))].join(', ')})`,
-      );
-    }
-  }
-  if (slots.length === 0 && saved.length === 0 && !tokenDelta) {
-    throw new AdapterError(`${file}: the adapter holds no LoRA tensors`);
-  }
-
+/** Step 3: modules_to_save copies of base tensors; copies of non-text towers are reported and ignored. */
+function loadOverrides(input: AdapterInput, base: WeightSource, saved: string[]): { overrides: OverrideTensors; ignored: string[] } {
+  const { file, src, arch } = input;
   const overrides: OverrideTensors = new Map();
   const ignored = new Set<string>();
+  const headName = weightName(arch.weights, { module: 'lm_head' });
   for (const key of saved) {
     const rel = (key.startsWith(PREFIX) ? key.slice(PREFIX.length) : key).replace('.modules_to_save.default.', '.');
-    const isHead = rel === 'lm_head.weight';
+    const isHead = rel === headName;
     if (base.has(rel) || isHead) {
       const want = isHead ? [arch.vocabSize, arch.hiddenSize] : base.shape(rel);
       expectShape(file, key, src.shape(key), want);
-      overrides.set(rel, { shape: src.shape(key), data: read(key) });
+      overrides.set(rel, { shape: src.shape(key), data: readFinite(input, key) });
     } else if (NON_TEXT_MODULES.test(rel)) {
       ignored.add(rel.split('.').slice(0, -1).join('.'));
     } else {
       throw new AdapterError(`${file}: saved tensor '${key}' does not correspond to any tensor of the base model`);
     }
   }
-  const warnings: string[] = [];
-  if (ignored.size > 0) {
-    warnings.push(
-      `${dir}: modules_to_save holds copies of modules a text-only forward never runs; they are loaded and ignored: ${[...ignored].sort().join(', ')}`,
-    );
-  }
+  return { overrides, ignored: [...ignored].sort() };
+}
 
-  let trainableTokens: TrainableTokens | null = null;
-  if (tokenDelta) {
-    const idx = Array.isArray(cfg.trainableTokenIndices)
-      ? cfg.trainableTokenIndices
-      : (Object.values(cfg.trainableTokenIndices ?? {})[0] ?? null);
-    if (!idx) throw new AdapterError(`${cfgFile}: the adapter has trainable_tokens_delta but trainable_token_indices is not set`);
-    expectShape(file, tokenDelta.key, src.shape(tokenDelta.key), [idx.length, arch.hiddenSize]);
-    for (const i of idx) if (!(i >= 0 && i < arch.vocabSize)) throw new AdapterError(`${cfgFile}: trainable_token_indices contains ${i}, outside the vocabulary (0..${arch.vocabSize - 1})`);
-    trainableTokens = { tensorName: 'model.embed_tokens.weight', indices: idx, rows: read(tokenDelta.key) };
-  }
+/** Step 4: trainable_token_indices rows of the input embedding. */
+function loadTrainableTokens(input: AdapterInput, tokenDelta: { key: string }): TrainableTokens {
+  const { cfgFile, file, cfg, src, arch } = input;
+  const idx = Array.isArray(cfg.trainableTokenIndices) ? cfg.trainableTokenIndices : (Object.values(cfg.trainableTokenIndices ?? {})[0] ?? null);
+  if (!idx) throw new AdapterError(`${cfgFile}: the adapter has trainable_tokens_delta but trainable_token_indices is not set`);
+  expectShape(file, tokenDelta.key, src.shape(tokenDelta.key), [idx.length, arch.hiddenSize]);
+  for (const i of idx) if (!(i >= 0 && i < arch.vocabSize)) throw new AdapterError(`${cfgFile}: trainable_token_indices contains ${i}, outside the vocabulary (0..${arch.vocabSize - 1})`);
+  return { tensorName: weightName(arch.weights, { module: 'embed' }), indices: idx, rows: readFinite(input, tokenDelta.key) };
+}
 
+/** Step 5: sha256 over the config and tensor file bytes, for cache identities. */
+function contentHash(cfgFile: string, file: string): string {
   const hash = createHash('sha256');
   hash.update(readFileSync(cfgFile));
   hash.update(readFileSync(file));
-  return {
-    dir,
-    contentHash: hash.digest('hex'),
-    baseModelNameOrPath: cfg.baseModelNameOrPath,
-    useDora: cfg.useDora,
-    slots,
-    overrides,
-    trainableTokens,
-    warnings,
-    nonFinite,
-  };
+  return hash.digest('hex');
 }

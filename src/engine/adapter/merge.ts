@@ -3,16 +3,19 @@
  * copies, trainable token rows). Used to drive the float64 reference forward in tests and
  * by the fixture generator; the engine itself never merges.
  */
+import { AdapterError } from '../../core/errors.js';
+import { weightName, type WeightPart } from '../families.js';
 import type { WeightGetter } from '../reference/forward.js';
 import type { ArchSpec } from '../types.js';
 import { doraGains } from './dora.js';
 import type { LoadedAdapter, LoraSlot } from './types.js';
 
-export function slotWeightName(slot: LoraSlot): string {
+/** The base tensor a slot adapts (its weight, or its bias for lora_B.bias). */
+export function slotWeightName(arch: ArchSpec, slot: LoraSlot, part: WeightPart = 'weight'): string {
   const t = slot.target;
-  if (t.scope === 'lm_head') return 'lm_head.weight';
-  if (t.scope === 'embed_tokens') return 'model.embed_tokens.weight';
-  return `${slot.modulePath}.weight`;
+  if (t.scope === 'lm_head') return weightName(arch.weights, { module: 'lm_head', part });
+  if (t.scope === 'embed_tokens') return weightName(arch.weights, { module: 'embed', part });
+  return weightName(arch.weights, { layer: t.layer, module: t.module, part });
 }
 
 export interface MergeView {
@@ -27,17 +30,33 @@ export interface MergeView {
 export function mergedWeights(arch: ArchSpec, base: WeightGetter, adapter: LoadedAdapter | null, view: MergeView): WeightGetter {
   const cache = new Map<string, Float64Array>();
   const slots = view.slots ?? adapter?.slots ?? [];
-  const bySlotName = new Map(slots.map((s) => [slotWeightName(s), s]));
-  const headName = 'lm_head.weight';
+  const bySlotName = new Map(slots.map((s) => [slotWeightName(arch, s), s]));
+  const byBiasName = new Map(slots.filter((s) => s.bBias).map((s) => [slotWeightName(arch, s, 'bias'), s]));
+  const headName = weightName(arch.weights, { module: 'lm_head' });
+  const embedName = weightName(arch.weights, { module: 'embed' });
   return (name: string) => {
     const hit = cache.get(name);
     if (hit) return hit;
+    const biasSlot = byBiasName.get(name);
+    if (biasSlot) {
+      // lora_B.bias sits inside the scaled branch: bias' = bias + lambda * scaling * lora_B.bias.
+      let b: Float64Array;
+      try {
+        b = Float64Array.from(base(name));
+      } catch {
+        b = new Float64Array(biasSlot.outFeatures);
+      }
+      const c = view.lambda * biasSlot.scaling;
+      for (let o = 0; o < b.length; o++) b[o] = (b[o] as number) + c * (biasSlot.bBias![o] as number);
+      cache.set(name, b);
+      return b;
+    }
     let w: Float64Array;
     const override = view.applyOverrides ? adapter?.overrides.get(name) : undefined;
     if (override) w = Float64Array.from(override.data);
     else if (name === headName && arch.tieWordEmbeddings) {
       // A tied head follows the *base* embedding unless lm_head itself was saved.
-      w = Float64Array.from(base('model.embed_tokens.weight'));
+      w = Float64Array.from(base(embedName));
     } else w = Float64Array.from(base(name));
     if (view.applyOverrides && adapter?.trainableTokens && name === adapter.trainableTokens.tensorName) {
       const H = arch.hiddenSize;
@@ -56,6 +75,16 @@ export function mergedWeights(arch: ArchSpec, base: WeightGetter, adapter: Loade
             let acc = 0;
             for (let k = 0; k < r; k++) acc += (slot.b[d * r + k] as number) * (slot.a[k * inF + id] as number);
             w[id * outF + d] = (w[id * outF + d] as number) + c * acc;
+          }
+        }
+      } else if (arch.transposedLinear && slot.target.scope === 'layer') {
+        // Conv1D base weight stored [in, out] (PEFT fan_in_fan_out): the delta B·A lands transposed.
+        if (slot.magnitude) throw new AdapterError(`${slot.modulePath}: DoRA on Conv1D (fan_in_fan_out) weights is not supported`, 'SWAY_ADAPTER_UNSUPPORTED');
+        for (let o = 0; o < outF; o++) {
+          for (let i = 0; i < inF; i++) {
+            let acc = 0;
+            for (let k = 0; k < r; k++) acc += (slot.b[o * r + k] as number) * (slot.a[k * inF + i] as number);
+            w[i * outF + o] = (w[i * outF + o] as number) + c * acc;
           }
         }
       } else {

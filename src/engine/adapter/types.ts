@@ -3,8 +3,10 @@
  * builder turns `slots` into LoRA inputs; views differ only by the tensors fed to them.
  */
 
-/** Linear modules of a decoder layer that can carry LoRA, plus the model-level ones. */
-export type LayerModule = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj';
+import type { LayerWeight } from '../families.js';
+
+/** Linear modules of a decoder layer that can carry LoRA (logical names of families.ts). */
+export type LayerModule = Extract<LayerWeight, 'q_proj' | 'k_proj' | 'v_proj' | 'qkv_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'gate_up_proj' | 'down_proj'>;
 
 export type SlotTarget =
   | { scope: 'layer'; layer: number; module: LayerModule }

@@ -4,7 +4,7 @@
  * MatMuls: x·A_g (A_g = the slots' A^T side by side) then ·B_g (block rows of the slots'
  * scaled B^T placed at each module's output columns).
  */
-import { AdapterError } from '../../core/errors.js';
+import { refuseSlotTarget } from '../adapter/support.js';
 import type { LayerModule, LoraSlot } from '../adapter/types.js';
 import type { ArchSpec } from '../types.js';
 
@@ -24,15 +24,19 @@ export interface LoraGroup {
   outFeatures: number;
   rank: number;
   members: GroupMember[];
+  /** Some member carries lora_B.bias (PEFT lora_bias): the graph has a bias input for this group. */
+  hasBias: boolean;
 }
 
 const GROUP_OF: Record<LayerModule, GroupKind> = {
   q_proj: 'qkv',
   k_proj: 'qkv',
   v_proj: 'qkv',
+  qkv_proj: 'qkv',
   o_proj: 'o',
   gate_proj: 'gate_up',
   up_proj: 'gate_up',
+  gate_up_proj: 'gate_up',
   down_proj: 'down',
 };
 
@@ -46,7 +50,7 @@ export function groupShape(arch: ArchSpec, kind: GroupKind): [number, number] {
     case 'o':
       return [q, H];
     case 'gate_up':
-      return [H, 2 * arch.intermediateSize];
+      return [H, arch.mlp === 'plain' ? arch.intermediateSize : 2 * arch.intermediateSize];
     case 'down':
       return [arch.intermediateSize, H];
     case 'head':
@@ -59,22 +63,23 @@ function outOffset(arch: ArchSpec, module: LayerModule): number {
   const kv = arch.numKvHeads * arch.headDim;
   if (module === 'k_proj') return q;
   if (module === 'v_proj') return q + kv;
-  if (module === 'up_proj') return arch.intermediateSize;
+  if (module === 'up_proj') return arch.mlp === 'plain' ? 0 : arch.intermediateSize;
   return 0;
 }
 
-export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[]): LoraGroup[] {
+/** `source` names the adapter in refusals. */
+export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[], source = 'adapter'): LoraGroup[] {
   const groups = new Map<string, LoraGroup>();
   slots.forEach((slot, slotIndex) => {
     const t = slot.target;
-    if (t.scope === 'embed_tokens') {
-      throw new AdapterError(`LoRA on embed_tokens (${slot.modulePath}) is not supported by the sway engine yet; use modules_to_save for embeddings`, 'SWAY_ADAPTER_UNSUPPORTED');
-    }
+    refuseSlotTarget(source, slot.modulePath, t);
+    if (t.scope === 'embed_tokens') return;
     const kind: GroupKind = t.scope === 'lm_head' ? 'head' : GROUP_OF[t.module];
     const layer = t.scope === 'layer' ? t.layer : null;
     const key = layer === null ? 'head' : `${layer}_${kind}`;
     const [inF, outF] = groupShape(arch, kind);
-    const g = groups.get(key) ?? { key, kind, layer, inFeatures: inF, outFeatures: outF, rank: 0, members: [] };
+    const g = groups.get(key) ?? { key, kind, layer, inFeatures: inF, outFeatures: outF, rank: 0, members: [], hasBias: false };
+    if (slot.bBias) g.hasBias = true;
     g.members.push({ slotIndex, rankOffset: g.rank, outOffset: t.scope === 'layer' ? outOffset(arch, t.module) : 0 });
     g.rank += slot.rank;
     groups.set(key, g);
@@ -85,7 +90,8 @@ export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[]): LoraGro
 /**
  * Fills one batch row of a group's feeds. `a` is [in, R], `b` is [R, out] (row-major),
  * `coeff` multiplies every slot's own scaling (lambda). `slots` may be null-adapter slots
- * with the same shapes as the real ones.
+ * with the same shapes as the real ones. `bias` ([out] at `biasOffset`) receives each
+ * slot's lora_B.bias scaled like its branch (PEFT adds it inside the scaled LoRA output).
  */
 export function fillGroupRow(
   g: LoraGroup,
@@ -95,6 +101,8 @@ export function fillGroupRow(
   b: Float32Array,
   aOffset: number,
   bOffset: number,
+  bias: Float32Array | null = null,
+  biasOffset = 0,
 ): void {
   const R = g.rank;
   const inF = g.inFeatures;
@@ -107,5 +115,6 @@ export function fillGroupRow(
       for (let i = 0; i < inF; i++) a[aOffset + i * R + m.rankOffset + k] = s.a[k * inF + i] as number;
       for (let o = 0; o < s.outFeatures; o++) b[bOffset + (m.rankOffset + k) * outF + m.outOffset + o] = c * (s.b[o * r + k] as number);
     }
+    if (bias && s.bBias) for (let o = 0; o < s.outFeatures; o++) bias[biasOffset + m.outOffset + o] = c * (s.bBias[o] as number);
   }
 }

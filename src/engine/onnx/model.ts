@@ -2,6 +2,7 @@
  * ONNX message builders (ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto)
  * on top of ProtoWriter. Field numbers follow onnx.proto.
  */
+import { SwayError } from '../../core/errors.js';
 import { ProtoWriter } from './protobuf.js';
 
 export const DT = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
@@ -37,7 +38,7 @@ export interface InitializerDef {
 function attribute(name: string, v: AttrValue): ProtoWriter {
   const w = new ProtoWriter().string(1, name);
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw new Error(`attribute ${name}: use {float} for non-integers`);
+    if (!Number.isInteger(v)) throw new SwayError(`internal: ONNX attribute ${name}: use {float} for non-integers`, 'SWAY_RUNTIME', 3);
     w.int(3, v).int(20, 2);
   } else if (typeof v === 'string') w.bytes(4, new TextEncoder().encode(v)).int(20, 3);
   else if (Array.isArray(v)) w.packedInts(8, v).int(20, 7);

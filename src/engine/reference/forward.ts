@@ -1,12 +1,16 @@
 /**
  * Float64 reference forward of the decoder families, written from the Hugging Face
- * modeling semantics with plain loops. It shares no code with the ONNX graph builder:
- * tests compare the two, and the fixture generator uses it to read hidden states.
- * Only for tiny models (O(S^2 * layers) loops, no caching).
+ * modeling semantics with plain loops. It shares no code with the ONNX graph builder (its
+ * RoPE included): tests compare the two, and the fixture generator uses it to read hidden
+ * states. It reads ArchSpec traits and names tensors through the family naming, like the
+ * builder. Only for tiny models (O(S^2 * layers) loops, no caching).
  */
+import { weightName, type WeightRef } from '../families.js';
+import { assertImplemented } from '../graph/traits.js';
 import type { ArchSpec } from '../types.js';
-import { ropeInvFreq } from '../rope.js';
+import { applyRotary, referenceFrequencies } from './rope.js';
 
+/** Returns a tensor by HF name; throws when absent. */
 export type WeightGetter = (hfName: string) => Float64Array | Float32Array;
 
 export interface ReferenceOutput {
@@ -16,131 +20,213 @@ export interface ReferenceOutput {
   finalHidden: Float64Array;
 }
 
-function rmsNorm(x: Float64Array, w: ArrayLike<number>, eps: number): Float64Array {
+type Vec = ArrayLike<number>;
+
+interface NormSpec {
+  kind: 'rms' | 'layernorm';
+  eps: number;
+  offset: number;
+}
+
+/** RMSNorm: x / rms(x) * (w + offset); LayerNorm: (x - mean) / std * (w + offset) + b. */
+function normalize(x: Float64Array, w: Vec, n: NormSpec, b: Vec | null): Float64Array {
+  let mean = 0;
+  if (n.kind === 'layernorm') {
+    for (let i = 0; i < x.length; i++) mean += x[i] as number;
+    mean /= x.length;
+  }
   let ss = 0;
-  for (let i = 0; i < x.length; i++) ss += (x[i] as number) ** 2;
-  const inv = 1 / Math.sqrt(ss / x.length + eps);
+  for (let i = 0; i < x.length; i++) ss += ((x[i] as number) - mean) ** 2;
+  const inv = 1 / Math.sqrt(ss / x.length + n.eps);
   const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = (x[i] as number) * inv * (w[i] as number);
+  for (let i = 0; i < x.length; i++) out[i] = ((x[i] as number) - mean) * inv * ((w[i] as number) + n.offset) + (b ? (b[i] as number) : 0);
   return out;
 }
 
-/** y = W x (+ b) with W stored [out, in] as in HF Linear. */
-function linear(x: Float64Array, w: ArrayLike<number>, outF: number, b?: ArrayLike<number> | null): Float64Array {
+/** y = W x (+ b) with W stored [out, in] as in HF Linear, or [in, out] (`transposed`, Conv1D). */
+function linear(x: Float64Array, w: Vec, outF: number, b?: Vec | null, transposed = false): Float64Array {
   const inF = x.length;
   const y = new Float64Array(outF);
   for (let o = 0; o < outF; o++) {
     let acc = b ? (b[o] as number) : 0;
-    const row = o * inF;
-    for (let i = 0; i < inF; i++) acc += (w[row + i] as number) * (x[i] as number);
+    if (transposed) for (let i = 0; i < inF; i++) acc += (w[i * outF + o] as number) * (x[i] as number);
+    else for (let i = 0; i < inF; i++) acc += (w[o * inF + i] as number) * (x[i] as number);
     y[o] = acc;
   }
   return y;
 }
 
-function rotateHalf(v: Float64Array, offset: number, dim: number, pos: number, inv: Float64Array): void {
-  const half = dim / 2;
-  for (let i = 0; i < half; i++) {
-    const a = pos * (inv[i] as number);
-    const c = Math.cos(a);
-    const s = Math.sin(a);
-    const x1 = v[offset + i] as number;
-    const x2 = v[offset + i + half] as number;
-    v[offset + i] = x1 * c - x2 * s;
-    v[offset + i + half] = x2 * c + x1 * s;
+function act(kind: ArchSpec['hiddenAct'], v: number): number {
+  switch (kind) {
+    case 'silu':
+      return v / (1 + Math.exp(-v));
+    case 'gelu_tanh':
+      return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    case 'gelu':
+      return 0.5 * v * (1 + erf(v / Math.SQRT2));
   }
 }
 
+/** erf to ~1e-15 (Abramowitz-Stegun is too coarse for a reference): series for small |x|, continued fraction beyond. */
+function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    let sum = ax;
+    let term = ax;
+    for (let n = 1; n < 200; n++) {
+      term *= (-ax * ax) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17) break;
+    }
+    return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * sum);
+  }
+  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))) evaluated bottom-up.
+  let f = ax;
+  for (let n = 60; n >= 1; n--) f = ax + n / 2 / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+const softcap = (v: number, cap: number | null) => (cap === null ? v : cap * Math.tanh(v / cap));
+
+function softmaxWeights(scores: number[]): number[] {
+  const m = Math.max(...scores);
+  const e = scores.map((s) => Math.exp(s - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / z);
+}
+
 export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: readonly number[]): ReferenceOutput {
+  assertImplemented(arch, 'float64 reference');
   const H = arch.hiddenSize;
   const D = arch.headDim;
+  const I = arch.intermediateSize;
   const S = ids.length;
   const nH = arch.numHeads;
   const nKv = arch.numKvHeads;
+  const q = nH * D;
+  const kv = nKv * D;
   const group = nH / nKv;
-  const inv = ropeInvFreq(arch.rope);
-  const emb = getWeight('model.embed_tokens.weight');
-  const opt = (name: string): Float64Array | Float32Array | null => {
+  const freqs = referenceFrequencies(arch.rope);
+  const localFreqs = arch.ropeLocalTheta === null ? freqs : referenceFrequencies({ theta: arch.ropeLocalTheta, rotaryDim: arch.rope.rotaryDim, scaling: { type: 'default' } });
+  const ns: NormSpec = { kind: arch.norm.kind, eps: arch.norm.eps, offset: arch.norm.weightOffset };
+  const T = arch.transposedLinear;
+  const name = (ref: WeightRef) => weightName(arch.weights, ref);
+  const get = (ref: WeightRef) => getWeight(name(ref));
+  const opt = (ref: WeightRef): Vec | null => {
     try {
-      return getWeight(name);
+      return getWeight(name(ref));
     } catch {
       return null;
     }
   };
+  /** Bias of a projection: required when the architecture has one, else whatever the getter offers (a merged lora_B.bias). */
+  const biasOf = (ref: WeightRef, required: boolean): Vec | null => (required ? get({ ...ref, part: 'bias' }) : opt({ ...ref, part: 'bias' }));
+  const normBy = (x: Float64Array, ref: WeightRef) => normalize(x, get(ref), ns, arch.norm.bias ? get({ ...ref, part: 'bias' }) : null);
+  /** Output of one (possibly fused) projection, split into its parts. */
+  const project = (x: Float64Array, l: number, fused: boolean, fusedModule: 'qkv_proj' | 'gate_up_proj', parts: readonly ['q_proj' | 'k_proj' | 'v_proj' | 'gate_proj' | 'up_proj', number][], hasBias: boolean): Float64Array[] => {
+    if (fused) {
+      const ref = { layer: l, module: fusedModule } as const;
+      const y = linear(x, get(ref), parts.reduce((a, [, n]) => a + n, 0), biasOf(ref, hasBias), T);
+      let at = 0;
+      return parts.map(([, n]) => y.slice(at, (at += n)));
+    }
+    return parts.map(([module, n]) => {
+      const ref = { layer: l, module } as const;
+      return linear(x, get(ref), n, biasOf(ref, hasBias), T);
+    });
+  };
 
-  let hs: Float64Array[] = ids.map((id) => Float64Array.from(emb.subarray(id * H, (id + 1) * H)));
+  const emb = get({ module: 'embed' });
+  const wpe = arch.positions === 'learned' ? get({ module: 'positions' }) : null;
+  let hs: Float64Array[] = ids.map((id, t) => Float64Array.from(emb.subarray(id * H, (id + 1) * H), (v, i) => v * arch.embeddingScale + (wpe ? (wpe[t * H + i] as number) : 0)));
+  const pre = arch.normPlacement !== 'post';
+  const post = arch.normPlacement !== 'pre';
   for (let l = 0; l < arch.numLayers; l++) {
-    const p = `model.layers.${l}.`;
     const window = arch.slidingWindow[l] ?? null;
+    const rotary = arch.ropeLayers[l] ?? true;
+    const lf = window !== null ? localFreqs : freqs;
     const qs: Float64Array[] = [];
     const ks: Float64Array[] = [];
     const vs: Float64Array[] = [];
     for (let t = 0; t < S; t++) {
-      const x = rmsNorm(hs[t] as Float64Array, getWeight(`${p}input_layernorm.weight`), arch.rmsNormEps);
-      const bias = (n: string) => (arch.qkvBias ? getWeight(`${p}self_attn.${n}.bias`) : null);
-      const q = linear(x, getWeight(`${p}self_attn.q_proj.weight`), nH * D, bias('q_proj'));
-      const k = linear(x, getWeight(`${p}self_attn.k_proj.weight`), nKv * D, bias('k_proj'));
-      const v = linear(x, getWeight(`${p}self_attn.v_proj.weight`), nKv * D, bias('v_proj'));
-      if (arch.qkNorm) {
-        const qn = getWeight(`${p}self_attn.q_norm.weight`);
-        const kn = getWeight(`${p}self_attn.k_norm.weight`);
-        for (let h = 0; h < nH; h++) q.set(rmsNorm(q.subarray(h * D, (h + 1) * D), qn, arch.rmsNormEps), h * D);
-        for (let h = 0; h < nKv; h++) k.set(rmsNorm(k.subarray(h * D, (h + 1) * D), kn, arch.rmsNormEps), h * D);
+      const x = pre ? normBy(hs[t] as Float64Array, { layer: l, module: 'attn_norm' }) : (hs[t] as Float64Array);
+      const [qt, kt, vt] = project(x, l, arch.fused.qkv, 'qkv_proj', [['q_proj', q], ['k_proj', kv], ['v_proj', kv]], arch.qkvBias) as [Float64Array, Float64Array, Float64Array];
+      if (arch.qkNorm === 'per_head') {
+        const qRef = { layer: l, module: 'q_norm' } as const;
+        const kRef = { layer: l, module: 'k_norm' } as const;
+        for (let h = 0; h < nH; h++) qt.set(normBy(qt.subarray(h * D, (h + 1) * D), qRef), h * D);
+        for (let h = 0; h < nKv; h++) kt.set(normBy(kt.subarray(h * D, (h + 1) * D), kRef), h * D);
+      } else if (arch.qkNorm === 'full') {
+        qt.set(normBy(qt, { layer: l, module: 'q_norm' }));
+        kt.set(normBy(kt, { layer: l, module: 'k_norm' }));
       }
-      for (let h = 0; h < nH; h++) rotateHalf(q, h * D, D, t, inv);
-      for (let h = 0; h < nKv; h++) rotateHalf(k, h * D, D, t, inv);
-      qs.push(q);
-      ks.push(k);
-      vs.push(v);
+      if (rotary) {
+        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, arch.rope.rotaryDim, t, lf);
+        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, arch.rope.rotaryDim, t, lf);
+      }
+      qs.push(qt);
+      ks.push(kt);
+      vs.push(vt);
     }
     const next: Float64Array[] = [];
     for (let t = 0; t < S; t++) {
-      const attn = new Float64Array(nH * D);
+      const attn = new Float64Array(q);
+      const lo = window === null ? 0 : Math.max(0, t - window + 1);
       for (let h = 0; h < nH; h++) {
         const kh = Math.floor(h / group);
-        const lo = window === null ? 0 : Math.max(0, t - window + 1);
         const scores: number[] = [];
         for (let j = lo; j <= t; j++) {
           let dot = 0;
           for (let d = 0; d < D; d++) dot += ((qs[t] as Float64Array)[h * D + d] as number) * ((ks[j] as Float64Array)[kh * D + d] as number);
-          scores.push(dot / Math.sqrt(D));
+          scores.push(softcap(dot * arch.attentionScale, arch.attnSoftcap));
         }
-        const m = Math.max(...scores);
-        const e = scores.map((s) => Math.exp(s - m));
-        const z = e.reduce((a, b) => a + b, 0);
-        for (let j = lo; j <= t; j++) {
-          const w = (e[j - lo] as number) / z;
-          for (let d = 0; d < D; d++) attn[h * D + d] = (attn[h * D + d] as number) + w * ((vs[j] as Float64Array)[kh * D + d] as number);
-        }
+        softmaxWeights(scores).forEach((w, k) => {
+          const vj = vs[lo + k] as Float64Array;
+          for (let d = 0; d < D; d++) attn[h * D + d] = (attn[h * D + d] as number) + w * (vj[kh * D + d] as number);
+        });
       }
-      const o = linear(attn, getWeight(`${p}self_attn.o_proj.weight`), H, arch.oBias ? getWeight(`${p}self_attn.o_proj.bias`) : null);
+      const oRef = { layer: l, module: 'o_proj' } as const;
+      let o = linear(attn, get(oRef), H, biasOf(oRef, arch.oBias), T);
+      if (post) o = normBy(o, { layer: l, module: 'post_attn_norm' });
+      const x0 = hs[t] as Float64Array;
       const h1 = new Float64Array(H);
-      for (let i = 0; i < H; i++) h1[i] = ((hs[t] as Float64Array)[i] as number) + (o[i] as number);
-      const x2 = rmsNorm(h1, getWeight(`${p}post_attention_layernorm.weight`), arch.rmsNormEps);
-      const I = arch.intermediateSize;
-      const mb = (n: string) => (arch.mlpBias ? getWeight(`${p}mlp.${n}.bias`) : null);
-      const g = linear(x2, getWeight(`${p}mlp.gate_proj.weight`), I, mb('gate_proj'));
-      const u = linear(x2, getWeight(`${p}mlp.up_proj.weight`), I, mb('up_proj'));
-      const act = new Float64Array(I);
-      for (let i = 0; i < I; i++) {
-        const gv = g[i] as number;
-        act[i] = (gv / (1 + Math.exp(-gv))) * (u[i] as number);
+      for (let i = 0; i < H; i++) h1[i] = (x0[i] as number) + arch.residualMultiplier * (o[i] as number);
+      // Parallel residual: the MLP reads the layer input, not the attention output.
+      const mlpInput = arch.residual === 'parallel' ? x0 : h1;
+      const x2 = pre ? normBy(mlpInput, { layer: l, module: 'mlp_norm' }) : mlpInput;
+      const a = new Float64Array(I);
+      if (arch.mlp === 'gated') {
+        const [g, u] = project(x2, l, arch.fused.gateUp, 'gate_up_proj', [['gate_proj', I], ['up_proj', I]], arch.mlpBias) as [Float64Array, Float64Array];
+        for (let i = 0; i < I; i++) a[i] = act(arch.hiddenAct, g[i] as number) * (u[i] as number);
+      } else {
+        const upRef = { layer: l, module: 'up_proj' } as const;
+        const u = linear(x2, get(upRef), I, biasOf(upRef, arch.mlpBias), T);
+        for (let i = 0; i < I; i++) a[i] = act(arch.hiddenAct, u[i] as number);
       }
-      const d = linear(act, getWeight(`${p}mlp.down_proj.weight`), H, mb('down_proj'));
-      for (let i = 0; i < H; i++) h1[i] = (h1[i] as number) + (d[i] as number);
+      const dRef = { layer: l, module: 'down_proj' } as const;
+      let d = linear(a, get(dRef), H, biasOf(dRef, arch.mlpBias), T);
+      if (post) d = normBy(d, { layer: l, module: 'post_mlp_norm' });
+      for (let i = 0; i < H; i++) h1[i] = (h1[i] as number) + arch.residualMultiplier * (d[i] as number);
       next.push(h1);
     }
     hs = next;
   }
   const V = arch.vocabSize;
-  const head = arch.tieWordEmbeddings ? (opt('lm_head.weight') ?? emb) : getWeight('lm_head.weight');
-  const normW = getWeight('model.norm.weight');
+  const headRef = { module: 'lm_head' } as const;
+  const head = arch.tieWordEmbeddings ? (opt(headRef) ?? emb) : get(headRef);
+  const headBias = opt({ ...headRef, part: 'bias' });
+  const normW = get({ module: 'final_norm' });
+  const normB = arch.norm.bias ? get({ module: 'final_norm', part: 'bias' }) : null;
   const logits = new Float64Array(S * V);
   const finalHidden = new Float64Array(S * H);
   for (let t = 0; t < S; t++) {
-    const x = rmsNorm(hs[t] as Float64Array, normW, arch.rmsNormEps);
+    const x = normalize(hs[t] as Float64Array, normW, ns, normB);
     finalHidden.set(x, t * H);
-    logits.set(linear(x, head, V), t * V);
+    const y = linear(x, head, V, headBias);
+    for (let i = 0; i < V; i++) y[i] = softcap((y[i] as number) / arch.logitsDivisor, arch.finalLogitSoftcap);
+    logits.set(y, t * V);
   }
   return { logits, finalHidden };
 }

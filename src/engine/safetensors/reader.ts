@@ -72,11 +72,13 @@ export class SafetensorsSource implements WeightSource {
         'SWAY_MODEL_NOT_FOUND',
       );
     }
-    let weightMap: Record<string, string>;
+    let weightMap: Record<string, string> | undefined;
     try {
-      weightMap = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
-      if (!weightMap || typeof weightMap !== 'object') throw new Error('no weight_map');
+      weightMap = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map?: Record<string, string> } | null)?.weight_map;
     } catch {
+      weightMap = undefined;
+    }
+    if (!weightMap || typeof weightMap !== 'object') {
       throw new ModelError(`${index}: not a valid index (expected a JSON object with "weight_map")`, 'SWAY_SAFETENSORS_INVALID');
     }
     const shardNames = [...new Set(Object.values(weightMap))].sort();

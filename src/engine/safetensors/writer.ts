@@ -1,4 +1,5 @@
 /** Writes safetensors files atomically (temp file + rename); used by fixtures and tests. */
+import { SwayError } from '../../core/errors.js';
 import type { SafetensorsDtype } from '../types.js';
 import { encodeFromF32 } from './dtype.js';
 import { writeFileAtomic } from '../../core/atomic-write.js';
@@ -17,7 +18,7 @@ export function encodeSafetensors(tensors: readonly TensorToWrite[], metadata?: 
   let offset = 0;
   for (const t of tensors) {
     const numel = t.shape.reduce((a, d) => a * d, 1);
-    if (numel !== t.data.length) throw new Error(`tensor ${t.name}: shape [${t.shape}] needs ${numel} values, got ${t.data.length}`);
+    if (numel !== t.data.length) throw new SwayError(`tensor ${t.name}: shape [${t.shape}] needs ${numel} values, got ${t.data.length}`, 'SWAY_SAFETENSORS_INVALID', 2);
     const bytes = encodeFromF32(t.data, t.dtype);
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
     blobs.push(bytes);

@@ -1,0 +1,251 @@
+/**
+ * The family table: every decoder family sway runs, as data. `config.ts` turns a row plus
+ * config.json into an ArchSpec; the graph builder and the float64 reference read only the
+ * ArchSpec (never the family name); the adapter loader, merge and the fixtures name
+ * tensors only through `weightName` / `modulePath`.
+ *
+ * A trait that names a config key means "read this key, with this default"; a plain value
+ * is fixed for the family.
+ */
+import { SwayError } from '../core/errors.js';
+
+export type Activation = 'silu' | 'gelu_tanh' | 'gelu';
+export type NormKind = 'rms' | 'layernorm';
+/** pre: norm before attention/MLP; sandwich: pre + post norms (gemma2/3); post: norms after attention/MLP only (olmo2). */
+export type NormPlacement = 'pre' | 'sandwich' | 'post';
+export type ResidualLayout = 'sequential' | 'parallel';
+/** per_head: one [headDim] norm applied to each head (qwen3, gemma3); full: over the whole q/k projection (olmo2). */
+export type QkNormKind = 'none' | 'per_head' | 'full';
+
+/** A value read from config.json (`key`, else `default`). */
+export interface ConfigValue<T> {
+  key: string;
+  default: T;
+}
+export type Trait<T> = T | ConfigValue<T>;
+
+/** Logical weights of one decoder layer. */
+export type LayerWeight =
+  | 'attn_norm'
+  | 'mlp_norm'
+  | 'post_attn_norm'
+  | 'post_mlp_norm'
+  | 'q_proj'
+  | 'k_proj'
+  | 'v_proj'
+  | 'qkv_proj'
+  | 'o_proj'
+  | 'q_norm'
+  | 'k_norm'
+  | 'gate_proj'
+  | 'up_proj'
+  | 'gate_up_proj'
+  | 'down_proj';
+
+/** Logical weights outside the layers. */
+export type ModelWeight = 'embed' | 'positions' | 'final_norm' | 'lm_head';
+
+export type WeightPart = 'weight' | 'bias';
+
+export type WeightRef = { layer: number; module: LayerWeight; part?: WeightPart } | { layer?: undefined; module: ModelWeight; part?: WeightPart };
+
+/**
+ * How a family names its tensors. Names are `${root}${layers}.${i}.${layer[module]}.${part}`
+ * inside the layers, `${root}${model[module]}.${part}` for embed/positions/final_norm and
+ * `${head}.${part}` for lm_head (which sits outside the text-tower root in HF checkpoints).
+ */
+export interface WeightNaming {
+  /** Text-tower root, ending in '.': 'model.', 'transformer.', 'model.language_model.'. */
+  root: string;
+  /** Container of the decoder blocks under root: 'layers', 'h'. */
+  layers: string;
+  /** Module path of the LM head (not under root). */
+  head: string;
+  model: Partial<Record<Exclude<ModelWeight, 'lm_head'>, string>>;
+  layer: Partial<Record<LayerWeight, string>>;
+}
+
+/**
+ * Which layers use a sliding window. `enabledKey`: a boolean config key that must be true
+ * (qwen's use_sliding_window). `layerTypesKey`: a per-layer list of 'sliding_attention' /
+ * 'full_attention' that wins when present. Otherwise `fallback` decides.
+ */
+export interface SlidingRule {
+  windowKey: string | null;
+  enabledKey?: string;
+  layerTypesKey?: string;
+  fallback:
+    | { kind: 'all' }
+    | { kind: 'below'; key: string } // layers i < config[key] (qwen max_window_layers)
+    | { kind: 'alternate' } // even layers sliding, odd global (gemma2)
+    | { kind: 'pattern'; key: string; default: number }; // every Nth layer global (gemma3 sliding_window_pattern)
+}
+
+export interface FamilyTraits {
+  /**
+   * config.json keys this family spells differently, canonical -> family key (gpt2
+   * `hidden_size: 'n_embd'`). Used when the canonical key is absent.
+   */
+  configAliases?: Readonly<Record<string, string>>;
+  /** Defaults of canonical keys the family may omit: a number, or a multiple of another key (gpt2 n_inner = 4 × n_embd). */
+  configDefaults?: Readonly<Record<string, number | { timesKey: string; factor: number }>>;
+  /** Config key holding the text config when the checkpoint is a multimodal wrapper (gemma3 `text_config`). */
+  textConfigKey?: string;
+  /** Root of the text tower when `textConfigKey` was used. */
+  nestedRoot?: string;
+  norm: { kind: NormKind; /** weights stored as w - 1 (gemma's (1 + w)) */ weightOffset: 0 | 1; bias: boolean; epsKeys: readonly string[]; epsDefault: number };
+  normPlacement: NormPlacement;
+  activation: { keys: readonly string[]; default: Activation; allowed: Readonly<Record<string, Activation>> };
+  /** gated: down(act(gate(x)) * up(x)); plain: down(act(up(x))). */
+  mlp: 'gated' | 'plain';
+  /** none; sqrt_hidden: embeddings times √hidden_size (gemma); or a config multiplier (granite embedding_multiplier). */
+  embeddingScale: 'none' | 'sqrt_hidden' | ConfigValue<number>;
+  residual: ResidualLayout;
+  /** rotary, or learned absolute position embeddings (gpt2). */
+  positions: 'rotary' | 'learned';
+  rotary: {
+    /** Fraction of head_dim that is rotated. */
+    partial: Trait<number>;
+    /** Per-layer 0/1 list of layers that use rotary (smollm3 no_rope_layers). */
+    layersKey?: string;
+    /** Separate theta for sliding (local) layers (gemma3 rope_local_base_freq). */
+    localThetaKey?: string;
+  };
+  /**
+   * Attention logit scale: head_dim^-0.5; query_pre_attn_scalar^-0.5 (gemma2/3);
+   * or a config multiplier (granite attention_multiplier).
+   */
+  attentionScale: 'head_dim' | { inverseSqrtOf: string } | ConfigValue<number>;
+  softcap: { attention?: string; finalLogits?: string };
+  /** Config keys of granite-style multipliers: residual adds times residual, logits divided by logitsDivisor. */
+  multipliers: { residual?: string; logitsDivisor?: string };
+  slidingWindow: SlidingRule;
+  bias: { qkv: Trait<boolean>; o: Trait<boolean>; mlp: Trait<boolean> };
+  qkNorm: QkNormKind;
+  /** The checkpoint stores these projections fused (phi3 qkv_proj/gate_up_proj, gpt_neox query_key_value). */
+  fused: { qkv: boolean; gateUp: boolean };
+  /** Linear weights stored [in, out] (gpt2 Conv1D) rather than [out, in]. */
+  transposedLinear: boolean;
+  tieWordEmbeddings: boolean;
+  naming: WeightNaming;
+}
+
+const LLAMA_NAMING: WeightNaming = {
+  root: 'model.',
+  layers: 'layers',
+  head: 'lm_head',
+  model: { embed: 'embed_tokens', final_norm: 'norm' },
+  layer: {
+    attn_norm: 'input_layernorm',
+    mlp_norm: 'post_attention_layernorm',
+    q_proj: 'self_attn.q_proj',
+    k_proj: 'self_attn.k_proj',
+    v_proj: 'self_attn.v_proj',
+    o_proj: 'self_attn.o_proj',
+    q_norm: 'self_attn.q_norm',
+    k_norm: 'self_attn.k_norm',
+    gate_proj: 'mlp.gate_proj',
+    up_proj: 'mlp.up_proj',
+    down_proj: 'mlp.down_proj',
+  },
+};
+
+const LLAMA: FamilyTraits = {
+  norm: { kind: 'rms', weightOffset: 0, bias: false, epsKeys: ['rms_norm_eps'], epsDefault: 1e-6 },
+  normPlacement: 'pre',
+  activation: { keys: ['hidden_act'], default: 'silu', allowed: { silu: 'silu' } },
+  mlp: 'gated',
+  embeddingScale: 'none',
+  residual: 'sequential',
+  positions: 'rotary',
+  rotary: { partial: 1 },
+  attentionScale: 'head_dim',
+  softcap: {},
+  multipliers: {},
+  slidingWindow: { windowKey: null, fallback: { kind: 'all' } },
+  bias: { qkv: { key: 'attention_bias', default: false }, o: { key: 'attention_bias', default: false }, mlp: { key: 'mlp_bias', default: false } },
+  qkNorm: 'none',
+  fused: { qkv: false, gateUp: false },
+  transposedLinear: false,
+  tieWordEmbeddings: false,
+  naming: LLAMA_NAMING,
+};
+
+/** model_type -> traits. Adding a family is one row here plus any genuinely new operation. */
+export const FAMILIES = {
+  llama: LLAMA,
+  mistral: { ...LLAMA, slidingWindow: { windowKey: 'sliding_window', layerTypesKey: 'layer_types', fallback: { kind: 'all' } } },
+  qwen2: {
+    ...LLAMA,
+    bias: { qkv: true, o: false, mlp: false },
+    slidingWindow: { windowKey: 'sliding_window', enabledKey: 'use_sliding_window', layerTypesKey: 'layer_types', fallback: { kind: 'below', key: 'max_window_layers' } },
+  },
+  qwen3: {
+    ...LLAMA,
+    bias: { qkv: { key: 'attention_bias', default: false }, o: false, mlp: false },
+    qkNorm: 'per_head',
+    slidingWindow: { windowKey: 'sliding_window', enabledKey: 'use_sliding_window', layerTypesKey: 'layer_types', fallback: { kind: 'below', key: 'max_window_layers' } },
+  },
+} satisfies Record<string, FamilyTraits>;
+
+export type Family = keyof typeof FAMILIES;
+export const SUPPORTED_FAMILIES = Object.keys(FAMILIES) as Family[];
+
+export function familyTraits(family: Family): FamilyTraits {
+  return FAMILIES[family];
+}
+
+export function isFamily(v: unknown): v is Family {
+  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(FAMILIES, v);
+}
+
+/** Module path (no `.weight`/`.bias`) of a logical weight; null when the family has no such module. */
+export function modulePathOrNull(naming: WeightNaming, ref: WeightRef): string | null {
+  if (ref.layer !== undefined) {
+    const m = naming.layer[ref.module];
+    return m === undefined ? null : `${naming.root}${naming.layers}.${ref.layer}.${m}`;
+  }
+  if (ref.module === 'lm_head') return naming.head;
+  const m = naming.model[ref.module];
+  return m === undefined ? null : `${naming.root}${m}`;
+}
+
+export function modulePath(naming: WeightNaming, ref: WeightRef): string {
+  const p = modulePathOrNull(naming, ref);
+  if (p === null) throw new SwayError(`internal: this family's naming has no '${ref.module}' weight`, 'SWAY_RUNTIME', 3);
+  return p;
+}
+
+/** The HF tensor name of a logical weight: the one naming function every part of the engine uses. */
+export function weightName(naming: WeightNaming, ref: WeightRef): string {
+  return `${modulePath(naming, ref)}.${ref.part ?? 'weight'}`;
+}
+
+/** Inverse of modulePath for adapter module paths: which logical weight does `path` name? */
+export function parseModulePath(naming: WeightNaming, path: string): WeightRef | null {
+  if (path === naming.head) return { module: 'lm_head' };
+  for (const [k, m] of Object.entries(naming.model)) if (path === `${naming.root}${m}`) return { module: k as ModelWeight };
+  const lp = `${naming.root}${naming.layers}.`;
+  if (!path.startsWith(lp)) return null;
+  const rest = path.slice(lp.length);
+  const dot = rest.indexOf('.');
+  if (dot <= 0 || !/^\d+$/.test(rest.slice(0, dot))) return null;
+  const tail = rest.slice(dot + 1);
+  for (const [k, m] of Object.entries(naming.layer)) if (tail === m) return { layer: Number(rest.slice(0, dot)), module: k as LayerWeight };
+  return null;
+}
+
+/** The same naming under another text-tower root (e.g. a conditional-generation wrapper). */
+export function withRoot(naming: WeightNaming, root: string): WeightNaming {
+  return { ...naming, root };
+}
+
+/** Order of the LoRA-capable linear modules inside a layer (slot order, messages). */
+export const LINEAR_ORDER = ['q_proj', 'k_proj', 'v_proj', 'qkv_proj', 'o_proj', 'gate_proj', 'up_proj', 'gate_up_proj', 'down_proj'] as const satisfies readonly LayerWeight[];
+
+/** The linear modules one layer of this architecture has (its checkpoint's projections). */
+export function layerLinearModules(a: { fused: { qkv: boolean; gateUp: boolean }; mlp: 'gated' | 'plain' }): LayerWeight[] {
+  const attn: LayerWeight[] = a.fused.qkv ? ['qkv_proj'] : ['q_proj', 'k_proj', 'v_proj'];
+  const mlp: LayerWeight[] = a.mlp === 'plain' ? ['up_proj'] : a.fused.gateUp ? ['gate_up_proj'] : ['gate_proj', 'up_proj'];
+  return [...attn, 'o_proj', ...mlp, 'down_proj'];
+}

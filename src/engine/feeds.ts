@@ -1,0 +1,114 @@
+/**
+ * Feed building for the decoder graph: token ids, sequence lengths, gather positions,
+ * empty KV caches, and each row's view (LoRA A/B/bias per group, DoRA gains, the saved-
+ * module selector). Every view is a different feed set over one session.
+ */
+import * as ort from 'onnxruntime-node';
+import type { LoraGroup } from './graph/lora-groups.js';
+import { fillGroupRow } from './graph/lora-groups.js';
+import type { ArchSpec } from './types.js';
+import type { ResolvedView } from './views.js';
+
+export type Feeds = Record<string, ort.Tensor>;
+
+/** What the feed builder needs to know about the graph. */
+export interface FeedLayout {
+  arch: ArchSpec;
+  groups: readonly LoraGroup[];
+  useDora: boolean;
+  hasOverrides: boolean;
+}
+
+export interface RowRequest {
+  view: ResolvedView;
+  ids: number[];
+  /** Positions whose next-token logits are wanted. */
+  positions: number[];
+}
+
+/** Token feeds of a right-padded batch; P = the most positions any row asks for. */
+export function tokenFeeds(rows: readonly RowRequest[], padId: number): { feeds: Feeds; S: number; P: number } {
+  const B = rows.length;
+  const S = Math.max(...rows.map((r) => r.ids.length));
+  const P = Math.max(...rows.map((r) => r.positions.length));
+  const ids = new BigInt64Array(B * S);
+  const seqlens = new Int32Array(B);
+  const gather = new BigInt64Array(B * P);
+  rows.forEach((r, b) => {
+    r.ids.forEach((t, i) => (ids[b * S + i] = BigInt(t)));
+    for (let i = r.ids.length; i < S; i++) ids[b * S + i] = BigInt(padId);
+    seqlens[b] = r.ids.length - 1;
+    for (let k = 0; k < P; k++) gather[b * P + k] = BigInt(r.positions[Math.min(k, r.positions.length - 1)] as number);
+  });
+  return {
+    S,
+    P,
+    feeds: {
+      input_ids: new ort.Tensor('int64', ids, [B, S]),
+      seqlens_k: new ort.Tensor('int32', seqlens, [B]),
+      total_seq_len: new ort.Tensor('int32', Int32Array.from([S]), []),
+      gather_idx: new ort.Tensor('int64', gather, [B, P, 1]),
+    },
+  };
+}
+
+/** Token feeds of one incremental decoding step (batch 1) after `total - input.length` cached tokens. */
+export function stepFeeds(input: readonly number[], total: number): Feeds {
+  return {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(input.map((t) => BigInt(t))), [1, input.length]),
+    seqlens_k: new ort.Tensor('int32', Int32Array.from([total - 1]), [1]),
+    total_seq_len: new ort.Tensor('int32', Int32Array.from([total]), []),
+    gather_idx: new ort.Tensor('int64', BigInt64Array.from([BigInt(input.length - 1)]), [1, 1, 1]),
+  };
+}
+
+/** Empty past key/value feeds for a batch of B rows. */
+export function emptyPastFeeds(arch: ArchSpec, B: number): Feeds {
+  const empty = new ort.Tensor('float32', new Float32Array(0), [B, arch.numKvHeads, 0, arch.headDim]);
+  const feeds: Feeds = {};
+  for (let l = 0; l < arch.numLayers; l++) {
+    feeds[`past_key_${l}`] = empty;
+    feeds[`past_value_${l}`] = empty;
+  }
+  return feeds;
+}
+
+/** Names of the KV outputs, in layer order (present_key_l, present_value_l). */
+export function presentNames(arch: ArchSpec): string[] {
+  const out: string[] = [];
+  for (let l = 0; l < arch.numLayers; l++) out.push(`present_key_${l}`, `present_value_${l}`);
+  return out;
+}
+
+/** Per-row view feeds: LoRA A/B (rank 0 when every row is LoRA-off), LoRA bias, DoRA gains, use_saved. */
+export function viewFeeds(layout: FeedLayout, views: readonly ResolvedView[]): Feeds {
+  const feeds: Feeds = {};
+  const B = views.length;
+  const allOff = views.every((v) => v.coeff === 0);
+  for (const g of layout.groups) {
+    const R = allOff ? 0 : g.rank;
+    const a = new Float32Array(B * g.inFeatures * R);
+    const b = new Float32Array(B * R * g.outFeatures);
+    const bias = g.hasBias ? new Float32Array(B * g.outFeatures) : null;
+    if (R > 0) {
+      views.forEach((v, row) => {
+        if (v.coeff !== 0) fillGroupRow(g, v.slots, v.coeff, a, b, row * g.inFeatures * R, row * R * g.outFeatures, bias, row * g.outFeatures);
+      });
+    }
+    feeds[`lora_${g.key}_a`] = new ort.Tensor('float32', a, [B, g.inFeatures, R]);
+    feeds[`lora_${g.key}_b`] = new ort.Tensor('float32', b, [B, R, g.outFeatures]);
+    if (bias) feeds[`lora_${g.key}_bias`] = new ort.Tensor('float32', bias, [B, 1, g.outFeatures]);
+    if (layout.useDora && g.kind !== 'head') {
+      const gains = new Float32Array(B * g.outFeatures).fill(1);
+      views.forEach((v, row) => {
+        const vg = v.gains?.get(g.key);
+        if (vg) gains.set(vg, row * g.outFeatures);
+      });
+      feeds[`dora_${g.key}`] = new ort.Tensor('float32', gains, [B, 1, g.outFeatures]);
+    }
+  }
+  if (layout.hasOverrides) {
+    feeds['use_saved'] = new ort.Tensor('bool', Uint8Array.from(views.map((v) => (v.useSaved ? 1 : 0))), [B, 1, 1]);
+  }
+  return feeds;
+}

@@ -1,0 +1,93 @@
+/**
+ * Mutable state of one graph build: node list, graph inputs/outputs, the weight packer and
+ * checked reads from the checkpoint. The layer helpers in layers.ts append to it.
+ */
+import { ModelError } from '../../core/errors.js';
+import { weightName, type WeightRef } from '../families.js';
+import { DT, type NodeDef, type ValueDef } from '../onnx/model.js';
+import type { ArchSpec, WeightSource } from '../types.js';
+import type { LoraGroup } from './lora-groups.js';
+import { WeightPacker } from './packer.js';
+
+export interface GraphPlan {
+  arch: ArchSpec;
+  groups: LoraGroup[];
+  /** DoRA gain inputs per group. */
+  dora: boolean;
+  /** Saved copies (modules_to_save / trainable tokens) for these base tensor names. */
+  overrides: Map<string, Float32Array>;
+  maxPositions: number;
+}
+
+export class GraphContext {
+  readonly packer = new WeightPacker();
+  readonly nodes: NodeDef[] = [];
+  readonly inputs: ValueDef[] = [];
+  readonly outputs: ValueDef[] = [];
+  private counter = 0;
+  private readonly groupByKey: Map<string, LoraGroup>;
+
+  constructor(
+    readonly plan: GraphPlan,
+    private readonly weights: WeightSource,
+  ) {
+    this.groupByKey = new Map(plan.groups.map((g) => [g.key, g]));
+  }
+
+  get arch(): ArchSpec {
+    return this.plan.arch;
+  }
+
+  tmp(hint: string): string {
+    return `${hint}_${this.counter++}`;
+  }
+
+  add(op: string, ins: string[], attrs?: NodeDef['attrs'], domain?: string, nOut = 1): string[] {
+    const outs = Array.from({ length: nOut }, () => this.tmp(op));
+    this.nodes.push({ op, inputs: ins, outputs: outs, ...(attrs ? { attrs } : {}), ...(domain ? { domain } : {}) });
+    return outs;
+  }
+
+  one(op: string, ins: string[], attrs?: NodeDef['attrs'], domain?: string): string {
+    return this.add(op, ins, attrs, domain)[0] as string;
+  }
+
+  name(ref: WeightRef): string {
+    return weightName(this.arch.weights, ref);
+  }
+
+  /** Reads a checkpoint tensor (fp32, NaN/Inf refused with file and tensor). */
+  read(ref: WeightRef | string): Float32Array {
+    const name = typeof ref === 'string' ? ref : this.name(ref);
+    if (!this.weights.has(name)) throw new ModelError(`${this.weights.description}: tensor '${name}' is missing from the checkpoint`);
+    const shape = this.weights.shape(name);
+    const data = this.weights.readF32(name, { checkFinite: true });
+    if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new ModelError(`${this.weights.description}: tensor '${name}' has an unexpected size`);
+    return data;
+  }
+
+  has(ref: WeightRef): boolean {
+    return this.weights.has(this.name(ref));
+  }
+
+  /** Refuses a tensor whose shape differs from what config.json implies. */
+  expect(ref: WeightRef, dims: number[]): void {
+    const name = this.name(ref);
+    const s = this.weights.has(name) ? this.weights.shape(name) : null;
+    if (!s || s.length !== dims.length || s.some((d, i) => d !== dims[i])) {
+      throw new ModelError(`${this.weights.description}: tensor '${name}' has shape [${s?.join(', ') ?? 'missing'}], config.json implies [${dims.join(', ')}]`);
+    }
+  }
+
+  group(key: string): LoraGroup | undefined {
+    return this.groupByKey.get(key);
+  }
+
+  loraInputs(g: LoraGroup): { a: string; b: string } {
+    const a = `lora_${g.key}_a`;
+    const b = `lora_${g.key}_b`;
+    this.inputs.push({ name: a, elemType: DT.FLOAT, shape: ['batch', g.inFeatures, `r_${g.key}`] });
+    this.inputs.push({ name: b, elemType: DT.FLOAT, shape: ['batch', `r_${g.key}`, g.outFeatures] });
+    return { a, b };
+  }
+}

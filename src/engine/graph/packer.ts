@@ -1,0 +1,71 @@
+/**
+ * Initializer storage for the decoder graph: every fp32 weight in one 64-byte-aligned
+ * buffer handed to onnxruntime as in-memory external data, plus small inline constants.
+ */
+import { DT, type InitializerDef } from '../onnx/model.js';
+
+export const EXTERNAL_LOCATION = 'sway-weights.bin';
+
+/** Fills an fp32 destination (a slice of the one external-data buffer) with a weight. */
+export type Producer = Float32Array | ((out: Float32Array) => void);
+
+/**
+ * Producers run only when the buffer is built, each writing straight into its slice, so at
+ * most one source tensor is resident on the JS side besides the buffer itself.
+ */
+export class WeightPacker {
+  readonly inits: InitializerDef[] = [];
+  private parts: { offset: number; length: number; producer: Producer }[] = [];
+  private size = 0;
+
+  add(name: string, dims: number[], producer: Producer): string {
+    const length = dims.reduce((a, b) => a * b, 1);
+    const offset = Math.ceil(this.size / 64) * 64;
+    this.parts.push({ offset, length, producer });
+    this.size = offset + length * 4;
+    this.inits.push({ name, dataType: DT.FLOAT, dims, external: { location: EXTERNAL_LOCATION, offset, length: length * 4 } });
+    return name;
+  }
+
+  inline(name: string, dataType: number, dims: number[], raw: Uint8Array): string {
+    this.inits.push({ name, dataType, dims, raw });
+    return name;
+  }
+
+  int64(name: string, values: number[]): string {
+    return this.inline(name, DT.INT64, [values.length], new Uint8Array(BigInt64Array.from(values.map((v) => BigInt(v))).buffer));
+  }
+
+  /** A named fp32 scalar constant (created once per name). */
+  scalar(name: string, value: number): string {
+    if (this.inits.some((i) => i.name === name)) return name;
+    return this.inline(name, DT.FLOAT, [], new Uint8Array(Float32Array.from([value]).buffer));
+  }
+
+  buffer(): Buffer {
+    const buf = Buffer.alloc(this.size);
+    for (const p of this.parts) {
+      const out = new Float32Array(buf.buffer, buf.byteOffset + p.offset, p.length);
+      if (typeof p.producer === 'function') p.producer(out);
+      else out.set(p.producer);
+    }
+    this.parts = [];
+    return buf;
+  }
+}
+
+/** [out, in] row-major -> [in, out] row-major, written into `t`. */
+export function transposeInto(t: Float32Array, w: Float32Array, out: number, inF: number): void {
+  for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) t[i * out + o] = w[o * inF + i] as number;
+}
+
+/** Several [out_k, in] weights stacked along out, transposed to [in, sum(out_k)], written into `t`. */
+export function fusedTInto(t: Float32Array, parts: Float32Array[], outs: number[], inF: number): void {
+  const total = outs.reduce((a, b) => a + b, 0);
+  let col = 0;
+  parts.forEach((w, k) => {
+    const out = outs[k] as number;
+    for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) t[i * total + col + o] = w[o * inF + i] as number;
+    col += out;
+  });
+}

@@ -1,0 +1,22 @@
+/**
+ * Architecture traits the family table can describe but the graph builder and the float64
+ * reference do not implement yet. Both refuse such an ArchSpec here, in one place; a new
+ * family removes the lines for the traits it implements (in graph/layers.ts and
+ * reference/forward.ts together, with a numerics test).
+ */
+import { ModelError } from '../../core/errors.js';
+import type { ArchSpec } from '../types.js';
+
+export function unimplementedTraits(a: ArchSpec): string[] {
+  const out: string[] = [];
+  // onnxruntime's fused rotary (GroupQueryAttention) takes cos/sin caches of width rotaryDim/2, a multiple of 8.
+  if (a.positions === 'rotary' && (a.rope.rotaryDim / 2) % 8 !== 0) out.push(`a rotary dimension of ${a.rope.rotaryDim} (must be a multiple of 16)`);
+  return out;
+}
+
+export function assertImplemented(a: ArchSpec, who: string): void {
+  const missing = unimplementedTraits(a);
+  if (missing.length) {
+    throw new ModelError(`${a.family}: the ${who} does not implement ${missing.join(', ')} yet`, 'SWAY_ARCH_UNSUPPORTED');
+  }
+}
