@@ -104,7 +104,7 @@ async function createSession(build: () => ReturnType<typeof buildDecoderGraph>, 
 
 /** Views are deterministic (null views by seed), so a (view, topK, prompt) answer can be reused. */
 function viewCacheKey(v: ViewSpec): string {
-  return v.kind === 'null' ? `null:${v.seed}:${v.rankScale ?? 1}:${v.initScale ?? 0.02}` : v.kind === 'scaled' ? `scaled:${v.lambda}` : v.kind;
+  return v.kind === 'null' ? `null:${v.seed}:${v.rankScale ?? 1}:${v.scale ?? 'matched'}:${v.initScale ?? 0.02}` : v.kind === 'scaled' ? `scaled:${v.lambda}` : v.kind;
 }
 
 /** A small LRU map for next-token answers. */
