@@ -109,9 +109,17 @@ export interface Judgement {
   score: number;
 }
 
+/** Below this a score reads as "not healthy"; a FAIL never scores at or above it. */
+export const FAIL_SCORE_CAP = 0.59;
+
+/** A fixed-rule judgement whose score agrees with its verdict (a FAIL never lands in the healthy band). */
+function consistent(j: Judgement): Judgement {
+  return j.verdict === 'fail' ? { verdict: 'fail', score: Math.min(j.score, FAIL_SCORE_CAP) } : j;
+}
+
 /** Effect probes: PASS when z >= threshold; without z, the fixed rule decides. */
 export function judgeEffect(cal: Calibration, threshold: number, fixed: () => Judgement): Judgement {
-  if (cal.z === null) return fixed();
+  if (cal.z === null) return consistent(fixed());
   return { verdict: cal.z >= threshold ? 'pass' : 'fail', score: scoreFromZ(cal.z) ?? 0 };
 }
 
@@ -131,7 +139,7 @@ export function harmScore(ratio: number): number {
  * the null's by `threshold` σ (z <= -threshold); without z, the fixed rule decides.
  */
 export function judgeHarm(cal: Calibration, threshold: number, fixed: () => Judgement): Judgement {
-  if (cal.z === null) return fixed();
+  if (cal.z === null) return consistent(fixed());
   const harmZ = -cal.z;
   const t = Math.max(threshold, 1e-6);
   return { verdict: harmZ >= threshold ? 'fail' : 'pass', score: harmScore(harmZ / t) };

@@ -86,9 +86,9 @@ export const adapterAblation: ProbeDefinition<AdapterAblationSpec> = {
     const { verdict, score } = judgeEffect(cal, spec.assert_z_gte, () => ({ verdict: okLin && okSat && okOver ? 'pass' : 'fail', score: shapeScore * effectFactor }));
     const failed: string[] = [];
     if (z === null) {
-      if (!okLin) failed.push(`linearity R²=${linearity.toFixed(2)} < ${spec.assert_linearity_gte} (assert_linearity_gte)`);
+      if (!okLin) failed.push(`linearity R²=${linearity.toFixed(3)} < ${spec.assert_linearity_gte} (assert_linearity_gte)`);
       if (!okSat) failed.push(`${sat === null ? `saturation λ undetected (${satReason})` : `saturation λ=${sat.toFixed(2)}`} outside [${lo}, ${hi}] (assert_saturation_between)`);
-      if (!okOver) failed.push(`overshoot=${over.toFixed(2)} < ${spec.assert_overshoot_gte} (assert_overshoot_gte)`);
+      if (!okOver) failed.push(`overshoot=${over.toFixed(3)} < ${spec.assert_overshoot_gte} (assert_overshoot_gte)`);
     }
     const satText = sat !== null ? `sat_λ=${sat.toFixed(2)} (${okSat ? 'in' : 'out of'} band)` : `saturation undetected (${satReason})`;
     const effectText = effectZ !== null && effectFactor < 1 ? `, effect at λ=1 only ${signed(effectZ, 2)}σ above the delta_kl null` : '';
