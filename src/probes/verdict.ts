@@ -147,7 +147,8 @@ export function judgeHarm(cal: Calibration, threshold: number, fixed: () => Judg
 
 /** `, z=+1.23σ vs null` when calibrated, else ` <fallback note>`. */
 export function zSuffix(cal: Calibration, what = 'vs null'): string {
-  return cal.z !== null ? `, z=${zText(cal.z)} ${what}` : ` ${cal.note}`;
+  if (cal.z === null) return ` ${cal.note}`;
+  return Math.abs(cal.z) > Z_PRINT_LIMIT ? `, z ${zText(cal.z)} ${what}` : `, z=${zText(cal.z)} ${what}`;
 }
 
 /** The calibrated verdict of a harm probe in words. */

@@ -1,8 +1,8 @@
 /** The terminal report: header, category bars, probe table, findings, footer. */
 import pc from 'picocolors';
 import type { SuiteResult, SwayScore, Verdict } from '../core/results.js';
-import { adapterLabel, cacheLine, decoratedMessage, degenerateNullKinds, formatCi, formatDuration, formatRaw, formatScore, formatZ, nullOptOuts, skippedRollup, wallSeconds } from './format.js';
-import { categoryLabel, orderedCategories } from './text-rollups.js';
+import { adapterLabel, cacheLine, decoratedMessage, degenerateNulls, formatCi, formatDuration, formatRaw, formatScore, formatZ, nullFamily, nullOptOuts, skippedRollup, wallSeconds } from './format.js';
+import { categoryLabel, categoryScore, orderedCategories } from './text-rollups.js';
 
 export interface TerminalOptions {
   color?: boolean;
@@ -35,9 +35,10 @@ export function toTerminal(suite: SuiteResult, score: SwayScore, options: Termin
   const bandColor = { noise: c.red, partial: c.yellow, healthy: c.green, suspicious: c.magenta }[score.band] ?? c.white;
   out.push(`${c.bold('overall: ')}${oc(formatScore(o))}  ${bandColor(`[ ${score.band} ]`)}`);
   for (const cat of orderedCategories(score)) {
-    const v = (score.components as Record<string, number>)[cat] ?? 0;
-    const cells = Math.round(Math.max(0, Math.min(1, v)) * 10);
-    out.push(`  ${pad(cat, 12)}  ${pad(formatScore(v), 5, true)}  ${'█'.repeat(cells)}${'░'.repeat(10 - cells)}  ${c.dim(categoryLabel(score, cat))}`.trimEnd());
+    const v = categoryScore(score, cat);
+    const cells = v === undefined ? 0 : Math.round(Math.max(0, Math.min(1, v)) * 10);
+    const bar = v === undefined ? ' '.repeat(10) : `${'█'.repeat(cells)}${'░'.repeat(10 - cells)}`;
+    out.push(`  ${pad(cat, 12)}  ${pad(formatScore(v), 5, true)}  ${bar}  ${c.dim(categoryLabel(score, cat))}`.trimEnd());
   }
   out.push('');
   const header = ['name', 'kind', 'verdict', 'score', 'raw', 'ci95', 'z', 'note'];
@@ -57,10 +58,15 @@ export function toTerminal(suite: SuiteResult, score: SwayScore, options: Termin
   }
   const optOuts = nullOptOuts(suite);
   if (optOuts.length) out.push('', c.dim(`${optOuts.length} probe(s) opted out of null calibration (using fixed thresholds): ${optOuts.join(', ')}`));
-  const degenerate = degenerateNullKinds(suite);
-  if (degenerate.length) {
-    out.push('', c.dim(`${degenerate.length} probe kind(s) had a degenerate null baseline (std ≈ 0, insufficient for z-scoring): ${degenerate.join(', ')} — bump \`runs:\` in null_adapter spec.`));
+  const degenerate = degenerateNulls(suite);
+  if (degenerate.fewSeeds.length) {
+    out.push('', c.dim(`${degenerate.fewSeeds.length} probe kind(s) had at most one usable null seed (no z possible): ${degenerate.fewSeeds.join(', ')} — raise \`runs:\` in the null_adapter entry.`));
   }
+  if (degenerate.identical.length) {
+    out.push('', c.dim(`${degenerate.identical.length} probe kind(s) gave the same value under every null seed, so no z: ${degenerate.identical.join(', ')} — more runs cannot change that; they used their fixed thresholds.`));
+  }
+  const family = nullFamily(suite);
+  if (family) out.push('', c.dim(`null adapters: ${family}`));
   const footer = [`wall: ${formatDuration(wallSeconds(suite))}`, `sway ${suite.sway_version}`];
   if (suite.determinism) footer.push(`det: ${suite.determinism.class} (seed=${suite.determinism.seed})`);
   const cl = cacheLine(suite);

@@ -14,7 +14,7 @@ export interface CheckOutcome {
   nullFamily: string | null;
 }
 
-const zStr = (z: number) => (z > 50 ? '> 50σ' : z < -50 ? '< -50σ' : `${z >= 0 ? '+' : ''}${z.toFixed(2)}σ`);
+const zStr = (z: number) => (z > 50 ? ' > 50σ' : z < -50 ? ' < -50σ' : `=${z >= 0 ? '+' : ''}${z.toFixed(2)}σ`);
 
 function reasonOf(p: ProbeResult): string {
   const checks = p.evidence['failed_checks'];
@@ -39,9 +39,9 @@ export function checkOutcome(suite: SuiteResult): CheckOutcome {
     const why = typeof dk?.evidence['null_fallback'] === 'string' ? ` ${dk.evidence['null_fallback'] as string}` : '';
     parts.push(`cannot tell the adapter from noise: no usable null calibration for delta_kl${why}`);
   } else if (distinguishable) {
-    parts.push(`adapter is distinguishable from ${ofStrength} (delta_kl z=${zStr(z)})`);
+    parts.push(`adapter is distinguishable from ${ofStrength} (delta_kl z${zStr(z)})`);
   } else {
-    parts.push(`adapter is indistinguishable from ${ofStrength} (delta_kl z=${zStr(z)}, needs ≥ +${threshold}σ)`);
+    parts.push(`adapter is indistinguishable from ${ofStrength} (delta_kl z${zStr(z)}, needs ≥ +${threshold}σ)`);
   }
   if (failed.length) parts.push(`${failed.length === 1 ? 'a check' : `${failed.length} checks`} ${failed.length === 1 ? 'failed' : 'failed'}: ${failed.map((f) => `${f.name} (${f.kind}) ${f.verdict === 'error' ? 'errored' : 'failed'}: ${f.reason}`).join(' | ')}`);
   else if (distinguishable) parts.push('no check failed');
