@@ -8,7 +8,7 @@ import { ProbeError } from '../../core/errors.js';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { baseFields, requireBackend, signed } from '../common.js';
-import { calibrate, judgeEffect, zSuffix } from '../verdict.js';
+import { calibrate, clamp01, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 
 const Triple = z.object({ prompt: z.string(), chosen: z.string(), rejected: z.string() }).strict();
@@ -78,7 +78,7 @@ export const preferenceFlip: ProbeDefinition<PreferenceFlipSpec> = {
         name: spec.name,
         kind: spec.kind,
         verdict: 'warn',
-        score: Math.max(0, Math.min(1, 0.5 + md / 4)),
+        score: clamp01(0.5 + md / 4),
         raw: md,
         z_score: null,
         base_value: mean(baseM),
