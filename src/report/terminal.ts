@@ -6,6 +6,41 @@ import { categoryLabel, categoryScore, orderedCategories } from './text-rollups.
 
 export interface TerminalOptions {
   color?: boolean;
+  /**
+   * Columns to fit the probe table into (the note column wraps). Default: the terminal's
+   * width when stdout is a terminal, else no limit (pipes and files get one line per probe).
+   */
+  width?: number | null;
+}
+
+/** Greedy word wrap of plain text to `width` columns (a word longer than the width is cut). */
+export function wrapText(text: string, width: number): string[] {
+  const w = Math.max(8, Math.floor(width));
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    let rest = word;
+    while (rest.length > w) {
+      if (line) {
+        lines.push(line);
+        line = '';
+      }
+      lines.push(rest.slice(0, w));
+      rest = rest.slice(w);
+    }
+    if (!line) line = rest;
+    else if (line.length + 1 + rest.length <= w) line += ` ${rest}`;
+    else {
+      lines.push(line);
+      line = rest;
+    }
+  }
+  if (line || !lines.length) lines.push(line);
+  return lines;
+}
+
+function defaultWidth(): number | null {
+  return process.stdout.isTTY && typeof process.stdout.columns === 'number' && process.stdout.columns > 0 ? process.stdout.columns : null;
 }
 
 type Colors = ReturnType<typeof pc.createColors>;
@@ -42,11 +77,29 @@ export function toTerminal(suite: SuiteResult, score: SwayScore, options: Termin
   }
   out.push('');
   const header = ['name', 'kind', 'verdict', 'score', 'raw', 'ci95', 'z', 'note'];
-  const rows = suite.probes.map((r) => [c.cyan(r.name), c.dim(r.kind), verdictText(c, r.verdict), formatScore(r.score), formatRaw(r.raw), c.dim(formatCi(r.ci_95)), formatZ(r.z_score), c.dim(decoratedMessage(r))]);
+  const notes = suite.probes.map((r) => decoratedMessage(r));
+  const rows = suite.probes.map((r) => [c.cyan(r.name), c.dim(r.kind), verdictText(c, r.verdict), formatScore(r.score), formatRaw(r.raw), c.dim(formatCi(r.ci_95)), formatZ(r.z_score)]);
   const widths = header.map((h, i) => Math.max(visible(h), ...rows.map((r) => (i === 7 ? 0 : visible(r[i] as string)))));
   const right = new Set([3, 4, 5, 6]);
-  out.push(header.map((h, i) => (i === 7 ? c.bold(h) : pad(c.bold(h), widths[i] as number, right.has(i)))).join('  '));
-  for (const r of rows) out.push(r.map((cell, i) => (i === 7 ? cell : pad(cell, widths[i] as number, right.has(i)))).join('  '));
+  const fixedCols = (row: string[]) => row.map((cell, i) => pad(cell, widths[i] as number, right.has(i))).join('  ');
+  const noteCol = widths.slice(0, 7).reduce((a, w) => a + w, 0) + 2 * 7;
+  const width = options.width === undefined ? defaultWidth() : options.width;
+  // The note column wraps beside the table when at least 24 columns are left; else below each row.
+  const noteWidth = width === null ? null : width - noteCol;
+  out.push(`${fixedCols(header.slice(0, 7).map((h) => c.bold(h)))}  ${c.bold('note')}`);
+  rows.forEach((r, i) => {
+    const note = notes[i] as string;
+    if (noteWidth === null || note.length <= noteWidth) {
+      out.push(`${fixedCols(r)}  ${c.dim(note)}`.trimEnd());
+    } else if (noteWidth >= 24) {
+      const lines = wrapText(note, noteWidth);
+      out.push(`${fixedCols(r)}  ${c.dim(lines[0] as string)}`);
+      for (const l of lines.slice(1)) out.push(`${' '.repeat(noteCol)}${c.dim(l)}`);
+    } else {
+      out.push(fixedCols(r).trimEnd());
+      for (const l of wrapText(note, Math.max(20, (width as number) - 4))) out.push(`    ${c.dim(l)}`);
+    }
+  });
   if (score.findings.length) {
     out.push('', c.bold('top findings:'));
     score.findings.forEach((f, i) => out.push(`  ${i + 1}. ${f}`));
