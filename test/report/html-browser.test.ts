@@ -36,7 +36,7 @@ describe('HTML report in headless Chromium', () => {
         if (!r.url().startsWith('file:')) requests.push(r.url());
       });
       await page.goto(`file://${file}`);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
       const labels = await page.locator('svg text').allTextContents();
       expect(labels.filter((t) => /\d\.\d{6,}/.test(t))).toEqual([]);
       expect(labels).toContain('taught_prompts @ 0.5x');
