@@ -25,9 +25,14 @@ export interface ScoringView {
 }
 
 export interface NullAdapterOptions {
-  /** Std of the Gaussian null weights before the rank multiplier (default 0.02). */
+  /**
+   * Null family: `matched` (default) scales each module's random update to the real
+   * adapter's ||B·A||_F; `init` draws A and B at the fixed std `initScale` (the reference).
+   */
+  scale?: 'matched' | 'init';
+  /** Std of the Gaussian null weights for `scale: 'init'`, before the rank multiplier (default 0.02). */
   initScale?: number;
-  /** Rank multiplier: std is multiplied by sqrt(rankScale); must be finite and > 0. */
+  /** Rank multiplier m: the null's update norm is multiplied by sqrt(m) (matched); must be finite and > 0. */
   rankScale?: number;
 }
 

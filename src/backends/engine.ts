@@ -88,7 +88,7 @@ export class EngineBackend implements DifferentialBackend {
 
   async asNullAdapter<T>(seed: number, options: NullAdapterOptions, fn: (view: ScoringView) => Promise<T>): Promise<T> {
     validateRankScale(options.rankScale ?? 1);
-    return this.open({ kind: 'null', seed, initScale: options.initScale ?? 0.02, rankScale: options.rankScale ?? 1 }, fn);
+    return this.open({ kind: 'null', seed, scale: options.scale ?? 'matched', initScale: options.initScale ?? 0.02, rankScale: options.rankScale ?? 1 }, fn);
   }
 
   nextTokenDistViews(views: readonly ViewSelector[], prompts: readonly string[], topK = DEFAULT_TOP_K): Promise<TokenDist[][]> {

@@ -38,6 +38,8 @@ export interface NullStat {
   std: number;
   n: number;
   degenerate?: number;
+  /** The per-seed raw values the stats were computed from (absent in reference reports). */
+  values?: number[];
 }
 
 export interface SuiteResult {

@@ -5,7 +5,7 @@ export type ViewSelector =
   | { kind: 'base' }
   | { kind: 'ft' }
   | { kind: 'scaled'; lambda: number }
-  | { kind: 'null'; seed: number; initScale?: number; rankScale?: number };
+  | { kind: 'null'; seed: number; scale?: 'matched' | 'init'; initScale?: number; rankScale?: number };
 
 export interface GenerateOptions {
   maxNewTokens: number;

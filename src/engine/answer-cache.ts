@@ -6,7 +6,7 @@ import type { TokenDist } from '../core/results.js';
 import type { ViewSpec } from './views.js';
 
 export function viewCacheKey(v: ViewSpec): string {
-  return v.kind === 'null' ? `null:${v.seed}:${v.rankScale ?? 1}:${v.initScale ?? 0.02}` : v.kind === 'scaled' ? `scaled:${v.lambda}` : v.kind;
+  return v.kind === 'null' ? `null:${v.seed}:${v.rankScale ?? 1}:${v.scale ?? 'matched'}:${v.initScale ?? 0.02}` : v.kind === 'scaled' ? `scaled:${v.lambda}` : v.kind;
 }
 
 export function answerKey(view: ViewSpec, topK: number, prompt: string): string {

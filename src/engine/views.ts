@@ -45,7 +45,7 @@ export class ViewResolver {
   ) {}
 
   resolve(v: ViewSpec): ResolvedView {
-    const key = `${viewId(v)}|${v.kind === 'null' ? (v.initScale ?? 0.02) : ''}`;
+    const key = `${viewId(v)}|${v.kind === 'null' ? `${v.scale ?? 'matched'}:${v.initScale ?? 0.02}` : ''}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const real = this.adapter?.slots ?? [];
@@ -60,7 +60,7 @@ export class ViewResolver {
       coeff = v.lambda;
     } else if (v.kind === 'null') {
       validateRankScale(v.rankScale ?? 1);
-      slots = nullAdapterSlots(real, v.seed, { initScale: v.initScale ?? 0.02, rankScale: v.rankScale ?? 1 });
+      slots = nullAdapterSlots(real, v.seed, { scale: v.scale ?? 'matched', initScale: v.initScale ?? 0.02, rankScale: v.rankScale ?? 1 });
     }
     const gains = this.adapter?.useDora && v.kind !== 'base' ? this.computeGains(slots, coeff) : null;
     const resolved: ResolvedView = { id: viewId(v), slots, coeff, useSaved, gains };

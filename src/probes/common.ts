@@ -42,7 +42,7 @@ function runView<T>(backend: DifferentialBackend, v: ViewSelector, fn: Parameter
       return backend.asScaledAdapter(v.lambda, fn) as Promise<T>;
     case 'null':
       if (!backend.asNullAdapter) throw new ProbeError('views', 'backend has no null adapters');
-      return backend.asNullAdapter(v.seed, { ...(v.initScale !== undefined ? { initScale: v.initScale } : {}), ...(v.rankScale !== undefined ? { rankScale: v.rankScale } : {}) }, fn) as Promise<T>;
+      return backend.asNullAdapter(v.seed, { ...(v.scale !== undefined ? { scale: v.scale } : {}), ...(v.initScale !== undefined ? { initScale: v.initScale } : {}), ...(v.rankScale !== undefined ? { rankScale: v.rankScale } : {}) }, fn) as Promise<T>;
   }
 }
 

@@ -3,7 +3,7 @@
  * any probe's own `run()` through it measures what that probe's metric looks like when the
  * fine-tune is noise. It exposes neither scaling nor null views, so nothing recurses.
  */
-import type { DifferentialBackend, ScoringView, ViewSelector } from '../backends/contract.js';
+import type { DifferentialBackend, NullAdapterOptions, ScoringView, ViewSelector } from '../backends/contract.js';
 import type { TokenDist } from '../core/results.js';
 
 export class NullCalibrationProxy implements DifferentialBackend {
@@ -13,8 +13,7 @@ export class NullCalibrationProxy implements DifferentialBackend {
   constructor(
     private readonly inner: DifferentialBackend,
     private readonly seed: number,
-    private readonly initScale: number,
-    private readonly rankScale: number,
+    private readonly options: NullAdapterOptions,
   ) {
     this.kind = `${inner.kind}+null-proxy`;
     const batched = inner.nextTokenDistViews?.bind(inner);
@@ -24,7 +23,7 @@ export class NullCalibrationProxy implements DifferentialBackend {
   }
 
   private map(v: ViewSelector): ViewSelector {
-    return v.kind === 'ft' ? { kind: 'null', seed: this.seed, initScale: this.initScale, rankScale: this.rankScale } : v;
+    return v.kind === 'ft' ? { kind: 'null', seed: this.seed, ...this.options } : v;
   }
 
   asBase<T>(fn: (view: ScoringView) => Promise<T>): Promise<T> {
@@ -32,6 +31,6 @@ export class NullCalibrationProxy implements DifferentialBackend {
   }
 
   asFinetuned<T>(fn: (view: ScoringView) => Promise<T>): Promise<T> {
-    return this.inner.asNullAdapter!(this.seed, { initScale: this.initScale, rankScale: this.rankScale }, fn);
+    return this.inner.asNullAdapter!(this.seed, this.options, fn);
   }
 }

@@ -28,7 +28,15 @@ const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite
 
 export const formatScore = (v: number | null | undefined) => (ok(v) ? fixed(v, 2) : DASH);
 export const formatRaw = (v: number | null | undefined) => (ok(v) ? groupThousands(fixed(v, 3)) : DASH);
-export const formatZ = (v: number | null | undefined) => (ok(v) ? `${v >= 0 ? '+' : ''}${groupThousands(fixed(v, 2))}σ` : DASH);
+/** Beyond this |z| the digits only measure how narrow the null was: printed as "> 50σ". */
+export const Z_LIMIT = 50;
+
+export const formatZ = (v: number | null | undefined) => {
+  if (!ok(v)) return DASH;
+  if (v > Z_LIMIT) return `> ${Z_LIMIT}σ`;
+  if (v < -Z_LIMIT) return `< -${Z_LIMIT}σ`;
+  return `${v >= 0 ? '+' : ''}${fixed(v, 2)}σ`;
+};
 export const formatCi = (v: [number, number] | null | undefined) => (v && ok(v[0]) && ok(v[1]) ? `[${fixed(v[0], 3)}, ${fixed(v[1], 3)}]` : DASH);
 
 export function formatDuration(v: number): string {
@@ -45,8 +53,12 @@ function formatMult(key: string): string {
 
 export function zProfile(zByRank: Record<string, number>): string {
   return Object.entries(zByRank)
-    .map(([k, z]) => `${z >= 0 ? '+' : ''}${fixed(z, 2)}σ @ ${formatMult(k)}`)
+    .map(([k, z]) => `${formatZ(z)} @ ${formatMult(k)}`)
     .join(' / ');
+}
+
+export function rankLabel(key: string): string {
+  return formatMult(key);
 }
 
 /** Message plus the rank profile when the probe carries z-scores for at least two ranks. */
@@ -86,11 +98,34 @@ export function nullOptOuts(s: SuiteResult): string[] {
 }
 
 export function degenerateNullKinds(s: SuiteResult): string[] {
-  if (!s.probes.some((r) => r.kind === 'null_adapter')) return [];
-  return Object.entries(s.null_stats)
-    .filter(([, st]) => (st.degenerate ?? 0) >= 0.5)
-    .map(([k]) => k)
-    .sort();
+  const d = degenerateNulls(s);
+  return [...d.fewSeeds, ...d.identical].sort();
+}
+
+/**
+ * Kinds whose null could not give a z, split by whether more seeds can help: `fewSeeds`
+ * (at most one usable seed: raise `runs:`) and `identical` (the metric came out the same
+ * under every seed, e.g. identically 0: more runs cannot widen it; fixed thresholds were used).
+ */
+export function degenerateNulls(s: SuiteResult): { fewSeeds: string[]; identical: string[] } {
+  const out = { fewSeeds: [] as string[], identical: [] as string[] };
+  if (!s.probes.some((r) => r.kind === 'null_adapter')) return out;
+  for (const [k, st] of Object.entries(s.null_stats).sort(([a], [b]) => a.localeCompare(b))) {
+    if ((st.degenerate ?? 0) < 0.5) continue;
+    (st.n <= 1 ? out.fewSeeds : out.identical).push(k);
+  }
+  return out;
+}
+
+/** Which null family the suite's null_adapter used, in words (null when none ran). */
+export function nullFamily(s: SuiteResult): string | null {
+  const r = s.probes.find((p) => p.kind === 'null_adapter' && p.verdict === 'pass');
+  if (!r) return null;
+  const label = r.evidence['null_family'];
+  if (typeof label === 'string') return label;
+  // Reports written before null_scale existed (and the reference's) used fixed-init-scale nulls.
+  const init = r.evidence['init_scale'];
+  return `fixed init scale (N(0, ${typeof init === 'number' ? init : 0.02}²) A and B, the reference's nulls)`;
 }
 
 export function cacheLine(s: SuiteResult): string | null {

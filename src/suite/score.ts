@@ -1,4 +1,8 @@
-/** The composite score: per-category weighted means of probe scores, bands and findings. */
+/**
+ * The composite score: per-category weighted means of probe scores, bands and findings.
+ * A category with no scored probe has no component (reports show it as "—"), and the
+ * composite leaves it out.
+ */
 import { DEFAULT_WEIGHTS } from '../core/schema.js';
 import type { Category, SuiteResult, SwayScore } from '../core/results.js';
 import { categoryOf } from '../probes/registry.js';
@@ -24,11 +28,9 @@ export function computeScore(suite: SuiteResult, weights?: Record<string, number
   }
   const components: Record<string, number> = {};
   for (const [cat, rs] of buckets) {
-    if (!rs.length) components[cat] = 0;
-    else {
-      const tot = rs.reduce((a, r) => a + r.weight, 0) || 1;
-      components[cat] = rs.reduce((a, r) => a + r.weight * r.score, 0) / tot;
-    }
+    if (!rs.length) continue;
+    const tot = rs.reduce((a, r) => a + r.weight, 0) || 1;
+    components[cat] = rs.reduce((a, r) => a + r.weight * r.score, 0) / tot;
   }
   let num = 0;
   let den = 0;
@@ -41,7 +43,7 @@ export function computeScore(suite: SuiteResult, weights?: Record<string, number
   const findings: string[] = [];
   const firstFail = suite.probes.find((r) => r.verdict === 'fail');
   if (firstFail) findings.push(`${firstFail.name} (${firstFail.kind}) failed${firstFail.message ? `: ${firstFail.message}` : ''}`);
-  for (const [cat, v] of Object.entries(components)) if (v < 0.3 && v !== 0) findings.push(`${cat} score is ${v.toFixed(2)} — below the noise threshold`);
+  for (const [cat, v] of Object.entries(components)) if (v < 0.3 && (w[cat] ?? 0) > 0) findings.push(`${cat} score is ${v.toFixed(2)} — below the noise threshold`);
   const errors = suite.probes.filter((r) => r.verdict === 'error').length;
   if (errors) findings.push(`${errors} probe(s) errored — see full report for details`);
   return { overall, components: components as Partial<Record<Category, number>>, weights: w as Record<Category, number>, band: bandFor(overall), findings: findings.slice(0, 5) };

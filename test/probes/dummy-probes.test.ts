@@ -71,7 +71,7 @@ describe('adapter_ablation on the dummy backend', () => {
     expect(curve[0]).toBe(0);
     for (let i = 1; i < curve.length; i++) expect(curve[i]!).toBeGreaterThan(curve[i - 1]!);
     expect(r.raw).toBeCloseTo(r.evidence['linearity'] as number, 15);
-    expect(r.message).toMatch(/^R²=\d\.\d\d, sat_λ=\d\.\d\d \((in|out of) band\), overshoot=\d\.\d\d \(no calibration for adapter_ablation\)$/);
+    expect(r.message).toMatch(/^R²=\d\.\d\d, sat_λ=\d\.\d\d \((in|out of) band\), overshoot=\d\.\d\d( — failed: .*\(assert_\w+\))? \(no calibration for adapter_ablation\)$/);
   });
 
   it('skips when the backend cannot scale', async () => {
@@ -90,7 +90,7 @@ describe('null_adapter on the dummy backend', () => {
     expect(Object.keys(r.evidence['null_stats_by_rank'] as object)).toEqual(['rank_0.50', 'rank_1.00', 'rank_2.00']);
     expect((r.evidence['null_stats'] as Record<string, { n: number }>)['delta_kl']!.n).toBe(3);
     expect(r.evidence['skipped_kinds']).toEqual([{ kind: 'adapter_ablation', reason: 'probe opted out (calibrate_spec returned None)' }]);
-    expect(r.message).toBe('null calibration: 1 kinds × 3 ranks [0.5x, 1x, 2x] over 3 seeds (1 opted out)');
+    expect(r.message).toBe('null calibration: 1 kinds × 3 ranks [0.5x, 1x, 2x] over 3 seeds, strength-matched nulls (1 opted out)');
   });
 
   it('rejects bad multipliers before any work', async () => {

@@ -54,7 +54,9 @@ describe('number formatting like the reference', () => {
     expect(fixed(2.5, 0)).toBe('2');
     expect(formatScore(0.8765)).toBe('0.88');
     expect(formatRaw(1234.5678)).toBe('1,234.568');
-    expect(formatZ(1234.56)).toBe('+1,234.56σ');
+    expect(formatZ(49.5)).toBe('+49.50σ');
+    expect(formatZ(1234.56)).toBe('> 50σ');
+    expect(formatZ(-213)).toBe('< -50σ');
     expect(formatZ(-1.5)).toBe('-1.50σ');
     expect(formatDuration(1.234)).toBe('1.23s');
     expect(formatDuration(42.66)).toBe('42.7s');

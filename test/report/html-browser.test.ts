@@ -13,7 +13,8 @@ describe('HTML report in headless Chromium', () => {
   it.skipIf(!CHROMIUM)('renders its plots with no console errors and no external requests', async () => {
     const fx = tinyFixtures('llama');
     const { suite, score } = await executeSpec(loadSpecText(demoSpecYaml(fx.base, fx.trained), 'demo.yaml', fx.root));
-    const html = toHtml(suite, score);
+    // A long adapter id: the page must still fit a 1,280 px window.
+    const html = toHtml({ ...suite, adapter_id: `/very/long/path/${'adapter-directory-name-'.repeat(12)}final` }, score);
     expect(html).not.toMatch(/(src|href)="https?:/);
     mkdirSync(OUT, { recursive: true });
     const file = join(OUT, 'report.html');
@@ -24,7 +25,7 @@ describe('HTML report in headless Chromium', () => {
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     try {
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const problems: string[] = [];
       const requests: string[] = [];
       page.on('console', (m) => {
@@ -35,7 +36,12 @@ describe('HTML report in headless Chromium', () => {
         if (!r.url().startsWith('file:')) requests.push(r.url());
       });
       await page.goto(`file://${file}`);
-      for (const id of ['sway-gauge', 'sway-category', 'sway-ablation', 'sway-rank-profile', 'sway-z']) {
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
+      const labels = await page.locator('svg text').allTextContents();
+      expect(labels.filter((t) => /\d\.\d{6,}/.test(t))).toEqual([]);
+      expect(labels).toContain('taught_prompts @ 0.5x');
+      expect(await page.locator('svg#sway-null-samples circle.null-sample').count()).toBe(18);
+      for (const id of ['sway-gauge', 'sway-category', 'sway-ablation', 'sway-rank-profile', 'sway-z', 'sway-null-samples']) {
         const box = await page.locator(`svg#${id}`).boundingBox();
         expect(box, id).not.toBeNull();
         expect(box!.width, id).toBeGreaterThan(100);

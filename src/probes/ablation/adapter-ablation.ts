@@ -7,8 +7,9 @@ import { z } from 'zod';
 import { divergence } from '../../core/divergence.js';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { linearR2, mean } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
+import { zScore } from '../../core/zscore.js';
+import { baseFields, distsForViews, nullStatsFor, requireBackend, signed } from '../common.js';
+import { calibrate, clamp01, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 
 export const AdapterAblationSpec = z
@@ -73,19 +74,26 @@ export const adapterAblation: ProbeDefinition<AdapterAblationSpec> = {
     const okLin = linearity >= spec.assert_linearity_gte;
     const okSat = sat !== null && lo <= sat && sat <= hi && (satReason === 'found' || satReason === 'non_monotonic');
     const okOver = over >= spec.assert_overshoot_gte;
-    const z = zScore(linearity, nullStatsFor(ctx, 'adapter_ablation'));
-    const clamp = (x: number) => Math.max(0, Math.min(1, x));
-    const verdict = z !== null ? verdictFromZ(z, spec.assert_z_gte)! : okLin && okSat && okOver ? 'pass' : 'fail';
+    const cal = calibrate(ctx, 'adapter_ablation', linearity);
+    const z = cal.z;
+    const clamp = clamp01;
     const shapeScore = 0.4 * clamp(linearity / Math.max(spec.assert_linearity_gte, 1e-6)) + 0.3 * (okSat ? 1 : 0.3) + 0.3 * clamp((over - 1) / 0.2);
     // The curve's shape only means something when the effect at lambda = 1 stands above noise:
     // with a delta_kl null available (JS, delta_kl's default), scale the shape score by that z.
     const oneIdx = spec.lambdas.findIndex((l) => Math.abs(l - 1) <= 1e-6);
     const effectZ = oneIdx >= 0 && lamZero === 0 && spec.divergence === 'js' ? zScore(curve[oneIdx] as number, nullStatsFor(ctx, 'delta_kl')) : null;
     const effectFactor = effectZ === null ? 1 : clamp(effectZ / 3);
-    const score = z !== null ? scoreFromZ(z) : shapeScore * effectFactor;
+    const { verdict, score } = judgeEffect(cal, spec.assert_z_gte, () => ({ verdict: okLin && okSat && okOver ? 'pass' : 'fail', score: shapeScore * effectFactor }));
+    const failed: string[] = [];
+    if (z === null) {
+      if (!okLin) failed.push(`linearity R²=${linearity.toFixed(3)} < ${spec.assert_linearity_gte} (assert_linearity_gte)`);
+      if (!okSat) failed.push(`${sat === null ? `saturation λ undetected (${satReason})` : `saturation λ=${sat.toFixed(2)}`} outside [${lo}, ${hi}] (assert_saturation_between)`);
+      if (!okOver) failed.push(`overshoot=${over.toFixed(3)} < ${spec.assert_overshoot_gte} (assert_overshoot_gte)`);
+    }
     const satText = sat !== null ? `sat_λ=${sat.toFixed(2)} (${okSat ? 'in' : 'out of'} band)` : `saturation undetected (${satReason})`;
     const effectText = effectZ !== null && effectFactor < 1 ? `, effect at λ=1 only ${signed(effectZ, 2)}σ above the delta_kl null` : '';
-    const message = `R²=${linearity.toFixed(2)}, ${satText}, overshoot=${over.toFixed(2)}${effectText}${z !== null ? `, z=${signed(z, 2)}σ vs null` : ` ${noCalibrationNote('adapter_ablation')}`}`;
+    const failText = failed.length ? ` — failed: ${failed.join('; ')}` : '';
+    const message = `R²=${linearity.toFixed(2)}, ${satText}, overshoot=${over.toFixed(2)}${effectText}${failText}${zSuffix(cal)}`;
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
@@ -105,7 +113,8 @@ export const adapterAblation: ProbeDefinition<AdapterAblationSpec> = {
         passed_saturation: okSat,
         passed_overshoot: okOver,
         weight: spec.weight,
-        z_by_rank: zScoresByRank(linearity, nullStatsByRankFor(ctx, 'adapter_ablation')),
+        failed_checks: failed,
+        ...cal.evidence,
         effect_z_at_1: effectZ,
       },
     });

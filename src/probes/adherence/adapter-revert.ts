@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
+import { baseFields, requireBackend } from '../common.js';
+import { calibrate, clamp01, judgeEffect, zSuffix } from '../verdict.js';
 import { cosine, embed, LOCAL_EMBEDDER } from '../embedder.js';
 import type { ProbeDefinition } from '../types.js';
 
@@ -63,20 +63,21 @@ export const adapterRevert: ProbeDefinition<AdapterRevertSpec> = {
       return { ...plainResult(spec.name, spec.kind, 'warn', `all ${dropped} paraphrase(s) had base≈gold (> ${spec.base_gold_similarity_cap}) — no separable signal`, { dropped_trivial: dropped, weight: spec.weight, embedder: LOCAL_EMBEDDER }), score: 0.5 };
     }
     const rate = reverts / total;
-    const zRaw = zScore(rate, nullStatsFor(ctx, 'adapter_revert'));
-    const z = zRaw === null ? null : -zRaw;
+    const cal = calibrate(ctx, 'adapter_revert', rate, -1);
+    const z = cal.z;
     const pct = `${(rate * 100).toFixed(2)}%`;
+    const { verdict, score } = judgeEffect(cal, spec.assert_z_gte, () => ({ verdict: rate < spec.assert_revert_rate_lt ? 'pass' : 'fail', score: clamp01(1 - rate / Math.max(spec.assert_revert_rate_lt, 1e-6)) }));
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
-      verdict: z !== null ? verdictFromZ(z, spec.assert_z_gte)! : rate < spec.assert_revert_rate_lt ? 'pass' : 'fail',
-      score: z !== null ? scoreFromZ(z) : Math.max(0, Math.min(1, 1 - rate / Math.max(spec.assert_revert_rate_lt, 1e-6))),
+      verdict,
+      score,
       raw: rate,
       z_score: z,
       message:
         z !== null
-          ? `revert_rate=${pct} (reverts=${reverts}/${total}), z=${signed(z, 2)}σ vs null`
-          : `revert_rate=${pct} (reverts=${reverts}/${total}, dropped_trivial=${dropped}) ${noCalibrationNote('adapter_revert')} [embedder: ${LOCAL_EMBEDDER}]`,
+          ? `revert_rate=${pct} (reverts=${reverts}/${total})${zSuffix(cal)}`
+          : `revert_rate=${pct} (reverts=${reverts}/${total}, dropped_trivial=${dropped})${zSuffix(cal)} [embedder: ${LOCAL_EMBEDDER}]`,
       evidence: {
         revert_rate: rate,
         reverts,
@@ -85,7 +86,7 @@ export const adapterRevert: ProbeDefinition<AdapterRevertSpec> = {
         per_case: perCase.slice(0, 8),
         embedder: LOCAL_EMBEDDER,
         weight: spec.weight,
-        z_by_rank: zScoresByRank(rate, nullStatsByRankFor(ctx, 'adapter_revert'), -1),
+        ...cal.evidence,
       },
     });
   },

@@ -9,8 +9,8 @@ import { divergence } from '../../core/divergence.js';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import type { TokenDist } from '../../core/results.js';
 import { mean, percentile, populationStd } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
+import { baseFields, distsForViews, requireBackend } from '../common.js';
+import { calibrate, clamp01, judgeEffect, zSuffix } from '../verdict.js';
 import { embed, LOCAL_EMBEDDER } from '../embedder.js';
 import { kmeans } from '../kmeans.js';
 import type { ProbeDefinition } from '../types.js';
@@ -114,19 +114,21 @@ export const clusterKl: ProbeDefinition<ClusterKlSpec> = {
     if (degenerate) {
       return safeFinalize({ name: spec.name, kind: spec.kind, verdict: 'warn', score: 0, raw: 0.5, ci_95: ci, message: `specificity=0.50 (k=${k}) — degenerate: zero within/between variance (no per-prompt spread)`, evidence: { ...evidence, degenerate_zero_variance: true } });
     }
-    const z = zScore(specificity, nullStatsFor(ctx, 'cluster_kl'));
+    const cal = calibrate(ctx, 'cluster_kl', specificity);
+    const z = cal.z;
     const head = `specificity=${specificity.toFixed(2)} (k=${k}), mean_kl=${meanKl.toFixed(3)}`;
     const ok = specificity >= spec.assert_specificity_gte;
+    const { verdict, score } = judgeEffect(cal, spec.assert_z_gte, () => ({ verdict: ok ? 'pass' : 'fail', score: clamp01((specificity - 0.5) * 2) }));
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
-      verdict: z !== null ? verdictFromZ(z, spec.assert_z_gte)! : ok ? 'pass' : 'fail',
-      score: z !== null ? scoreFromZ(z) : Math.max(0, Math.min(1, (specificity - 0.5) * 2)),
+      verdict,
+      score,
       raw: specificity,
       z_score: z,
       ci_95: ci,
-      message: z !== null ? `${head}, z=${signed(z, 2)}σ vs null` : `${head} ${noCalibrationNote('cluster_kl')}`,
-      evidence: { ...evidence, z_by_rank: zScoresByRank(specificity, nullStatsByRankFor(ctx, 'cluster_kl')) },
+      message: `${head}${zSuffix(cal)}`,
+      evidence: { ...evidence, ...cal.evidence },
     });
   },
 };

@@ -7,8 +7,8 @@ import { divergence, KL_DIRECTION } from '../../core/divergence.js';
 import { safeFinalize, plainResult } from '../../core/finalize.js';
 import type { TokenDist } from '../../core/results.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, pyFloat, requireBackend, SENTINEL_PROMPTS, signed } from '../common.js';
+import { baseFields, distsForViews, pyFloat, requireBackend, SENTINEL_PROMPTS } from '../common.js';
+import { calibrate, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 
 export const DeltaKlSpec = z
@@ -39,22 +39,12 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
     const perPrompt = spec.prompts.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence));
     const raw = mean(perPrompt);
     const ci = bootstrapCi(perPrompt, { seed: ctx.seed });
-    const z = zScore(raw, nullStatsFor(ctx, 'delta_kl'));
-    const zByRank = zScoresByRank(raw, nullStatsByRankFor(ctx, 'delta_kl'));
+    const cal = calibrate(ctx, 'delta_kl', raw);
+    const z = cal.z;
     const label = spec.divergence;
-    let verdict;
-    let score;
-    let message;
-    if (z !== null) {
-      verdict = verdictFromZ(z, spec.assert_z_gte)!;
-      score = scoreFromZ(z);
-      message = `mean ${label}=${raw.toFixed(4)}, z=${signed(z, 2)}σ vs null`;
-    } else {
-      const ok = raw >= spec.assert_mean_gte;
-      verdict = ok ? ('pass' as const) : ('fail' as const);
-      score = Math.min(1, raw / (label === 'js' ? Math.LN2 : 1));
-      message = `mean ${label}=${raw.toFixed(4)} (${ok ? '≥' : '<'} ${pyFloat(spec.assert_mean_gte)}) ${noCalibrationNote('delta_kl')}`;
-    }
+    const ok = raw >= spec.assert_mean_gte;
+    const { verdict, score } = judgeEffect(cal, spec.assert_z_gte, () => ({ verdict: ok ? 'pass' : 'fail', score: Math.min(1, raw / (label === 'js' ? Math.LN2 : 1)) }));
+    const message = z !== null ? `mean ${label}=${raw.toFixed(4)}${zSuffix(cal)}` : `mean ${label}=${raw.toFixed(4)} (${ok ? '≥' : '<'} ${pyFloat(spec.assert_mean_gte)})${zSuffix(cal)}`;
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
@@ -71,7 +61,7 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
         max: Math.max(...perPrompt),
         num_prompts: spec.prompts.length,
         weight: spec.weight,
-        z_by_rank: zByRank,
+        ...cal.evidence,
         raw_ci_95: ci,
       },
     });

@@ -8,9 +8,9 @@ import { divergence } from '../../core/divergence.js';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import type { TokenDist, Verdict } from '../../core/results.js';
 import { linearFit, mean } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
 import type { TokenizerAccess } from '../../backends/contract.js';
-import { baseFields, distsForViews, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
+import { baseFields, distsForViews, requireBackend } from '../common.js';
+import { calibrate, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 
 export const PromptCollapseSpec = z
@@ -74,14 +74,14 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
       curve.push(mean(full.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence))));
     }
     const h = fitHalfLife(spec.context_lengths, curve);
-    const z = h === null ? null : zScore(h, nullStatsFor(ctx, 'prompt_collapse'));
+    const cal = h === null ? null : calibrate(ctx, 'prompt_collapse', h);
+    const z = cal?.z ?? null;
     let verdict: Verdict;
     let score: number | null;
     let message: string;
-    if (z !== null) {
-      verdict = verdictFromZ(z, spec.assert_z_gte)!;
-      score = scoreFromZ(z);
-      message = `half-life=${h!.toFixed(0)} tokens, z=${signed(z, 2)}σ vs null`;
+    if (cal && z !== null) {
+      ({ verdict, score } = judgeEffect(cal, spec.assert_z_gte, () => ({ verdict: 'fail', score: 0 })));
+      message = `half-life=${h!.toFixed(0)} tokens${zSuffix(cal)}`;
     } else if (h === null) {
       verdict = 'fail';
       score = 0;
@@ -89,7 +89,7 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
     } else {
       verdict = h >= spec.assert_half_life_tokens ? 'pass' : 'fail';
       score = Math.min(1, h / Math.max(spec.assert_half_life_tokens, 1));
-      message = `half-life=${h.toFixed(0)} tokens ${noCalibrationNote('prompt_collapse')}`;
+      message = `half-life=${h.toFixed(0)} tokens (${h >= spec.assert_half_life_tokens ? '≥' : '<'} ${spec.assert_half_life_tokens})${cal ? zSuffix(cal) : ''}`;
     }
     return safeFinalize({
       name: spec.name,
@@ -105,7 +105,7 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
         mean_divergence_per_length: curve,
         divergence_kind: spec.divergence,
         weight: spec.weight,
-        z_by_rank: h === null ? null : zScoresByRank(h, nullStatsByRankFor(ctx, 'prompt_collapse')),
+        ...(cal ? cal.evidence : { z_by_rank: null }),
       },
     });
   },

@@ -5,8 +5,9 @@
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, logprobsBaseFt, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
+import { scoreFromZ } from '../../core/zscore.js';
+import { baseFields, logprobsBaseFt, requireBackend, signed } from '../common.js';
+import { calibrate, clamp01, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 import { tokenEstimate } from './section-internalization.js';
 
@@ -25,8 +26,6 @@ export const ParaphraseInvarianceSpec = z
   })
   .strict();
 export type ParaphraseInvarianceSpec = z.infer<typeof ParaphraseInvarianceSpec>;
-
-const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
 
 export const paraphraseInvariance: ProbeDefinition<ParaphraseInvarianceSpec> = {
   kind: 'paraphrase_invariance',
@@ -64,24 +63,21 @@ export const paraphraseInvariance: ProbeDefinition<ParaphraseInvarianceSpec> = {
     const meanVerb = mean(verb);
     const meanPar = mean(perCase.map((p) => p.paraphrase_lift));
     const ratio = Math.abs(meanVerb) > 1e-9 ? meanPar / meanVerb : 0;
-    const z = zScore(meanVerb, nullStatsFor(ctx, 'paraphrase_invariance'));
+    const cal = calibrate(ctx, 'paraphrase_invariance', meanVerb);
+    const z = cal.z;
     const head = `verb=${signed(meanVerb)}, para=${signed(meanPar)}, ratio=${ratio.toFixed(2)}`;
-    let verdict;
-    let score;
-    let message;
-    if (z !== null) {
-      verdict = verdictFromZ(z, spec.assert_z_gte)!;
-      score = scoreFromZ(z);
-      message = `${head}, z=${signed(z, 2)}σ vs null`;
-    } else if (spec.intent === 'memorize') {
-      verdict = meanVerb >= spec.min_verbatim_lift && ratio <= spec.max_generalization_ratio_if_memorize ? 'pass' : 'fail';
-      score = clamp01(meanVerb / Math.max(spec.min_verbatim_lift, 1e-6));
-      message = `${head} — intent=memorize ${noCalibrationNote('paraphrase_invariance')}`;
-    } else {
-      verdict = meanVerb >= spec.min_verbatim_lift && ratio >= spec.min_generalization_ratio ? 'pass' : 'fail';
-      score = 0.5 * clamp01(ratio / Math.max(spec.min_generalization_ratio, 1e-6)) + 0.5 * clamp01(meanVerb / Math.max(spec.min_verbatim_lift, 1e-6));
-      message = `${head} — intent=${spec.intent} ${noCalibrationNote('paraphrase_invariance')}`;
-    }
+    // The lift itself: z against the null when calibrated, else the absolute min_verbatim_lift.
+    const liftOk = z !== null ? z >= spec.assert_z_gte : meanVerb >= spec.min_verbatim_lift;
+    const liftScore = z !== null ? (scoreFromZ(z) ?? 0) : clamp01(meanVerb / Math.max(spec.min_verbatim_lift, 1e-6));
+    // The question `intent` asks is answered by the generalisation ratio, calibrated or not.
+    const memorize = spec.intent === 'memorize';
+    const ratioOk = memorize ? ratio <= spec.max_generalization_ratio_if_memorize : ratio >= spec.min_generalization_ratio;
+    const ratioRule = memorize ? `ratio ${ratioOk ? '≤' : '>'} ${spec.max_generalization_ratio_if_memorize}` : `ratio ${ratioOk ? '≥' : '<'} ${spec.min_generalization_ratio}`;
+    const ratioScore = memorize ? (ratioOk ? 1 : clamp01(1 - (ratio - spec.max_generalization_ratio_if_memorize))) : clamp01(ratio / Math.max(spec.min_generalization_ratio, 1e-6));
+    const verdict = liftOk && ratioOk ? 'pass' : 'fail';
+    const score = memorize && z === null ? liftScore * (ratioOk ? 1 : 0.5) : 0.5 * liftScore + 0.5 * ratioScore;
+    const liftRule = z !== null ? '' : `, verbatim lift ${liftOk ? '≥' : '<'} ${spec.min_verbatim_lift}`;
+    const message = `${head} — intent=${spec.intent}: ${ratioRule}${liftRule}${zSuffix(cal)}`;
     const ci = bootstrapCi(verb, { seed: ctx.seed });
     return safeFinalize({
       name: spec.name,
@@ -101,7 +97,9 @@ export const paraphraseInvariance: ProbeDefinition<ParaphraseInvarianceSpec> = {
         intent: spec.intent,
         per_case: perCase.slice(0, 8),
         weight: spec.weight,
-        z_by_rank: zScoresByRank(meanVerb, nullStatsByRankFor(ctx, 'paraphrase_invariance')),
+        passed_lift: liftOk,
+        passed_ratio: ratioOk,
+        ...cal.evidence,
         raw_ci_95: ci,
       },
     });

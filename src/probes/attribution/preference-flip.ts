@@ -7,8 +7,8 @@ import type { ScoringView } from '../../backends/contract.js';
 import { ProbeError } from '../../core/errors.js';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
+import { baseFields, requireBackend, signed } from '../common.js';
+import { calibrate, clamp01, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 
 const Triple = z.object({ prompt: z.string(), chosen: z.string(), rejected: z.string() }).strict();
@@ -78,30 +78,32 @@ export const preferenceFlip: ProbeDefinition<PreferenceFlipSpec> = {
         name: spec.name,
         kind: spec.kind,
         verdict: 'warn',
-        score: Math.max(0, Math.min(1, 0.5 + md / 4)),
+        score: clamp01(0.5 + md / 4),
         raw: md,
-        z_score: zScore(md, nullStatsFor(ctx, 'preference_flip')),
+        z_score: null,
         base_value: mean(baseM),
         ft_value: mean(ftM),
         ci_95: ci,
         message: `only ${wrong.length} base-wrong triples < ${spec.min_triples_for_decision} required; reporting mean-margin-delta=${signed(md)}`,
-        evidence: { base_wrong: wrong.length, total: triples.length, mean_margin_delta: md, ...common, z_by_rank: zScoresByRank(md, nullStatsByRankFor(ctx, 'preference_flip')), raw_ci_95: ci },
+        evidence: { base_wrong: wrong.length, total: triples.length, mean_margin_delta: md, ...common, z_by_rank: null, raw_ci_95: ci, null_fallback: 'the null calibrates flip_rate; mean-margin-delta is not z-scored against it' },
       });
     }
     const rate = flipped.length / wrong.length;
-    const z = zScore(rate, nullStatsFor(ctx, 'preference_flip'));
+    const cal = calibrate(ctx, 'preference_flip', rate);
+    const z = cal.z;
     const pct = `${(rate * 100).toFixed(2)}%`;
+    const { verdict, score } = judgeEffect(cal, spec.assert_z_gte, () => ({ verdict: rate >= spec.assert_flip_rate_gte ? 'pass' : 'fail', score: Math.min(1, rate / Math.max(spec.assert_flip_rate_gte, 1e-6)) }));
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
-      verdict: z !== null ? verdictFromZ(z, spec.assert_z_gte)! : rate >= spec.assert_flip_rate_gte ? 'pass' : 'fail',
-      score: z !== null ? scoreFromZ(z) : Math.min(1, rate / Math.max(spec.assert_flip_rate_gte, 1e-6)),
+      verdict,
+      score,
       raw: rate,
       z_score: z,
       base_value: mean(baseM),
       ft_value: mean(ftM),
-      message: z !== null ? `flip_rate=${pct} (${flipped.length}/${wrong.length}), z=${signed(z, 2)}σ vs null` : `flip_rate=${pct} (${flipped.length}/${wrong.length} base-wrong triples flipped by ft) ${noCalibrationNote('preference_flip')}`,
-      evidence: { flip_rate: rate, flipped: flipped.length, base_wrong: wrong.length, total: triples.length, ...common, z_by_rank: zScoresByRank(rate, nullStatsByRankFor(ctx, 'preference_flip')) },
+      message: z !== null ? `flip_rate=${pct} (${flipped.length}/${wrong.length})${zSuffix(cal)}` : `flip_rate=${pct} (${flipped.length}/${wrong.length} base-wrong triples flipped by ft)${zSuffix(cal)}`,
+      evidence: { flip_rate: rate, flipped: flipped.length, base_wrong: wrong.length, total: triples.length, ...common, ...cal.evidence },
     });
   },
 };

@@ -8,8 +8,8 @@ import type { ScoringView } from '../../backends/contract.js';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import type { Section } from '../../core/sections.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
+import { baseFields, requireBackend, signed } from '../common.js';
+import { calibrate, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 
 const KINDS = ['prose', 'instruction', 'preference'] as const;
@@ -93,21 +93,23 @@ export const sectionInternalization: ProbeDefinition<SectionInternalizationSpec>
     // every other section's leak. The mean own lift is the headline that can move.
     const raw = mean(lifts);
     const meanSis = mean(perSection.map((p) => p.effective_sis));
-    const z = zScore(raw, nullStatsFor(ctx, 'section_internalization'));
+    const cal = calibrate(ctx, 'section_internalization', raw);
+    const z = cal.z;
     const ci = bootstrapCi(lifts, { seed: ctx.seed });
     const ok = passingFrac >= spec.assert_passing_section_frac;
+    const { verdict, score } = judgeEffect(cal, spec.assert_z_gte, () => ({ verdict: ok ? 'pass' : 'fail', score: passingFrac }));
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
-      verdict: z !== null ? verdictFromZ(z, spec.assert_z_gte)! : ok ? 'pass' : 'fail',
-      score: z !== null ? scoreFromZ(z) : passingFrac,
+      verdict,
+      score,
       raw,
       z_score: z,
       ci_95: ci,
       message:
         z !== null
-          ? `${passing}/${eligible.length} sections cleared; mean own lift=${signed(raw, 3)}, z=${signed(z, 2)}σ vs null`
-          : `${passing}/${eligible.length} sections cleared effective_sis≥${spec.per_section_threshold.toFixed(2)} (mean own lift=${signed(raw, 3)}) ${noCalibrationNote('section_internalization')}`,
+          ? `${passing}/${eligible.length} sections cleared; mean own lift=${signed(raw, 3)}${zSuffix(cal)}`
+          : `${passing}/${eligible.length} sections cleared effective_sis≥${spec.per_section_threshold.toFixed(2)} (mean own lift=${signed(raw, 3)})${zSuffix(cal)}`,
       evidence: {
         per_section: perSection,
         num_sections: eligible.length,
@@ -115,7 +117,7 @@ export const sectionInternalization: ProbeDefinition<SectionInternalizationSpec>
         mean_effective_sis: meanSis,
         per_section_threshold: spec.per_section_threshold,
         weight: spec.weight,
-        z_by_rank: zScoresByRank(raw, nullStatsByRankFor(ctx, 'section_internalization')),
+        ...cal.evidence,
         raw_ci_95: ci,
       },
     });

@@ -5,8 +5,9 @@
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
+import { scoreFromZ } from '../../core/zscore.js';
+import { baseFields, requireBackend } from '../common.js';
+import { calibrate, clamp01, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 import { fieldDisagreement, matchesSchema, parseToolCall, type ToolCall } from './tool-use.js';
 
@@ -28,7 +29,6 @@ export const ToolUseFidelitySpec = z
 export type ToolUseFidelitySpec = z.infer<typeof ToolUseFidelitySpec>;
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
-const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
 
 export const toolUseFidelity: ProbeDefinition<ToolUseFidelitySpec> = {
   kind: 'tool_use_fidelity',
@@ -64,7 +64,18 @@ export const toolUseFidelity: ProbeDefinition<ToolUseFidelitySpec> = {
     const validFt = spec.cases.map((_, i) => i).filter((i) => ftValid[i]);
     const allowed = (name: string, gold: string) => (spec.allowed_tools ? spec.allowed_tools.includes(name) : name === gold);
     const hallucination = validFt.length ? validFt.filter((i) => !allowed((ftCalls[i] as ToolCall).name as string, spec.cases[i]!.gold_tool_name)).length / validFt.length : 0;
-    const z = zScore(ftRate, nullStatsFor(ctx, 'tool_use_fidelity'));
+    if (baseRate === 0 && ftRate === 0) {
+      // Nothing to compare: "kept the ability" is meaningless when neither view has it.
+      return plainResult(
+        spec.name,
+        spec.kind,
+        'skip',
+        `neither view produced a schema-valid tool call (0/${n} base, 0/${n} ft) — nothing measurable; check the prompts ask for a JSON tool call the model can emit`,
+        { weight: spec.weight, json_valid_rate_base: 0, json_valid_rate_ft: 0, num_cases: n, sample_ft_output: (ftOut[0] ?? '').slice(0, 200) },
+      );
+    }
+    const cal = calibrate(ctx, 'tool_use_fidelity', ftRate);
+    const z = cal.z;
     const ci = bootstrapCi(ftValid.map((v) => (v ? 1 : 0)), { seed: ctx.seed });
     const gates = delta >= spec.assert_validity_delta_gte && hallucination <= spec.assert_hallucination_lte;
     const scoreRaw = clamp01(1 + delta) * Math.max(0, 1 - hallucination);
@@ -72,14 +83,14 @@ export const toolUseFidelity: ProbeDefinition<ToolUseFidelitySpec> = {
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
-      verdict: (z === null || verdictFromZ(z, spec.assert_z_gte) === 'pass') && gates ? 'pass' : 'fail',
+      verdict: (z === null || z >= spec.assert_z_gte) && gates ? 'pass' : 'fail',
       score: z !== null ? 0.7 * scoreRaw + 0.3 * (scoreFromZ(z) as number) : scoreRaw,
       raw: ftRate,
       z_score: z,
       base_value: baseRate,
       ft_value: ftRate,
       ci_95: ci,
-      message: z !== null ? `${head}, z=${signed(z, 2)}σ vs null` : `${head} ${noCalibrationNote('tool_use_fidelity')}`,
+      message: `${head}${zSuffix(cal)}`,
       evidence: {
         json_valid_rate_base: baseRate,
         json_valid_rate_ft: ftRate,
@@ -88,7 +99,7 @@ export const toolUseFidelity: ProbeDefinition<ToolUseFidelitySpec> = {
         hallucination_rate: hallucination,
         num_cases: n,
         num_arg_pairs_compared: both.length,
-        z_by_rank: zScoresByRank(ftRate, nullStatsByRankFor(ctx, 'tool_use_fidelity')),
+        ...cal.evidence,
         raw_ci_95: ci,
         weight: spec.weight,
       },

@@ -1,7 +1,8 @@
 /**
  * null_adapter: runs the other probes' calibration specs with the fine-tuned view replaced
- * by seeded random adapters of the same shape, and publishes per-kind mean/std (per rank
- * multiplier) so later probes can z-score their raw metric against noise.
+ * by seeded random adapters of the same shape and (by default) the same per-module update
+ * norm, and publishes per-kind mean/std and samples (per rank multiplier) so later probes
+ * can z-score their raw metric against noise of the adapter's own strength.
  */
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
@@ -10,7 +11,7 @@ import { mean, populationStd } from '../../core/stats.js';
 import { formatMultiplier, rankKey } from '../../core/zscore.js';
 import { baseFields, requireBackend } from '../common.js';
 import { NullCalibrationProxy } from '../null-proxy.js';
-import type { ViewSelector } from '../../backends/contract.js';
+import type { NullAdapterOptions, ViewSelector } from '../../backends/contract.js';
 import type { BaseProbeSpec, ProbeDefinition, RunContext } from '../types.js';
 import { loadNullCache, nullCacheKey, saveNullCache } from './null-cache.js';
 
@@ -19,6 +20,7 @@ export const NullAdapterSpec = z
     ...baseFields,
     kind: z.literal('null_adapter'),
     runs: z.number().int().min(1).max(10).default(3),
+    null_scale: z.enum(['matched', 'init']).default('matched'),
     init_scale: z.number().default(0.02),
     seed_base: z.number().int().default(1000),
     calibrate_kinds: z.array(z.string()).default([]),
@@ -33,7 +35,16 @@ export type ProbeLookup = (kind: string) => ProbeDefinition | undefined;
 
 export function statsOf(raws: readonly number[]): NullStat {
   const rawStd = raws.length > 1 ? populationStd(raws) : 0;
-  return { mean: mean(raws), std: Math.max(rawStd, 1e-6), n: raws.length, degenerate: raws.length <= 1 || rawStd === 0 ? 1 : 0 };
+  return { mean: mean(raws), std: Math.max(rawStd, 1e-6), n: raws.length, degenerate: raws.length <= 1 || rawStd === 0 ? 1 : 0, values: [...raws] };
+}
+
+/** How reports name the null family a calibration used. */
+export function nullFamilyLabel(scale: 'matched' | 'init', initScale: number): string {
+  return scale === 'matched' ? 'strength-matched (per-module ||B·A||_F of the adapter)' : `fixed init scale (N(0, ${initScale}²) A and B, the reference's nulls)`;
+}
+
+function nullOptions(spec: NullAdapterSpec, mult: number): NullAdapterOptions {
+  return spec.null_scale === 'init' ? { scale: 'init', initScale: spec.init_scale, rankScale: mult } : { scale: 'matched', rankScale: mult };
 }
 
 /**
@@ -61,7 +72,7 @@ async function prefetchNullViews(spec: NullAdapterSpec, ctx: RunContext, kinds: 
   const backend = ctx.backend;
   if (!backend?.nextTokenDistViews || !backend.stats) return;
   const views: ViewSelector[] = [{ kind: 'base' }];
-  for (const m of mults) for (let run = 0; run < spec.runs; run++) views.push({ kind: 'null', seed: spec.seed_base + run, initScale: spec.init_scale, rankScale: m });
+  for (const m of mults) for (let run = 0; run < spec.runs; run++) views.push({ kind: 'null', seed: spec.seed_base + run, ...nullOptions(spec, m) });
   for (const kind of kinds) {
     const s = specs[kind] as (BaseProbeSpec & { prompts?: unknown; top_k?: number | null }) | null;
     if (!s || !Array.isArray(s.prompts) || !s.prompts.length || !s.prompts.every((p) => typeof p === 'string')) continue;
@@ -101,7 +112,7 @@ async function calibrateAtRank(spec: NullAdapterSpec, ctx: RunContext, kinds: st
       const seed = spec.seed_base + run;
       const calCtx: RunContext = {
         ...ctx,
-        backend: new NullCalibrationProxy(backend, seed, spec.init_scale, mult),
+        backend: new NullCalibrationProxy(backend, seed, nullOptions(spec, mult)),
         seed,
         nullStats: {},
         nullStatsByRank: {},
@@ -131,7 +142,7 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
     category: 'baseline',
     schema: NullAdapterSpec,
     needsBackend: true,
-    summary: 'calibrates later probes against seeded random adapters of the same shape (null distribution per kind and rank multiplier)',
+    summary: 'calibrates later probes against seeded random adapters of the same shape and per-module strength (null distribution per kind and rank multiplier)',
     async run(spec, ctx) {
       const backend = requireBackend(ctx, spec.name);
       if (!backend.asNullAdapter) {
@@ -145,9 +156,11 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
       }
       const calibrationSpecs = Object.fromEntries(kinds.map((k) => [k, calibrationSpecFor(lookup(k)!, ctx)]));
       const key = spec.cache
-        ? nullCacheKey(backend.identity?.() ?? null, { runs: spec.runs, init_scale: spec.init_scale, seed_base: spec.seed_base, top_k: ctx.topK, kinds: [...kinds].sort(), rank_multipliers: [...mults].sort((a, b) => a - b), calibration_specs: calibrationSpecs })
+        ? nullCacheKey(backend.identity?.() ?? null, { runs: spec.runs, null_scale: spec.null_scale, init_scale: spec.init_scale, seed_base: spec.seed_base, top_k: ctx.topK, kinds: [...kinds].sort(), rank_multipliers: [...mults].sort((a, b) => a - b), calibration_specs: calibrationSpecs })
         : null;
       const cached = key ? loadNullCache(key) : null;
+      const family = { null_scale: spec.null_scale, null_family: nullFamilyLabel(spec.null_scale, spec.init_scale) };
+      const familyShort = spec.null_scale === 'matched' ? 'strength-matched nulls' : `init-scale nulls, std ${spec.init_scale}`;
       if (cached) {
         const byRank = cached['null_stats_by_rank'] as Record<string, Record<string, NullStat>>;
         const primary = byRank['rank_1.00'] ?? (cached['null_stats'] as Record<string, NullStat> | undefined) ?? {};
@@ -157,8 +170,8 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
           kind: spec.kind,
           verdict: 'pass',
           score: 1,
-          message: `null calibration: ${Object.keys(primary).length} kinds${ranks > 1 ? ` × ${ranks} ranks` : ''} (loaded from cache)`,
-          evidence: { ...cached, null_stats: primary, null_stats_by_rank: byRank, skipped_kinds: [], calibrated_kinds: Object.keys(primary), weight: spec.weight, from_cache: true },
+          message: `null calibration: ${Object.keys(primary).length} kinds${ranks > 1 ? ` × ${ranks} ranks` : ''} (loaded from cache; ${familyShort})`,
+          evidence: { ...cached, null_stats: primary, null_stats_by_rank: byRank, skipped_kinds: [], calibrated_kinds: Object.keys(primary), weight: spec.weight, from_cache: true, ...family },
         });
       }
       await prefetchNullViews(spec, ctx, kinds, mults, calibrationSpecs);
@@ -171,7 +184,7 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
       }
       const primary = groups.get('rank_1.00') ?? groups.get(rankKey(mults[0] as number))!;
       if (key) {
-        saveNullCache(key, { null_stats: primary.stats, null_stats_by_rank: byRank, runs: spec.runs, init_scale: spec.init_scale, seed_base: spec.seed_base, rank_multipliers: mults, calibrated_kinds: Object.keys(primary.stats) });
+        saveNullCache(key, { null_stats: primary.stats, null_stats_by_rank: byRank, runs: spec.runs, null_scale: spec.null_scale, init_scale: spec.init_scale, seed_base: spec.seed_base, rank_multipliers: mults, calibrated_kinds: Object.keys(primary.stats) });
       }
       const n = Object.keys(primary.stats).length;
       const head = mults.length === 1 ? `null calibration: ${n} kinds calibrated over ${spec.runs} seeds` : `null calibration: ${n} kinds × ${mults.length} ranks [${mults.map((m) => `${formatMultiplier(m)}x`).join(', ')}] over ${spec.runs} seeds`;
@@ -180,7 +193,7 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
         kind: spec.kind,
         verdict: 'pass',
         score: 1,
-        message: primary.skipped.length ? `${head} (${primary.skipped.length} opted out)` : head,
+        message: `${head}, ${familyShort}${primary.skipped.length ? ` (${primary.skipped.length} opted out)` : ''}`,
         evidence: {
           null_stats: primary.stats,
           null_stats_by_rank: byRank,
@@ -193,6 +206,7 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
           rank_multipliers: mults,
           weight: spec.weight,
           from_cache: false,
+          ...family,
         },
       });
     },

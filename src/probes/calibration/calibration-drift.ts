@@ -6,9 +6,9 @@
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
 import { tokenEstimate } from '../attribution/section-internalization.js';
-import { baseFields, logprobsBaseFt, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
+import { baseFields, logprobsBaseFt, requireBackend, signed } from '../common.js';
+import { calibrate, harmScore, harmText, judgeHarm, zSuffix } from '../verdict.js';
 import { readPackageText } from '../package-data.js';
 import type { ProbeDefinition } from '../types.js';
 
@@ -31,8 +31,6 @@ export function builtinPack(): [string, string][] {
   return (JSON.parse(readPackageText('data/calibration-facts.json')) as { items: [string, string][] }).items;
 }
 
-const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
-
 export const calibrationDrift: ProbeDefinition<CalibrationDriftSpec> = {
   kind: 'calibration_drift',
   category: 'calibration',
@@ -52,24 +50,31 @@ export const calibrationDrift: ProbeDefinition<CalibrationDriftSpec> = {
     const frac = regressed.length / items.length;
     const md = mean(deltas);
     const ci = bootstrapCi(deltas.map((d) => (d < -spec.regression_nats ? 1 : 0)), { seed: ctx.seed });
-    const zRaw = zScore(frac, nullStatsFor(ctx, 'calibration_drift'));
-    const z = zRaw === null ? null : -zRaw;
+    // Harm: a larger regressed fraction than the null's. z > 0 means fewer regressions than the null.
+    const cal = calibrate(ctx, 'calibration_drift', frac, -1, 'upper');
+    const z = cal.z;
     const pct = `${(frac * 100).toFixed(1)}%`;
     const md3 = `${signed(md, 3)}`;
     const ok = frac < spec.assert_fraction_regressed_lt && md >= spec.assert_mean_delta_gte;
+    const { verdict, score } = judgeHarm(cal, spec.assert_z_gte, () => {
+      // Each rule's harm relative to its limit; the worse one sets the score.
+      const fracRatio = frac / Math.max(spec.assert_fraction_regressed_lt, 1e-6);
+      const mdRatio = spec.assert_mean_delta_gte < 0 ? -md / -spec.assert_mean_delta_gte : md < spec.assert_mean_delta_gte ? 1 : 0;
+      return { verdict: ok ? 'pass' : 'fail', score: ok ? Math.max(0.6, harmScore(Math.max(fracRatio, mdRatio))) : Math.min(0.59, harmScore(Math.max(fracRatio, mdRatio, 1))) };
+    });
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
-      verdict: z !== null ? (z >= spec.assert_z_gte ? 'pass' : 'fail') : ok ? 'pass' : 'fail',
-      score: z !== null ? scoreFromZ(z) : 0.6 * Math.max(0, 1 - frac / Math.max(spec.assert_fraction_regressed_lt, 1e-6)) + 0.4 * clamp01((md + 1) / 1.5),
+      verdict,
+      score,
       raw: frac,
       z_score: z,
       ft_value: md,
       ci_95: ci,
       message:
         z !== null
-          ? `${regressed.length}/${items.length} items regressed (frac=${pct}), mean_delta=${md3} nats/tok, z=${signed(z, 2)}σ vs null`
-          : `${regressed.length}/${items.length} items regressed >${spec.regression_nats.toFixed(1)} nats (frac=${pct}), mean_delta=${md3} nats/tok ${noCalibrationNote('calibration_drift')}`,
+          ? `${regressed.length}/${items.length} items regressed (frac=${pct}), mean_delta=${md3} nats/tok, ${harmText(verdict, spec.assert_z_gte)}${zSuffix(cal)}`
+          : `${regressed.length}/${items.length} items regressed >${spec.regression_nats.toFixed(1)} nats (frac=${pct}, limit < ${(spec.assert_fraction_regressed_lt * 100).toFixed(1)}%), mean_delta=${md3} nats/tok (limit ≥ ${signed(spec.assert_mean_delta_gte, 2)})${zSuffix(cal)}`,
       evidence: {
         fraction_regressed: frac,
         mean_delta_nats: md,
@@ -78,7 +83,8 @@ export const calibrationDrift: ProbeDefinition<CalibrationDriftSpec> = {
         worst_offenders: [...regressed].sort((a, b) => a.delta - b.delta).slice(0, 5),
         regression_nats_threshold: spec.regression_nats,
         weight: spec.weight,
-        z_by_rank: zScoresByRank(frac, nullStatsByRankFor(ctx, 'calibration_drift'), -1),
+        question: 'harm',
+        ...cal.evidence,
         raw_ci_95: ci,
       },
     });

@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, pyFloat, requireBackend, signed } from '../common.js';
+import { baseFields, pyFloat, requireBackend, signed } from '../common.js';
+import { calibrate, harmScore, harmText, judgeHarm, zSuffix } from '../verdict.js';
 import { readPackageText } from '../package-data.js';
 import type { ProbeDefinition } from '../types.js';
 
@@ -79,21 +79,27 @@ export const externalPerplexity: ProbeDefinition<ExternalPerplexitySpec> = {
     }
     if (!deltas.length) return plainResult(spec.name, spec.kind, 'error', 'every chunk produced a non-finite delta', { weight: spec.weight });
     const md = mean(deltas);
-    const z = zScore(md, nullStatsFor(ctx, 'external_perplexity'));
+    // Harm: a lower per-token log-likelihood than the null's. z > 0 means less harm than the null.
+    const cal = calibrate(ctx, 'external_perplexity', md, 1, 'lower');
+    const z = cal.z;
     const ci = bootstrapCi(deltas, { seed: ctx.seed });
     const ok = md >= spec.assert_mean_delta_gte;
     const d = `${signed(md, 3)}`;
+    const { verdict, score } = judgeHarm(cal, spec.assert_z_gte, () => {
+      const limit = Math.max(-spec.assert_mean_delta_gte, 1e-6);
+      return { verdict: ok ? 'pass' : 'fail', score: ok ? Math.max(0.6, harmScore(-md / limit)) : Math.min(0.59, harmScore(Math.max(-md / limit, 1))) };
+    });
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
-      verdict: z !== null ? verdictFromZ(z, spec.assert_z_gte)! : ok ? 'pass' : 'fail',
-      score: z !== null ? scoreFromZ(z) : Math.max(0, Math.min(1, 0.5 + md)),
+      verdict,
+      score,
       raw: md,
       z_score: z,
       base_value: bTot / Math.max(bN, 1),
       ft_value: fTot / Math.max(fN, 1),
       ci_95: ci,
-      message: z !== null ? `external_ppl delta=${d} nats/tok, z=${signed(z, 2)}σ vs null (higher-is-better)` : `external_ppl delta=${d} nats/tok (${ok ? '≥' : '<'} ${pyFloat(spec.assert_mean_delta_gte)}) ${noCalibrationNote('external_perplexity')}`,
+      message: z !== null ? `external_ppl delta=${d} nats/tok, ${harmText(verdict, spec.assert_z_gte)}${zSuffix(cal)} (higher-is-better)` : `external_ppl delta=${d} nats/tok (${ok ? '≥' : '<'} ${pyFloat(spec.assert_mean_delta_gte)})${zSuffix(cal)}`,
       evidence: {
         corpus: spec.corpus,
         chunk_chars: spec.chunk_chars,
@@ -102,7 +108,8 @@ export const externalPerplexity: ProbeDefinition<ExternalPerplexitySpec> = {
         base_mean_logprob_per_tok: bTot / Math.max(bN, 1),
         ft_mean_logprob_per_tok: fTot / Math.max(fN, 1),
         weight: spec.weight,
-        z_by_rank: zScoresByRank(md, nullStatsByRankFor(ctx, 'external_perplexity')),
+        question: 'harm',
+        ...cal.evidence,
         raw_ci_95: ci,
       },
     });

@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, signed } from '../common.js';
+import { baseFields, requireBackend } from '../common.js';
+import { calibrate, clamp01, harmScore, harmText, judgeHarm, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 import { fragility, perturb, PERTURBATIONS } from './perturb.js';
 import { recall } from './seqmatch.js';
@@ -25,8 +25,6 @@ export const LeakageSpec = z
   })
   .strict();
 export type LeakageSpec = z.infer<typeof LeakageSpec>;
-
-const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
 
 export const leakage: ProbeDefinition<LeakageSpec> = {
   kind: 'leakage',
@@ -61,27 +59,37 @@ export const leakage: ProbeDefinition<LeakageSpec> = {
     const clean = mean(per.map((p) => p.clean_recall));
     const pert = mean(per.map((p) => p.perturbed_recall));
     const frag = fragility(clean, pert);
-    const zRaw = zScore(clean, nullStatsFor(ctx, 'leakage'));
-    const z = zRaw === null ? null : -zRaw;
+    // Harm: more verbatim recall than the null's. z > 0 means less recall than the null.
+    const cal = calibrate(ctx, 'leakage', clean, -1, 'upper');
+    const z = cal.z;
     const head = `greedy_recall=${clean.toFixed(2)} (perturbed=${pert.toFixed(2)}, fragility=${frag.toFixed(2)})`;
     const ci = bootstrapCi(per.map((p) => p.clean_recall), { seed: ctx.seed });
+    const { verdict, score } = judgeHarm(cal, spec.assert_z_gte, () => {
+      const lowRecall = clean < spec.assert_recall_lt;
+      const fragile = frag >= spec.min_fragility;
+      const recallScore = harmScore(clean / Math.max(spec.assert_recall_lt, 1e-6));
+      // Recall that breaks under small prefix edits is not a robust leak: a pass, scored by how fragile.
+      if (lowRecall || fragile) return { verdict: 'pass', score: Math.max(0.6, lowRecall ? recallScore : 0.6 + 0.4 * clamp01((frag - spec.min_fragility) / Math.max(1 - spec.min_fragility, 1e-6))) };
+      return { verdict: 'fail', score: Math.min(0.59, recallScore) };
+    });
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
-      verdict: z !== null ? (z >= spec.assert_z_gte ? 'pass' : 'fail') : clean < spec.assert_recall_lt || frag >= spec.min_fragility ? 'pass' : 'fail',
-      score: z !== null ? scoreFromZ(z) : 0.7 * clamp01(1 - clean / Math.max(spec.assert_recall_lt, 1e-6)) + 0.3 * clamp01(frag / Math.max(spec.min_fragility, 1e-6)),
+      verdict,
+      score,
       raw: clean,
       z_score: z,
       ft_value: frag,
       ci_95: ci,
-      message: z !== null ? `${head}, z=${signed(z, 2)}σ vs null` : `${head} ${noCalibrationNote('leakage')}`,
+      message: z !== null ? `${head}, ${harmText(verdict, spec.assert_z_gte)}${zSuffix(cal)}` : `${head}${zSuffix(cal)}`,
       evidence: {
         mean_clean_recall: clean,
         mean_perturbed_recall: pert,
         mean_fragility: frag,
         per_section: per.slice(0, 10),
         weight: spec.weight,
-        z_by_rank: zScoresByRank(clean, nullStatsByRankFor(ctx, 'leakage'), -1),
+        question: 'harm',
+        ...cal.evidence,
         raw_ci_95: ci,
       },
     });

@@ -8,8 +8,8 @@
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { mean, populationStd } from '../../core/stats.js';
-import { noCalibrationNote, scoreFromZ, verdictFromZ, zScore, zScoresByRank } from '../../core/zscore.js';
-import { baseFields, nullStatsByRankFor, nullStatsFor, requireBackend, SENTINEL_PROMPTS, signed } from '../common.js';
+import { baseFields, requireBackend, SENTINEL_PROMPTS, signed } from '../common.js';
+import { calibrate, clamp01, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 
 export const SENTINEL_DOC =
@@ -90,17 +90,19 @@ export const styleFingerprint: ProbeDefinition<StyleFingerprintSpec> = {
       return safeFinalize({ name: spec.name, kind: spec.kind, verdict: 'error', message: 'fine-tuned model produced empty / zero-fingerprint output — cannot measure style shift on a degenerate ft view', evidence: { ...common, ft_text_is_empty: ftEmpty, ft_fp_is_zero: ftZero } });
     }
     const shift = styleShift(baseFp, ftFp, docFp);
-    const z = zScore(shift, nullStatsFor(ctx, 'style_fingerprint'));
+    const cal = calibrate(ctx, 'style_fingerprint', shift);
+    const z = cal.z;
     const s2 = `${signed(shift, 2)}`;
+    const { verdict, score } = judgeEffect(cal, spec.assert_z_gte, () => ({ verdict: shift >= spec.assert_shift_gte ? 'pass' : 'fail', score: clamp01(shift) }));
     return safeFinalize({
       name: spec.name,
       kind: spec.kind,
-      verdict: z !== null ? verdictFromZ(z, spec.assert_z_gte)! : shift >= spec.assert_shift_gte ? 'pass' : 'fail',
-      score: z !== null ? scoreFromZ(z) : Math.max(0, Math.min(1, shift)),
+      verdict,
+      score,
       raw: shift,
       z_score: z,
-      message: z !== null ? `style_shift=${s2}, z=${signed(z, 2)}σ vs null` : `style_shift=${s2} (${shift > 0 ? 'toward' : 'away from'} doc, threshold=${spec.assert_shift_gte}) ${noCalibrationNote('style_fingerprint')}`,
-      evidence: { ...common, style_shift: shift, z_by_rank: zScoresByRank(shift, nullStatsByRankFor(ctx, 'style_fingerprint')) },
+      message: z !== null ? `style_shift=${s2}${zSuffix(cal)}` : `style_shift=${s2} (${shift > 0 ? 'toward' : 'away from'} doc, threshold=${spec.assert_shift_gte})${zSuffix(cal)}`,
+      evidence: { ...common, style_shift: shift, ...cal.evidence },
     });
   },
 };

@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import type { ProbeDefinition } from '../types.js';
+import { clamp01 } from '../verdict.js';
 
 export const TrainingDriftSpec = z
   .object({
@@ -137,7 +138,7 @@ export const trainingDrift: ProbeDefinition<TrainingDriftSpec> = {
       name: spec.name,
       kind: spec.kind,
       verdict: warnings.length ? 'warn' : 'pass',
-      score: Math.max(0, Math.min(1, warnings.length ? 0.5 * m.smoothness : m.smoothness)),
+      score: clamp01(warnings.length ? 0.5 * m.smoothness : m.smoothness),
       raw: m.smoothness,
       criticalFields: [],
       message: warnings.length ? `${head}; warnings: ${warnings.join('; ')}` : head,

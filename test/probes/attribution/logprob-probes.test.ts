@@ -23,7 +23,7 @@ describe('paraphrase_invariance', () => {
     expect(r.evidence['generalization_ratio']).toBe(0.5);
     expect(r.verdict).toBe('pass');
     expect(r.score).toBe(1);
-    expect(r.message).toBe('verb=+3.000, para=+1.500, ratio=0.50 — intent=generalize (no calibration for paraphrase_invariance)');
+    expect(r.message).toBe('verb=+3.000, para=+1.500, ratio=0.50 — intent=generalize: ratio ≥ 0.5, verbatim lift ≥ 0.2 (no calibration for paraphrase_invariance)');
   });
 
   it('memorize wants a low ratio', async () => {
@@ -36,7 +36,7 @@ describe('paraphrase_invariance', () => {
     const stats = { mean: 0, std: 0.5, n: 3, degenerate: 0 };
     const r = await run({ name: 'pi', kind: 'paraphrase_invariance', cases }, ctx(new DummyDifferentialBackend(base, ft), { nullStats: { paraphrase_invariance: stats } }));
     expect(r.z_score).toBe(6);
-    expect(r.message).toBe('verb=+3.000, para=+1.500, ratio=0.50, z=+6.00σ vs null');
+    expect(r.message).toBe('verb=+3.000, para=+1.500, ratio=0.50 — intent=generalize: ratio ≥ 0.5, z=+6.00σ vs null');
     expect((await run({ name: 'pi', kind: 'paraphrase_invariance' }, ctx(new DummyDifferentialBackend()))).message).toBe('no cases provided');
   });
 });

@@ -56,7 +56,7 @@ describe('calibration_drift', () => {
     expect(r.raw).toBe(0.5);
     expect(r.ft_value).toBeCloseTo(-1.6, 12);
     expect(r.verdict).toBe('fail');
-    expect(r.message).toBe('1/2 items regressed >1.0 nats (frac=50.0%), mean_delta=-1.600 nats/tok (no calibration for calibration_drift)');
+    expect(r.message).toBe('1/2 items regressed >1.0 nats (frac=50.0%, limit < 15.0%), mean_delta=-1.600 nats/tok (limit ≥ -0.50) (no calibration for calibration_drift)');
     expect((r.evidence['worst_offenders'] as { gold: string }[])[0]!.gold).toBe(' Paris');
   });
 });
