@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../../core/atomic-write.js';
 import { UsageError } from '../../core/errors.js';
 import { executeSpec, loadSpecFile } from '../../suite/execute.js';
 import { setExitCode } from '../main.js';
+import { printLoadNotes } from '../notes.js';
 import { progressReporter } from '../progress.js';
 import { resolve } from 'node:path';
 import { adapterDiff, renderAdapterDiff } from './diff-report.js';
@@ -33,6 +34,7 @@ export function register(program: Command): void {
       const results = [];
       for (const adapter of [flags.a, flags.b]) {
         const loaded = loadSpecFile(spec);
+        if (results.length === 0) printLoadNotes(loaded, Boolean(flags.quiet));
         loaded.spec.models.ft = { ...loaded.spec.models.ft, adapter: resolve(adapter) };
         loaded.spec.defaults.differential = true;
         const reporter = progressReporter(Boolean(flags.quiet));

@@ -4,6 +4,7 @@ import { toTerminal } from '../../report/terminal.js';
 import { executeSpec, loadSpecFile } from '../../suite/execute.js';
 import { setExitCode } from '../main.js';
 import { gatePasses, stdoutReport, writeOutputs, type OutputFlags } from '../outputs.js';
+import { printLoadNotes } from '../notes.js';
 import { progressReporter, useColor } from '../progress.js';
 
 /** `sway gate SPEC`: CI gate — exit 1 on a failed probe, an errored probe, or a low composite. */
@@ -27,6 +28,7 @@ export function register(program: Command): void {
       }
       stdoutReport(flags);
       const loaded = loadSpecFile(specPath);
+      printLoadNotes(loaded, Boolean(flags.quiet));
       const reporter = progressReporter(Boolean(flags.quiet));
       const { suite, score } = await executeSpec(loaded, reporter ? { onProgress: reporter } : {});
       const stdoutTaken = writeOutputs(flags, suite, score);

@@ -4,6 +4,7 @@ import { executeSpec, loadSpecFile } from '../../suite/execute.js';
 import { parseWeightsFlag } from '../../suite/score.js';
 import { setExitCode } from '../main.js';
 import { stdoutReport, writeOutputs, type OutputFlags } from '../outputs.js';
+import { printLoadNotes } from '../notes.js';
 import { progressReporter, useColor } from '../progress.js';
 
 interface RunFlags extends OutputFlags {
@@ -31,6 +32,7 @@ export function register(program: Command): void {
       const weights = flags.weights ? parseWeightsFlag(flags.weights) : undefined;
       stdoutReport(flags);
       const loaded = loadSpecFile(specPath);
+      printLoadNotes(loaded, Boolean(flags.quiet));
       const reporter = progressReporter(Boolean(flags.quiet));
       const { suite, score } = await executeSpec(loaded, { ...(weights ? { weights } : {}), ...(reporter ? { onProgress: reporter } : {}) });
       const stdoutTaken = writeOutputs(flags, suite, score);

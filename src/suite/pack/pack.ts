@@ -45,7 +45,7 @@ export interface PackReport {
 export function pack(specPath: string, o: PackOptions): PackReport {
   const out = resolve(o.out);
   if (existsSync(out)) throw new PackError(`refusing to overwrite existing pack at ${out} — delete it first`);
-  const loaded = loadSpecFile(specPath);
+  const loaded = loadSpecFile(specPath, { adapterFromStore: false });
   const now = Math.floor(Date.now() / 1000);
   const entries: TarEntry[] = [{ name: 'swaypack/sway.yaml', data: readFileSync(resolve(specPath)), mtime: now }];
   let sectionBytes = 0;
