@@ -142,7 +142,3 @@ export function parseSwaySpec(raw: unknown, source: string): SwaySpec {
   }
   return res.data;
 }
-
-export function swaySpecJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(SwaySpecSchema, { io: 'input' }) as Record<string, unknown>;
-}
