@@ -113,6 +113,17 @@ describe('malformed packs are exit 2 naming the pack (item 5)', () => {
   });
 });
 
+describe('unusable --out targets are exit 2', () => {
+  it('a file, or a folder under a file', async () => {
+    const f = file('ok.tar.gz', gzipSync(writeTar(valid())));
+    const plain = file('plain', Buffer.from('x'));
+    await expect(unpack(f, plain)).rejects.toThrow(new PackError(`--out ${plain} is a file; give a directory`));
+    const err = await unpack(f, join(plain, 'sub')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PackError);
+    expect((err as PackError).message).toMatch(/^cannot create .*plain\/\.sub\.swaypack-\d+-\d+ to extract into: .*; choose a writable --out$/);
+  });
+});
+
 describe('packs across machines and tools (item 21)', () => {
   it("reads a pack written with Python's tarfile defaults (././@PaxHeader records, non-ASCII names)", async () => {
     const u = await unpack(PY_PACK, join(dir, 'py'));

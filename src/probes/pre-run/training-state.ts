@@ -130,7 +130,9 @@ export function loadTrainingState(dir: string, limits: TrainingStateLimits = DEF
   let root: unknown;
   let storages: (key: string) => Buffer;
   const declaredStorageBytes = new Map<string, number | null>();
-  const fileBytes = statSync(path).size;
+  const st = statSync(path);
+  if (!st.isFile()) throw new TrainingStateError(`${path} is not a file`);
+  const fileBytes = st.size;
   if (fileBytes > limits.maxTotalBytes + limits.maxPickleBytes) throw new TrainingStateError(`${path}: the file is ${mib(fileBytes)}, over the ${mib(limits.maxTotalBytes + limits.maxPickleBytes)} a training state may take`);
   try {
     const zip = readZip(readFileSync(path));

@@ -215,9 +215,13 @@ export async function unpack(packPath: string, targetDir: string, limits: ReadLi
   if (existsSync(outDir)) throw new PackError(`refusing to overwrite existing ${outDir} — delete it or pass --out to a fresh directory`);
   if (existsSync(target) && !statSync(target).isDirectory()) throw new PackError(`--out ${target} is a file; give a directory`);
   const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
   const staging = join(parent, `.${basename(target)}.swaypack-${process.pid}-${Date.now()}`);
-  mkdirSync(staging);
+  try {
+    mkdirSync(parent, { recursive: true });
+    mkdirSync(staging);
+  } catch (err) {
+    throw new PackError(`cannot create ${staging} to extract into: ${(err as Error).message}; choose a writable --out`);
+  }
   let manifest: Record<string, unknown>;
   let specName: string;
   try {
