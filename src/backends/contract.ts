@@ -86,6 +86,8 @@ export interface DifferentialBackend {
    * `warnings` and in serve responses.
    */
   readonly warnings?: readonly string[];
+  /** The most tokens one input may have (the model's context as loaded); probes fit the inputs they build to it. */
+  maxInputTokens?(): number | null;
   /** Counters for the report's backend_stats (forward_passes, batches_sent, ...). */
   stats?(): Record<string, number>;
   close?(): Promise<void>;

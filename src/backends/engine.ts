@@ -130,6 +130,10 @@ export class EngineBackend implements DifferentialBackend {
     return this.engine.identity();
   }
 
+  maxInputTokens(): number {
+    return this.engine.maxPositions;
+  }
+
   tokenizer(): TokenizerAccess {
     const tok = this.engine.tokenizer;
     return {

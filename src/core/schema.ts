@@ -32,11 +32,11 @@ export const ModelSpecSchema = z
 export const DefaultsSchema = z
   .object({
     seed: z.number().int().default(0),
-    top_k: z.number().int().default(256),
+    top_k: z.number().int().min(1).max(1_000_000).default(256).describe('next-token distributions keep the top-k tokens plus a tail bucket; 1 or more'),
     differential: z.boolean().default(true),
     coverage_threshold: z.number().min(0).max(1).default(0.6),
     score_weights: z.record(z.string(), z.number()).nullable().default(null),
-    concurrent_probes: z.number().int().default(1),
+    concurrent_probes: z.number().int().min(1).max(32).default(1),
   })
   .strict();
 
@@ -141,8 +141,4 @@ export function parseSwaySpec(raw: unknown, source: string): SwaySpec {
     throw new SpecValidationError((err as Error).message, source);
   }
   return res.data;
-}
-
-export function swaySpecJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(SwaySpecSchema, { io: 'input' }) as Record<string, unknown>;
 }

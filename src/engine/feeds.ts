@@ -3,6 +3,7 @@
  * empty KV caches, and each row's view (LoRA A/B/bias per group, DoRA gains, the saved-
  * module selector). Every view is a different feed set over one session.
  */
+import './ort-privacy.js'; // before onnxruntime-node: turns its telemetry off
 import * as ort from 'onnxruntime-node';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { fillGroupRow } from './graph/lora-groups.js';

@@ -3,6 +3,7 @@
  * module copies the graph switches per view, DoRA base rows, and session creation with the
  * weights handed over once as in-memory external data.
  */
+import './ort-privacy.js'; // before onnxruntime-node: turns its telemetry off
 import * as ort from 'onnxruntime-node';
 import { slotWeightName } from './adapter/merge.js';
 import { refuseUnswitchableSaved } from './adapter/support.js';

@@ -112,6 +112,12 @@ export function loadTokenizer(dir: string, extraEos: number[] = []): Tokenizer {
     throw new ModelError(`${dir}: no tokenizer.json (sway needs the fast-tokenizer file next to config.json)`, 'SWAY_TOKENIZER_INVALID');
   }
   const tokJson = readJsonFile(tokPath);
+  const model = tokJson['model'] as Json | undefined;
+  const vocab = model?.['vocab'];
+  const vocabEntries = Array.isArray(vocab) ? vocab.length : vocab && typeof vocab === 'object' ? Object.keys(vocab).length : null;
+  if (vocabEntries === 0) {
+    throw new ModelError(`${tokPath}: model.vocab is empty; the tokenizer cannot encode anything (is this the model's real tokenizer.json?)`, 'SWAY_TOKENIZER_INVALID');
+  }
   const cfgPath = join(dir, 'tokenizer_config.json');
   const cfg = existsSync(cfgPath) ? readJsonFile(cfgPath) : {};
   let tok: HfTokenizer;

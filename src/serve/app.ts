@@ -11,6 +11,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { SwayError, isSwayError } from '../core/errors.js';
 import { SWAY_VERSION } from '../core/version.js';
+import { accessLog, type AccessLogSink } from './access-log.js';
 import type { BackendCache } from './backend-cache.js';
 import { bearerMatches } from './bearer.js';
 import { parseReportJson } from './client.js';
@@ -28,6 +29,8 @@ export interface ServeAppOptions {
   maxBodyBytes?: number;
   /** Monotonic clock in seconds (tests inject one). */
   now?: () => number;
+  /** Receives one access-log line per request (`sway serve` writes them to stderr); none when absent. */
+  accessLog?: AccessLogSink | null;
 }
 
 export interface ServeStats {
@@ -62,6 +65,7 @@ export function createServeApp(options: ServeAppOptions): Hono {
 
   const app = new Hono();
 
+  if (options.accessLog) app.use('*', accessLog(options.accessLog));
   app.use('*', async (c, next) => {
     if (apiKey !== null && c.req.path !== '/health' && !bearerMatches(c.req.header('authorization'), apiKey)) {
       return c.json({ detail: 'missing or invalid Authorization header (expected: Bearer <api key>)' }, 401);

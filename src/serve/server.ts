@@ -13,6 +13,20 @@ import { isLoopbackHost } from './loopback.js';
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8787;
 
+/**
+ * How long a client may take to send its headers, and its whole request (headers and
+ * body). A client that stalls (a body shorter than its Content-Length) gets 408 and its
+ * connection is closed; running the spec afterwards is not limited.
+ */
+export interface ServeTimeouts {
+  headersMs: number;
+  requestMs: number;
+  /** How often stalled connections are looked for (Node checks on an interval). */
+  checkEveryMs?: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServeTimeouts = { headersMs: 10_000, requestMs: 30_000 };
+
 export interface RunningServer {
   url: string;
   host: string;
@@ -47,13 +61,21 @@ export async function startServer(options: {
   host?: string;
   port?: number;
   apiKey?: string | null;
+  timeouts?: ServeTimeouts;
 }): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
   assertPort(port);
   assertBindAllowed(host, options.apiKey);
+  const t = options.timeouts ?? DEFAULT_TIMEOUTS;
+  if (!(t.headersMs > 0 && t.requestMs >= t.headersMs)) throw new UsageError(`serve timeouts: headers (${t.headersMs} ms) must be > 0 and at most the request timeout (${t.requestMs} ms)`);
+  const serverOptions = {
+    headersTimeout: t.headersMs,
+    requestTimeout: t.requestMs,
+    connectionsCheckingInterval: t.checkEveryMs ?? Math.min(1000, t.headersMs),
+  };
   return new Promise<RunningServer>((resolve, reject) => {
-    const server = serve({ fetch: options.app.fetch, hostname: host, port }, (info: AddressInfo) => {
+    const server = serve({ fetch: options.app.fetch, hostname: host, port, serverOptions }, (info: AddressInfo) => {
       server.off('error', reject);
       const bound = info.port;
       resolve({

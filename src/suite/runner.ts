@@ -3,6 +3,7 @@
  * A probe's exception becomes that probe's ERROR and the suite goes on; null statistics
  * published by null_adapter reach the probes after it through read-only maps.
  */
+import { ZodError } from 'zod';
 import type { DifferentialBackend } from '../backends/contract.js';
 import { BackendNotAvailableError, isSwayError } from '../core/errors.js';
 import type { NullStat, ProbeResult, SuiteResult } from '../core/results.js';
@@ -107,7 +108,11 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
       try {
         result = await probe.run(spec, ctx);
       } catch (err) {
-        const msg = isSwayError(err) ? err.message : `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
+        const msg = isSwayError(err)
+          ? err.message
+          : err instanceof ZodError
+            ? `invalid probe settings: ${err.issues.map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; ')}`
+            : `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
         result = errorResult(spec.name, spec.kind, msg, 0);
       }
       result = { ...result, duration_s: (performance.now() - t0) / 1000 };

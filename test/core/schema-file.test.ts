@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { swaySpecJsonSchema } from '../../src/core/schema.js';
+import { swaySpecJsonSchema } from '../../src/suite/spec-json-schema.js';
 
 describe('sway.schema.json', () => {
   it('is generated from the zod schemas and not stale (regenerate with `sway schema -o sway.schema.json`)', () => {

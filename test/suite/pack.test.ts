@@ -36,7 +36,7 @@ function evil(entries: Parameters<typeof writeTar>[0]): string {
 }
 
 describe('pack / unpack', () => {
-  it('round-trips spec, .dlm source, null cache and golden report', () => {
+  it('round-trips spec, .dlm source, null cache and golden report', async () => {
     const { dir, cache } = workspace();
     process.env['SWAY_NULL_CACHE_DIR'] = cache;
     try {
@@ -44,14 +44,14 @@ describe('pack / unpack', () => {
       expect(r.nullStatsCount).toBe(1);
       expect(r.sectionBytes).toBeGreaterThan(0);
       const target = join(dir, 'out');
-      const u = unpack(r.outPath, target);
-      expect(readFileSync(u.specPath, 'utf8')).toBe(SPEC);
+      const u = await unpack(r.outPath, target);
+      expect(readFileSync(u.specPath, 'utf8')).toBe(SPEC.replace('dlm_source: doc.dlm', 'dlm_source: "source.dlm"'));
       expect(readFileSync(join(u.outDir, 'source.dlm'), 'utf8')).toContain('Some prose.');
       expect(readdirSync(u.nullStatsDir!)).toEqual(['abc.json']);
       expect(readFileSync(join(u.outDir, 'golden.json'), 'utf8')).toBe('{"probes": []}');
       expect(u.manifest['null_stats_keys']).toEqual(['abc']);
       expect(() => pack(join(dir, 'sway.yaml'), { out: r.outPath })).toThrow(/refusing to overwrite/);
-      expect(() => unpack(r.outPath, target)).toThrow(/refusing to overwrite/);
+      await expect(unpack(r.outPath, target)).rejects.toThrow(/refusing to overwrite/);
     } finally {
       delete process.env['SWAY_NULL_CACHE_DIR'];
     }
@@ -74,10 +74,10 @@ describe('pack / unpack', () => {
     ['a device member', { name: 'swaypack/dev', type: '3' }, /device/],
     ['a member outside swaypack/', { name: 'other/file.txt', data: Buffer.from('x') }, /outside 'swaypack\/'/],
   ] as const) {
-    it(`refuses ${label} and writes nothing`, () => {
+    it(`refuses ${label} and writes nothing`, async () => {
       const f = evil([entry]);
       const target = join(mkdtempSync(join(tmpdir(), 'sway-target-')), 't');
-      expect(() => unpack(f, target)).toThrow(pattern);
+      await expect(unpack(f, target)).rejects.toThrow(pattern);
       expect(existsSync(target)).toBe(false);
       expect(existsSync(join(target, '..', 'evil.txt'))).toBe(false);
       expect(existsSync('/tmp/sway-evil-abs.txt')).toBe(false);
@@ -86,7 +86,7 @@ describe('pack / unpack', () => {
 
   it('refuses oversize members and unreadable archives', async () => {
     const f = evil([{ name: 'swaypack/big.bin', data: Buffer.alloc(4096) }]);
-    expect(() => unpack(f, join(tmpdir(), 'never'), { maxMemberBytes: 1024, maxTotalBytes: 1 << 20, maxMembers: 10 })).toThrow(/over the 1024-byte limit/);
+    await expect(unpack(f, join(tmpdir(), 'never'), { maxMemberBytes: 1024, maxTotalBytes: 1 << 20, maxMembers: 10 })).rejects.toThrow(/over the 1024-byte limit/);
     const junk = join(mkdtempSync(join(tmpdir(), 'sway-junk-')), 'junk.tar.gz');
     writeFileSync(junk, 'not a tarball');
     expectCleanError(await swayIn(['unpack', junk, '-o', join(tmpdir(), 'never2')]));

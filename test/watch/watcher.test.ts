@@ -99,7 +99,7 @@ describe('Watcher', () => {
     expect(Object.keys(last)).toEqual([...Object.keys(last)].sort());
   });
 
-  it('fires the on-fail hook with SWAY_RESULT_PATH only when the gate fails', async () => {
+  it('fires the on-fail hook with SWAY_RESULT_PATH when the gate fails, not when it passes', async () => {
     const { watcher, state, hooks } = harness({ debounceMs: 0 });
     state.reports.push(report(0.9, ['pass']), report(0.3, ['pass']), report(0.9, ['fail']));
     const outcomes = [];
@@ -121,7 +121,7 @@ describe('Watcher', () => {
     expect(outcome?.verdict).toBe('error');
     const written = JSON.parse(await readFile(outcome!.resultPath, 'utf8')) as Record<string, unknown>;
     expect(written['error']).toBe('Error: model directory vanished');
-    expect(hooks).toHaveLength(0);
+    expect(hooks).toEqual([{ command: 'notify-me', env: { SWAY_RESULT_PATH: outcome!.resultPath } }]);
     expect(await watcher.poll()).toBeNull();
     state.fp = 'fixed';
     expect((await watcher.poll())?.verdict).toBe('pass');

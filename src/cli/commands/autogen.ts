@@ -14,9 +14,10 @@ export function register(program: Command): void {
     .option('-o, --out <file>', 'output spec', 'sway.yaml')
     .addHelpText('after', '\nThe adapter is read from the dlm store ($DLM_HOME, default ~/.dlm).\nExample:\n  sway autogen notes.dlm -o sway.yaml && sway run sway.yaml')
     .action((dlm: string, flags: { out: string }) => {
-      const text = autogenSpec(resolveDlm(dlm));
+      const specDir = dirname(resolve(flags.out));
+      const text = autogenSpec(resolveDlm(dlm), specDir);
       // The generated spec must load: validate before writing.
-      loadSpecText(text, flags.out, dirname(resolve(flags.out)));
+      loadSpecText(text, flags.out, specDir);
       writeFileAtomic(flags.out, text);
       process.stdout.write(`wrote ${flags.out}\n`);
     });

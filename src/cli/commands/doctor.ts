@@ -1,3 +1,4 @@
+import '../../engine/ort-privacy.js'; // before onnxruntime-node is loaded below
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { SWAY_VERSION } from '../../core/version.js';

@@ -24,8 +24,8 @@ export function register(program: Command): void {
     .description('extract a .swaypack.tar.gz safely (no absolute paths, no .., no links, size limits)')
     .argument('<pack>', 'the pack file')
     .option('-o, --out <dir>', 'target directory (default: current directory)', '.')
-    .action((file: string, flags: { out: string }) => {
-      const r = unpack(file, flags.out);
+    .action(async (file: string, flags: { out: string }) => {
+      const r = await unpack(file, flags.out);
       process.stdout.write(`extracted: ${r.outDir}\n  spec_path: ${r.specPath}\n`);
       if (r.nullStatsDir) process.stdout.write(`  null_stats_dir: ${r.nullStatsDir}\n`);
       process.stdout.write(`\nTo run the bundled spec:\n  ${r.nullStatsDir ? `SWAY_NULL_CACHE_DIR=${r.nullStatsDir} ` : ''}sway run ${r.specPath}\n`);

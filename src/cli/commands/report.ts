@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .description('re-render a saved JSON report (terminal, Markdown, JUnit, HTML or JSON)')
     .argument('<result>', 'a report written by `sway run --json`')
     .option('--format <f>', `one of ${FORMATS.join(', ')}`, 'terminal')
-    .option('-o, --out <file>', 'write to a file (required for html)')
+    .option('-o, --out <file>', 'write to a file (required for html; - for stdout)')
     .option('--no-color', 'plain text output')
     .action((path: string, flags: { format: string; out?: string; color?: boolean }) => {
       if (!(FORMATS as readonly string[]).includes(flags.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
@@ -40,7 +40,7 @@ export function register(program: Command): void {
               : flags.format === 'json'
                 ? toJson(suite, score)
                 : toMarkdown(suite, score);
-      if (flags.out) writeFileAtomic(flags.out, text);
+      if (flags.out && flags.out !== '-') writeFileAtomic(flags.out, text);
       else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     });
 }

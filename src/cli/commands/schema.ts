@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../core/atomic-write.js';
-import { swaySpecJsonSchema } from '../../core/schema.js';
+import { swaySpecJsonSchema } from '../../suite/spec-json-schema.js';
 
 /** `sway schema`: the JSON Schema of sway.yaml (for editor autocomplete). */
 export function register(program: Command): void {

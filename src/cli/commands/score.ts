@@ -3,6 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { Engine } from '../../engine/engine.js';
 import { printWarning } from '../progress.js';
 import type { ViewSpec } from '../../engine/views.js';
+import { fixed } from '../fixed.js';
 
 /** Parses `base`, `ft`, `scale=0.5`, `null:seed=3,rank=2[,init=0.02]`. */
 export function parseViewFlag(raw: string): ViewSpec {
@@ -69,9 +70,9 @@ export function register(program: Command): void {
           process.stdout.write(`${JSON.stringify({ view: flags.view, prompt: flags.prompt, top_k: top, tail_logprob: dist.tailLogprob, vocab_size: dist.vocabSize, ...(completion !== null ? { completion: flags.completion, completion_logprob: completion } : {}) }, null, 2)}\n`);
         } else {
           process.stdout.write(`view ${flags.view} — next token after ${JSON.stringify(flags.prompt)}\n`);
-          for (const t of top) process.stdout.write(`  ${String(t.token_id).padStart(6)}  ${t.logprob.toFixed(4).padStart(9)}  ${JSON.stringify(t.token)}\n`);
-          process.stdout.write(`  tail_logprob ${dist.tailLogprob === null ? 'null' : dist.tailLogprob.toFixed(4)}\n`);
-          if (completion !== null) process.stdout.write(`completion ${JSON.stringify(flags.completion)} logprob ${completion.toFixed(4)} nats\n`);
+          for (const t of top) process.stdout.write(`  ${String(t.token_id).padStart(6)}  ${fixed(t.logprob, 4).padStart(9)}  ${JSON.stringify(t.token)}\n`);
+          process.stdout.write(`  tail_logprob ${dist.tailLogprob === null ? 'null' : fixed(dist.tailLogprob, 4)}\n`);
+          if (completion !== null) process.stdout.write(`completion ${JSON.stringify(flags.completion)} logprob ${fixed(completion, 4)} nats\n`);
         }
       } finally {
         await engine.close();

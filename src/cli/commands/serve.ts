@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { DEFAULT_MAX_BODY_KB, createServeApp } from '../../serve/app.js';
 import { BackendCache } from '../../serve/backend-cache.js';
 import { createDefaultRuntime } from '../../serve/default-runtime.js';
-import { DEFAULT_HOST, DEFAULT_PORT, assertBindAllowed, assertPort, startServer } from '../../serve/server.js';
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEOUTS, assertBindAllowed, assertPort, startServer } from '../../serve/server.js';
 
 interface ServeFlags {
   host: string;
@@ -11,6 +11,8 @@ interface ServeFlags {
   apiKey?: string;
   maxLoadedModels: string;
   maxBodyKb: string;
+  requestTimeout: string;
+  accessLog: boolean;
 }
 
 function intFlag(name: string, raw: string, min: number): number {
@@ -29,6 +31,8 @@ export function register(program: Command): void {
     .addOption(new Option('--api-key <token>', 'require "Authorization: Bearer <token>" on every route but /health').env('SWAY_SERVE_API_KEY'))
     .option('--max-loaded-models <n>', 'models kept loaded at once (least recently used is closed)', '2')
     .option('--max-body-kb <n>', 'largest accepted request body in KiB', String(DEFAULT_MAX_BODY_KB))
+    .option('--request-timeout <s>', 'seconds a client may take to send a whole request (headers: a third of it, at most 10); then 408', String(DEFAULT_TIMEOUTS.requestMs / 1000))
+    .option('--no-access-log', 'no per-request line on stderr')
     .addHelpText(
       'after',
       `
@@ -48,6 +52,9 @@ Stop with Ctrl-C (loaded models are closed on the way out).`,
       assertBindAllowed(flags.host, apiKey);
       const maxSize = intFlag('--max-loaded-models', flags.maxLoadedModels, 1);
       const maxBodyKb = intFlag('--max-body-kb', flags.maxBodyKb, 1);
+      const requestS = Number(flags.requestTimeout);
+      if (!Number.isFinite(requestS) || requestS < 1) throw new UsageError(`--request-timeout must be a number of seconds >= 1, got '${flags.requestTimeout}'`);
+      const timeouts = { requestMs: requestS * 1000, headersMs: Math.min(DEFAULT_TIMEOUTS.headersMs, (requestS * 1000) / 3) };
 
       const runtime = createDefaultRuntime();
       const cache = new BackendCache({
@@ -56,8 +63,8 @@ Stop with Ctrl-C (loaded models are closed on the way out).`,
         onCloseError: (model, err) =>
           process.stderr.write(`sway serve: closing ${model.base} failed: ${err instanceof Error ? err.message : String(err)}\n`),
       });
-      const app = createServeApp({ cache, runtime, apiKey, maxBodyBytes: maxBodyKb * 1024 });
-      const server = await startServer({ app, cache, host: flags.host, port, apiKey });
+      const app = createServeApp({ cache, runtime, apiKey, maxBodyBytes: maxBodyKb * 1024, accessLog: flags.accessLog ? (line) => process.stderr.write(`sway serve: ${line}\n`) : null });
+      const server = await startServer({ app, cache, host: flags.host, port, apiKey, timeouts });
       process.stderr.write(
         `sway serve: listening on ${server.url} (max ${maxSize} loaded model(s), auth ${apiKey ? 'on' : 'off'}; Ctrl-C to stop)\n`,
       );

@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option('--debounce <seconds>', 'quiet time after the last change before a run starts', '1')
     .option('--history-dir <dir>', 'where result files go (default: <spec dir>/.sway/history)')
     .option('--keep <n>', 'newest history files to keep (0 keeps all)', '100')
-    .option('--on-fail <command>', 'shell command run when the gate fails; SWAY_RESULT_PATH names the result file')
+    .option('--on-fail <command>', 'shell command run when the gate fails or the run errors; SWAY_RESULT_PATH names the result file')
     .option('--threshold <t>', 'gate threshold for the composite (default: the spec coverage_threshold)')
     .option('--adapter <dir>', 'directory to watch (default: models.ft.adapter of the spec)')
     .addOption(new Option('--serve-url <url>', 'run on a warm `sway serve` daemon instead of in-process').env('SWAY_SERVE_URL'))

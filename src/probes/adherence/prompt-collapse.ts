@@ -9,6 +9,7 @@ import { plainResult, safeFinalize } from '../../core/finalize.js';
 import type { TokenDist, Verdict } from '../../core/results.js';
 import { linearFit, mean } from '../../core/stats.js';
 import type { TokenizerAccess } from '../../backends/contract.js';
+import { contextLimit, fitContextLengths } from '../context-fit.js';
 import { baseFields, distsForViews, requireBackend } from '../common.js';
 import { calibrate, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
@@ -66,14 +67,18 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
     if (!spec.prompts.length) return plainResult(spec.name, spec.kind, 'error', 'no prompts provided', { weight: spec.weight });
     const backend = requireBackend(ctx, spec.name);
     const tok = spec.legacy_stuffing ? null : (backend.tokenizer?.() ?? null);
+    const fit = fitContextLengths(spec.context_lengths, spec.prompts, tok, contextLimit(backend));
+    if (fit.lengths.length < 2) {
+      return plainResult(spec.name, spec.kind, 'error', `the model's context leaves room for ${Math.max(0, fit.room ?? 0)} tokens of prefix in front of the longest prompt, too few for two context lengths; use shorter prompts`, { weight: spec.weight, context_lengths_dropped: fit.dropped });
+    }
     const curve: number[] = [];
-    for (const L of spec.context_lengths) {
+    for (const L of fit.lengths) {
       const prefix = stuffing(L, tok);
       const full = spec.prompts.map((p) => prefix + p);
       const [base, ft] = (await distsForViews(backend, [{ kind: 'base' }, { kind: 'ft' }], full, spec.top_k ?? ctx.topK)) as [TokenDist[], TokenDist[]];
       curve.push(mean(full.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence))));
     }
-    const h = fitHalfLife(spec.context_lengths, curve);
+    const h = fitHalfLife(fit.lengths, curve);
     const cal = h === null ? null : calibrate(ctx, 'prompt_collapse', h);
     const z = cal?.z ?? null;
     let verdict: Verdict;
@@ -101,7 +106,8 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
       message,
       criticalFields: [],
       evidence: {
-        context_lengths: spec.context_lengths,
+        context_lengths: fit.lengths,
+        context_lengths_dropped: fit.dropped,
         mean_divergence_per_length: curve,
         divergence_kind: spec.divergence,
         weight: spec.weight,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
+import { contextLimit, scoreLongText } from '../context-fit.js';
 import { baseFields, pyFloat, requireBackend, signed } from '../common.js';
 import { calibrate, harmScore, harmText, judgeHarm, zSuffix } from '../verdict.js';
 import { readPackageText } from '../package-data.js';
@@ -59,16 +60,18 @@ export const externalPerplexity: ProbeDefinition<ExternalPerplexitySpec> = {
     }
     if (!chunks.length) return plainResult(spec.name, spec.kind, 'error', `corpus '${spec.corpus}' chunked to zero pieces (chunk_chars=${spec.chunk_chars}, max_chunks=${spec.max_chunks})`, { weight: spec.weight });
     const backend = requireBackend(ctx, spec.name);
+    const tok = backend.tokenizer?.() ?? null;
+    const limit = contextLimit(backend);
     const deltas: number[] = [];
     let bTot = 0;
     let bN = 0;
     let fTot = 0;
     let fN = 0;
     for (const chunk of chunks) {
-      const b = await backend.asBase((v) => v.rollingLogprob(chunk));
-      const f = await backend.asFinetuned((v) => v.rollingLogprob(chunk));
-      const nb = Math.max(b.logprobs.length, 1);
-      const nf = Math.max(f.logprobs.length, 1);
+      const b = await backend.asBase((v) => scoreLongText(v, chunk, tok, limit));
+      const f = await backend.asFinetuned((v) => scoreLongText(v, chunk, tok, limit));
+      const nb = Math.max(b.scored, 1);
+      const nf = Math.max(f.scored, 1);
       const d = f.totalLogprob / nf - b.totalLogprob / nb;
       if (!Number.isFinite(d)) continue;
       deltas.push(d);

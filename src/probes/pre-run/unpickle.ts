@@ -14,6 +14,8 @@ export interface TensorRef {
   stride: number[];
   offset: number;
   storageKey: string;
+  /** Elements the storage declares (torch's persistent id carries it); null when absent. */
+  storageNumel: number | null;
 }
 
 export interface Opaque {
@@ -47,9 +49,13 @@ function callGlobal(fn: Value, args: Value[]): Value {
   switch (fn.name) {
     case 'torch._utils._rebuild_tensor_v2':
     case 'torch._utils._rebuild_tensor': {
-      const [storage, offset, size, stride] = args as [{ key: string; dtype: string }, number, number[], number[]];
+      const [storage, offset, size, stride] = args as [{ key: string; dtype: string; numel: number | null }, number, number[], number[]];
       if (!storage || typeof storage !== 'object' || !('key' in storage)) throw new UnpickleError('tensor without a storage');
-      return { __tensor: true, dtype: storage.dtype, shape: [...size], stride: [...stride], offset, storageKey: storage.key } satisfies TensorRef;
+      const ints = (xs: unknown) => Array.isArray(xs) && xs.every((x) => Number.isSafeInteger(x) && (x as number) >= 0);
+      if (!ints(size) || !ints(stride) || size.length !== stride.length || !Number.isSafeInteger(offset) || offset < 0) {
+        throw new UnpickleError(`tensor over storage ${storage.key} has an invalid shape, stride or offset`);
+      }
+      return { __tensor: true, dtype: storage.dtype, shape: [...size], stride: [...stride], offset, storageKey: storage.key, storageNumel: storage.numel } satisfies TensorRef;
     }
     case 'torch._utils._rebuild_parameter':
       return args[0];
@@ -171,7 +177,8 @@ export function unpickle(data: Buffer): Value {
         const storageName = cls instanceof Global ? cls.name.replace(/^torch\./, '') : String(cls);
         const dtype = STORAGE_DTYPES[storageName];
         if (!dtype) throw new UnpickleError(`unsupported storage type ${storageName}`);
-        stack.push({ key: String(pid[2]), dtype });
+        const numel = pid[4];
+        stack.push({ key: String(pid[2]), dtype, numel: Number.isSafeInteger(numel) && (numel as number) >= 0 ? (numel as number) : null });
         break;
       }
       default:

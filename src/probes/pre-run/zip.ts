@@ -1,10 +1,16 @@
-/** A minimal ZIP reader (central directory; stored and deflated entries) for torch.save files. */
+/**
+ * A minimal ZIP reader (central directory; stored and deflated entries) for torch.save
+ * files. An entry never inflates past the size its central directory declares, so a
+ * deflate bomb costs at most what the caller agreed to read (it checks `size` first).
+ */
 import { inflateRawSync } from 'node:zlib';
 
 export class ZipError extends Error {}
 
 export interface ZipEntry {
   name: string;
+  /** Uncompressed size as declared by the central directory. */
+  size: number;
   read(): Buffer;
 }
 
@@ -67,14 +73,24 @@ export function readZip(buf: Buffer): Map<string, ZipEntry> {
     const lo = local;
     out.set(name, {
       name,
+      size: us,
       read() {
         if (lo + 30 > buf.length || buf.readUInt32LE(lo) !== 0x04034b50) throw new ZipError(`entry ${name}: bad local header`);
         const start = lo + 30 + buf.readUInt16LE(lo + 26) + buf.readUInt16LE(lo + 28);
         if (start + cs > buf.length) throw new ZipError(`entry ${name} is truncated`);
         const raw = buf.subarray(start, start + cs);
-        if (method === 0) return Buffer.from(raw);
+        if (method === 0) {
+          if (cs !== us) throw new ZipError(`entry ${name}: stored entry with different compressed and uncompressed sizes`);
+          return Buffer.from(raw);
+        }
         if (method === 8) {
-          const data = inflateRawSync(raw);
+          let data: Buffer;
+          try {
+            data = inflateRawSync(raw, { maxOutputLength: Math.max(1, us) });
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ZipError(`entry ${name} inflates past its declared ${us} bytes (corrupt or hostile archive)`);
+            throw new ZipError(`entry ${name}: ${(err as Error).message}`);
+          }
           if (data.length !== us) throw new ZipError(`entry ${name}: inflated size mismatch`);
           return data;
         }

@@ -4,8 +4,9 @@
  * rotated so only the newest N remain. Names sort chronologically, so rotation needs no
  * mtimes.
  */
-import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomicAsync } from '../../core/atomic-write.js';
 
 export const HISTORY_SUFFIX = '.result.json';
 
@@ -29,17 +30,20 @@ function sortKeys(value: unknown): unknown {
 
 /** Writes `payload` as `<dir>/<name>` atomically; returns the path. */
 export async function writeJsonAtomic(dir: string, name: string, payload: unknown): Promise<string> {
-  await mkdir(dir, { recursive: true });
   const target = join(dir, name);
-  const tmp = join(dir, `.${name}.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(tmp, `${JSON.stringify(sortKeys(payload), null, 2)}\n`, 'utf8');
-  try {
-    await rename(tmp, target);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomicAsync(target, `${JSON.stringify(sortKeys(payload), null, 2)}\n`);
   return target;
+}
+
+/** The highest sequence number among the history files in `dir` (0 when there are none), so numbering goes on across restarts. */
+export async function lastHistorySequence(dir: string): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let last = 0;
+  for (const n of names) {
+    const m = /^\d{8}T\d{6}Z-(\d+)\.result\.json$/.exec(n);
+    if (m) last = Math.max(last, Number(m[1]));
+  }
+  return last;
 }
 
 /** Deletes all but the newest `keep` history files (keep 0 = keep everything); returns the deleted names. */

@@ -5,11 +5,12 @@
  * sleep, fingerprinting, the runner and the hook are injected so tests drive it step by
  * step. A run that throws is recorded as an `error` history entry; the same state is not
  * retried until the adapter or the spec changes again (polling would otherwise re-run a
- * broken spec every interval).
+ * broken spec every interval). The on-fail hook fires for a failed gate and for an errored
+ * run alike; history numbering continues from the newest file already in the folder.
  */
 import { UsageError, isSwayError } from '../../core/errors.js';
 import { gateVerdictOfReport } from './gate-verdict.js';
-import { historyFileName, rotateHistory, writeJsonAtomic } from './history.js';
+import { historyFileName, lastHistorySequence, rotateHistory, writeJsonAtomic } from './history.js';
 import type { HookRunner } from './on-fail-hook.js';
 
 export type WatchVerdict = 'pass' | 'fail' | 'error';
@@ -51,7 +52,8 @@ export class Watcher {
   private readonly config: WatcherConfig;
   private readonly deps: WatcherDeps;
   private readonly log: (line: string) => void;
-  private sequence = 0;
+  /** Null until the first run reads the history folder: numbering continues after a restart. */
+  private sequence: number | null = null;
   private seen: string | null = null;
   private seenAt = 0;
   private lastRun: string | null = null;
@@ -113,7 +115,7 @@ export class Watcher {
   }
 
   private async runOnce(): Promise<WatchOutcome> {
-    this.sequence += 1;
+    this.sequence = (this.sequence ?? (await lastHistorySequence(this.config.historyDir))) + 1;
     const sequence = this.sequence;
     const started = this.deps.now();
     let report: Record<string, unknown>;
@@ -151,7 +153,7 @@ export class Watcher {
     const removed = await rotateHistory(this.config.historyDir, this.config.keep);
     if (removed.length > 0) this.log(`rotated out ${removed.length} old history file(s)`);
     this.log(`run #${sequence}: ${verdict} (${reason}) → ${resultPath}`);
-    if (verdict === 'fail' && this.config.onFailCommand) {
+    if (verdict !== 'pass' && this.config.onFailCommand) {
       this.deps.runHook(this.config.onFailCommand, { SWAY_RESULT_PATH: resultPath });
     }
     return { sequence, verdict, resultPath, overallScore: overall, runSeconds, reason };

@@ -39,7 +39,12 @@ export function auto3(p: string): string[] {
   return [`Could you explain: ${s}?`, `I'd like to know — ${s}.`, `Please describe: ${s}.`];
 }
 
-export function autogenSpec(h: DlmHandle, cwd = process.cwd(), now = new Date()): string {
+/**
+ * `specDir` is the folder the spec will be written to: `dlm_source` is written relative
+ * to it (the loader resolves it against the spec file), or absolute when the document
+ * lies more than one level above it.
+ */
+export function autogenSpec(h: DlmHandle, specDir = process.cwd(), now = new Date()): string {
   if (!h.adapterPath) {
     throw new SwayError(`${h.path}: no trained adapter found in the dlm store for ${h.dlmId ?? 'this document'}; train the document with \`dlm train\` before generating a sway suite.`, 'SWAY_DLM', 2);
   }
@@ -76,8 +81,9 @@ export function autogenSpec(h: DlmHandle, cwd = process.cwd(), now = new Date())
   if (klPrompts.length) suite.push({ name: 'adapter_ablation', kind: 'adapter_ablation', prompts: klPrompts.slice(0, 6), lambdas: [0.0, 0.25, 0.5, 0.75, 1.0, 1.25] });
   else skipped.push(['adapter_ablation', 'no prompts available to score']);
   for (const e of suite) if (!lookupProbe(e['kind'] as string)) throw new SwayError(`autogen produced unknown probe kind ${String(e['kind'])}`, 'SWAY_RUNTIME', 3);
-  const rel = relative(cwd, h.path);
-  const dlmSource = !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(h.path);
+  const rel = relative(resolve(specDir), h.path);
+  const ups = rel.split(/[\\/]/).filter((seg) => seg === '..').length;
+  const dlmSource = !isAbsolute(rel) && ups <= 1 ? rel : resolve(h.path);
   const doc = {
     version: 1,
     models: { base: { kind: 'hf', base: h.baseModel }, ft: { kind: 'hf', base: h.baseModel, adapter: h.adapterPath } },

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SwayError } from '../../core/errors.js';
+import { decodeUtf8Strict } from '../../core/utf8.js';
 import type { Section } from '../../core/sections.js';
 import { parseDlm } from './parse.js';
 
@@ -25,12 +26,13 @@ export function dlmStoreRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 export function resolveDlm(path: string, env: NodeJS.ProcessEnv = process.env): DlmHandle {
   const abs = resolve(path);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(abs, 'utf8');
+    bytes = readFileSync(abs);
   } catch {
     throw new SwayError(`${abs}: cannot read the .dlm document; check dlm_source (relative paths resolve against the spec file)`, 'SWAY_DLM', 2);
   }
+  const text = decodeUtf8Strict(bytes, abs, (m) => new SwayError(m, 'SWAY_DLM', 2));
   const doc = parseDlm(text, abs);
   const dlmId = typeof doc.frontMatter['dlm_id'] === 'string' ? doc.frontMatter['dlm_id'] : null;
   const rawBase = typeof doc.frontMatter['base_model'] === 'string' ? doc.frontMatter['base_model'] : null;

@@ -1,18 +1,21 @@
 /**
  * swaypacks: a spec, its .dlm source, the null-statistics cache and an optional golden
  * report in one gzip tarball under `swaypack/`, and the safe inverse. Packing checks the
- * size cap before writing; unpacking validates every member before writing any and
- * extracts into a staging directory that is renamed into place.
+ * size cap before writing and rewrites the spec's paths so it runs from where it is
+ * unpacked; unpacking streams the archive (memory stays flat whatever it claims to hold),
+ * checks every member at its header and extracts into a staging directory that is
+ * renamed into place only when the whole archive was valid.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { SwayError } from '../../core/errors.js';
 import { SWAY_VERSION } from '../../core/version.js';
 import { loadSpecFile } from '../load.js';
-import { readTar, TarError, writeTar, type TarEntry } from './tar.js';
+import { portableSpecText } from './spec-paths.js';
+import { TarError, TarReader, writeTar, type ReadLimits, type TarEntry, type TarSink } from './tar.js';
 
 export const SWAYPACK_VERSION = 1;
 
@@ -45,12 +48,14 @@ export interface PackReport {
 export function pack(specPath: string, o: PackOptions): PackReport {
   const out = resolve(o.out);
   if (existsSync(out)) throw new PackError(`refusing to overwrite existing pack at ${out} — delete it first`);
-  const loaded = loadSpecFile(specPath);
+  const loaded = loadSpecFile(specPath, { adapterFromStore: false });
   const now = Math.floor(Date.now() / 1000);
-  const entries: TarEntry[] = [{ name: 'swaypack/sway.yaml', data: readFileSync(resolve(specPath)), mtime: now }];
+  const dlmPacked = loaded.spec.dlm_source !== null && existsSync(loaded.spec.dlm_source);
+  const specText = portableSpecText(readFileSync(resolve(specPath), 'utf8'), loaded.spec, loaded.specDir, dlmPacked ? 'source.dlm' : null);
+  const entries: TarEntry[] = [{ name: 'swaypack/sway.yaml', data: Buffer.from(specText, 'utf8'), mtime: now }];
   let sectionBytes = 0;
   if (loaded.spec.dlm_source) {
-    if (existsSync(loaded.spec.dlm_source)) {
+    if (dlmPacked) {
       const dlm = readFileSync(loaded.spec.dlm_source);
       sectionBytes = dlm.byteLength;
       entries.push({ name: 'swaypack/source.dlm', data: dlm, mtime: now });
@@ -102,51 +107,152 @@ export interface UnpackReport {
   manifest: Record<string, unknown>;
 }
 
-export function unpack(packPath: string, targetDir: string, limits = { maxMemberBytes: 256 * 1024 * 1024, maxTotalBytes: 1024 * 1024 * 1024, maxMembers: 10000 }): UnpackReport {
+export const DEFAULT_UNPACK_LIMITS: ReadLimits = { maxMemberBytes: 256 * 1024 * 1024, maxTotalBytes: 1024 * 1024 * 1024, maxMembers: 10000 };
+
+/** What unpack read, for callers (and tests) that want to see its cost. */
+export interface UnpackStats {
+  /** Bytes gunzip produced before unpack stopped reading. */
+  inflatedBytes: number;
+}
+
+/** Where each member may go: everything under one `swaypack/` directory, no name both a file and a directory. */
+class MemberLayout {
+  private readonly files = new Set<string>();
+  private readonly dirs = new Set<string>();
+
+  place(name: string, kind: 'file' | 'dir'): void {
+    if (name !== 'swaypack' && !name.startsWith('swaypack/')) throw new TarError(`member '${name}' lies outside 'swaypack/'`);
+    if (name === 'swaypack' && kind === 'file') throw new TarError("member 'swaypack' is a file; it must be the directory that holds the pack");
+    const segs = name.split('/');
+    for (let i = 1; i < segs.length; i++) {
+      const ancestor = segs.slice(0, i).join('/');
+      if (this.files.has(ancestor)) throw new TarError(`member '${name}' lies inside '${ancestor}', which is a file in the same pack`);
+      this.dirs.add(ancestor);
+    }
+    if (kind === 'dir') {
+      if (this.files.has(name)) throw new TarError(`member '${name}' is a directory and also a file in the same pack`);
+      this.dirs.add(name);
+    } else {
+      if (this.dirs.has(name)) throw new TarError(`member '${name}' is a file and also a directory in the same pack`);
+      if (this.files.has(name)) throw new TarError(`member '${name}' appears twice`);
+      this.files.add(name);
+    }
+  }
+}
+
+/** Streams `packPath` through gunzip and the tar reader into `staging`. */
+async function extractInto(packPath: string, staging: string, limits: ReadLimits, stats: UnpackStats): Promise<void> {
+  const layout = new MemberLayout();
+  let fd: number | null = null;
+  const sink: TarSink = {
+    dir(name) {
+      layout.place(name, 'dir');
+      mkdirSync(join(staging, name), { recursive: true });
+    },
+    file(name) {
+      layout.place(name, 'file');
+      const dest = join(staging, name);
+      mkdirSync(dirname(dest), { recursive: true });
+      fd = openSync(dest, 'wx', 0o644);
+    },
+    data(chunk) {
+      let done = 0;
+      while (done < chunk.length) done += writeSync(fd!, chunk, done, chunk.length - done);
+    },
+    end() {
+      closeSync(fd!);
+      fd = null;
+    },
+  };
+  const reader = new TarReader(limits, sink);
+  const input = createReadStream(packPath);
+  const gunzip = createGunzip();
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      let settled = false;
+      const stop = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        input.unpipe(gunzip);
+        input.destroy();
+        gunzip.destroy();
+        if (err) reject(err);
+        else resolvePromise();
+      };
+      input.on('error', stop);
+      gunzip.on('error', stop);
+      gunzip.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        stats.inflatedBytes += chunk.length;
+        try {
+          reader.push(chunk);
+          if (reader.done) stop();
+        } catch (err) {
+          stop(err);
+        }
+      });
+      gunzip.on('end', () => {
+        try {
+          reader.finish();
+          stop();
+        } catch (err) {
+          stop(err);
+        }
+      });
+      input.pipe(gunzip);
+    });
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+export async function unpack(packPath: string, targetDir: string, limits: ReadLimits = DEFAULT_UNPACK_LIMITS, stats: UnpackStats = { inflatedBytes: 0 }): Promise<UnpackReport> {
   const p = resolve(packPath);
   if (!existsSync(p)) throw new PackError(`swaypack not found: ${p}`);
   if (!statSync(p).isFile()) throw new PackError(`swaypack must be a file, got: ${p}`);
   const target = resolve(targetDir);
   const outDir = join(target, 'swaypack');
   if (existsSync(outDir)) throw new PackError(`refusing to overwrite existing ${outDir} — delete it or pass --out to a fresh directory`);
-  let members;
+  if (existsSync(target) && !statSync(target).isDirectory()) throw new PackError(`--out ${target} is a file; give a directory`);
+  const parent = dirname(target);
+  const staging = join(parent, `.${basename(target)}.swaypack-${process.pid}-${Date.now()}`);
   try {
-    members = readTar(gunzipSync(readFileSync(p), { maxOutputLength: limits.maxTotalBytes + 1024 * 1024 }), limits);
+    mkdirSync(parent, { recursive: true });
+    mkdirSync(staging);
   } catch (err) {
-    const why = err instanceof TarError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
-    throw new PackError(`failed to extract ${p}: ${why}`);
+    throw new PackError(`cannot create ${staging} to extract into: ${(err as Error).message}; choose a writable --out`);
   }
-  const outside = members.find((m) => m.name !== 'swaypack' && !m.name.startsWith('swaypack/'));
-  if (outside) throw new PackError(`failed to extract ${p}: member '${outside.name}' lies outside 'swaypack/'`);
-  const manifestMember = members.find((m) => m.name === 'swaypack/manifest.json');
-  if (!manifestMember) throw new PackError(`swaypack missing manifest.json (looked at ${join(outDir, 'manifest.json')})`);
   let manifest: Record<string, unknown>;
+  let specName: string;
   try {
-    manifest = JSON.parse(manifestMember.data.toString('utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new PackError(`manifest.json is not valid JSON: ${(err as Error).message}`);
-  }
-  if (manifest['swaypack_version'] !== SWAYPACK_VERSION) {
-    throw new PackError(`unsupported swaypack_version=${String(manifest['swaypack_version'])}. This sway build understands swaypack_version=${SWAYPACK_VERSION}.`);
-  }
-  const specName = typeof manifest['spec_filename'] === 'string' ? manifest['spec_filename'] : 'sway.yaml';
-  if (!members.some((m) => m.name === `swaypack/${specName}`)) throw new PackError(`manifest claims spec at ${specName} but it's missing from the pack`);
-  mkdirSync(target, { recursive: true });
-  const staging = join(target, `.swaypack-${process.pid}-${Date.now()}`);
-  try {
-    for (const m of members) {
-      const dest = join(staging, m.name);
-      if (!dest.startsWith(`${staging}/`)) throw new PackError(`member '${m.name}' escapes the target`);
-      if (m.type === 'dir') mkdirSync(dest, { recursive: true });
-      else {
-        mkdirSync(dirname(dest), { recursive: true });
-        writeFileSync(dest, m.data, { mode: 0o644 });
-      }
+    try {
+      await extractInto(p, staging, limits, stats);
+    } catch (err) {
+      const why = err instanceof TarError ? err.message : (err as NodeJS.ErrnoException).code === 'Z_DATA_ERROR' || (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? `not a gzip file or corrupt (${(err as Error).message})` : `${(err as Error).name}: ${(err as Error).message}`;
+      throw new PackError(`failed to extract ${p}: ${why}`);
     }
-    renameSync(join(staging, 'swaypack'), outDir);
+    const staged = join(staging, 'swaypack');
+    const manifestPath = join(staged, 'manifest.json');
+    if (!existsSync(manifestPath) || !statSync(manifestPath).isFile()) throw new PackError(`${p}: swaypack missing manifest.json`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(manifestPath, 'utf8')) as unknown;
+    } catch (err) {
+      throw new PackError(`${p}: manifest.json is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PackError(`${p}: manifest.json must hold a JSON object at the top level`);
+    manifest = parsed as Record<string, unknown>;
+    if (manifest['swaypack_version'] !== SWAYPACK_VERSION) {
+      throw new PackError(`${p}: unsupported swaypack_version=${String(manifest['swaypack_version'])}. This sway build understands swaypack_version=${SWAYPACK_VERSION}.`);
+    }
+    specName = typeof manifest['spec_filename'] === 'string' ? manifest['spec_filename'] : 'sway.yaml';
+    const specFile = join(staged, specName);
+    if (!specFile.startsWith(`${staged}/`) || !existsSync(specFile) || !statSync(specFile).isFile()) throw new PackError(`${p}: manifest claims spec at ${specName} but it's missing from the pack`);
+    mkdirSync(target, { recursive: true });
+    renameSync(staged, outDir);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
   const nullDir = join(outDir, 'null-stats');
-  return { outDir, specPath: join(outDir, basename(specName)), nullStatsDir: existsSync(nullDir) ? nullDir : null, manifest };
+  return { outDir, specPath: join(outDir, specName), nullStatsDir: existsSync(nullDir) ? nullDir : null, manifest };
 }
