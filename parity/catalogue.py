@@ -7,13 +7,14 @@ from typing import Any, Callable
 
 import transformers as T
 
-# Shared tiny shape: hidden 32, 4 heads of 8, 2 kv heads, 4 layers (so alternating
-# sliding/global patterns show), vocabulary of the shared BPE tokenizer.
+# Shared tiny shape: hidden 64, 4 heads of 16, 2 kv heads, 4 layers (so alternating
+# sliding/global patterns show), vocabulary of the shared BPE tokenizer. Heads of 16:
+# sway's onnxruntime attention needs head_dim % 16 == 0 (see llama-hd8).
 VOCAB = 448
 SMALL: dict[str, Any] = dict(
     vocab_size=VOCAB,
-    hidden_size=32,
-    intermediate_size=64,
+    hidden_size=64,
+    intermediate_size=96,
     num_hidden_layers=4,
     num_attention_heads=4,
     num_key_value_heads=2,
@@ -30,6 +31,8 @@ WINDOW = 4
 class AdapterSpec:
     name: str
     lora: dict[str, Any]
+    # Extra save_pretrained arguments (e.g. save_embedding_layers).
+    save: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,7 +53,7 @@ def _eos(tokenizer: str) -> int:
 def cfg(cls: type, tokenizer: str, **kw: Any) -> Callable[[], Any]:
     def make() -> Any:
         args = {**SMALL, "eos_token_id": _eos(tokenizer), **kw}
-        return cls(**{k: v for k, v in args.items() if v is not None})
+        return cls(**args)
 
     return make
 
@@ -77,18 +80,22 @@ LLAMA_ADAPTERS = [
     AdapterSpec("layers_to_transform", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "up_proj"], layers_to_transform=[1, 3])),
     AdapterSpec("modules_to_save", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens", "lm_head"])),
     AdapterSpec("trainable_tokens", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], trainable_token_indices=[5, 17, 300])),
-    AdapterSpec("embedding_lora", dict(r=4, lora_alpha=8, target_modules=["embed_tokens", "q_proj"])),
-    AdapterSpec("lm_head_lora", dict(r=4, lora_alpha=8, target_modules=["lm_head", "v_proj"])),
+    # PEFT's default save_embedding_layers='auto' also stores the base embedding/head when
+    # they are LoRA targets; the *_with_base variants keep that, the others turn it off.
+    AdapterSpec("embedding_lora", dict(r=4, lora_alpha=8, target_modules=["embed_tokens", "q_proj"]), dict(save_embedding_layers=False)),
+    AdapterSpec("embedding_lora_with_base", dict(r=4, lora_alpha=8, target_modules=["embed_tokens", "q_proj"])),
+    AdapterSpec("lm_head_lora", dict(r=4, lora_alpha=8, target_modules=["lm_head", "v_proj"]), dict(save_embedding_layers=False)),
+    AdapterSpec("lm_head_lora_with_base", dict(r=4, lora_alpha=8, target_modules=["lm_head", "v_proj"])),
 ]
 
-GEMMA_TEXT = dict(head_dim=8, hidden_activation="gelu_pytorch_tanh", tie_word_embeddings=True)
+GEMMA_TEXT = dict(head_dim=16, hidden_activation="gelu_pytorch_tanh", tie_word_embeddings=True)
 
 
 def _gemma4_config() -> Any:
     text = dict(
         **{**SMALL, "eos_token_id": 2},
-        head_dim=8,
-        global_head_dim=8,
+        head_dim=16,
+        global_head_dim=16,
         sliding_window=WINDOW,
         layer_types=["sliding_attention", "full_attention", "sliding_attention", "full_attention"],
         vocab_size_per_layer_input=VOCAB,
@@ -99,9 +106,9 @@ def _gemma4_config() -> Any:
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        head_dim=8,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        head_dim=16,
         patch_size=4,
         pooling_kernel_size=2,
         position_embedding_size=64,
@@ -113,12 +120,12 @@ def _gemma4_config() -> Any:
 def _gemma3_config() -> Any:
     text = dict(
         **{**SMALL, "eos_token_id": 2},
-        head_dim=8,
+        head_dim=16,
         sliding_window=WINDOW,
         layer_types=["sliding_attention", "full_attention", "sliding_attention", "full_attention"],
         query_pre_attn_scalar=8,
     )
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=4, image_size=16, patch_size=4, initializer_range=0.2)
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=16, patch_size=4, initializer_range=0.2)
     return T.Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4, image_token_index=4, boi_token_index=6, eoi_token_index=7)
 
 
@@ -142,19 +149,25 @@ SEED_ADAPTER_G3 = [
 
 MODELS: list[ModelSpec] = [
     ModelSpec("llama", cfg(T.LlamaConfig, "gemma", tie_word_embeddings=False), "gemma", adapters=LLAMA_ADAPTERS),
+    ModelSpec(
+        "llama-hd8",
+        cfg(T.LlamaConfig, "gemma", hidden_size=32, intermediate_size=64, head_dim=8, tie_word_embeddings=True),
+        "gemma",
+        adapters=[DEFAULT],
+    ),
     ModelSpec("llama-bf16", cfg(T.LlamaConfig, "gemma", tie_word_embeddings=False), "gemma", dtype="bfloat16", copy_of="llama", adapters=[DEFAULT]),
-    ModelSpec("mistral", cfg(T.MistralConfig, "gemma", sliding_window=WINDOW, head_dim=8), "gemma", adapters=[DEFAULT]),
+    ModelSpec("mistral", cfg(T.MistralConfig, "gemma", sliding_window=WINDOW, head_dim=16), "gemma", adapters=[DEFAULT]),
     ModelSpec(
         "qwen2",
         cfg(T.Qwen2Config, "chatml", use_sliding_window=True, sliding_window=WINDOW, max_window_layers=2, tie_word_embeddings=True, bos_token_id=None),
         "chatml",
         adapters=[DEFAULT, AdapterSpec("all_linear", dict(r=4, lora_alpha=8, target_modules="all-linear"))],
     ),
-    ModelSpec("qwen3", cfg(T.Qwen3Config, "chatml", head_dim=8, tie_word_embeddings=False, bos_token_id=None), "chatml", adapters=[DEFAULT]),
+    ModelSpec("qwen3", cfg(T.Qwen3Config, "chatml", head_dim=16, tie_word_embeddings=False, bos_token_id=None), "chatml", adapters=[DEFAULT]),
     ModelSpec("gemma", cfg(T.GemmaConfig, "gemma", **GEMMA_TEXT), "gemma", adapters=[DEFAULT]),
     ModelSpec(
         "gemma2",
-        cfg(T.Gemma2Config, "gemma", **GEMMA_TEXT, sliding_window=WINDOW, attn_logit_softcapping=5.0, final_logit_softcapping=3.0, query_pre_attn_scalar=16),
+        cfg(T.Gemma2Config, "gemma", **GEMMA_TEXT, sliding_window=WINDOW, attn_logit_softcapping=5.0, final_logit_softcapping=3.0, query_pre_attn_scalar=24),
         "gemma",
         adapters=[DEFAULT],
     ),
@@ -187,7 +200,7 @@ MODELS: list[ModelSpec] = [
     ModelSpec("smollm3", cfg(T.SmolLM3Config, "chatml", no_rope_layers=[1, 1, 1, 0], tie_word_embeddings=True, bos_token_id=None), "chatml", adapters=[DEFAULT]),
     ModelSpec(
         "gpt2",
-        lambda: T.GPT2Config(vocab_size=VOCAB, n_embd=32, n_layer=4, n_head=4, n_positions=256, initializer_range=0.2, bos_token_id=1, eos_token_id=2, pad_token_id=0),
+        lambda: T.GPT2Config(vocab_size=VOCAB, n_embd=64, n_layer=4, n_head=4, n_positions=256, initializer_range=0.2, bos_token_id=1, eos_token_id=2, pad_token_id=0),
         "gemma",
         adapters=[DEFAULT, AdapterSpec("c_attn_c_proj", dict(r=4, lora_alpha=8, target_modules=["c_attn", "c_proj"], fan_in_fan_out=True))],
     ),
@@ -195,8 +208,8 @@ MODELS: list[ModelSpec] = [
         "gpt_neox",
         lambda: T.GPTNeoXConfig(
             vocab_size=VOCAB,
-            hidden_size=32,
-            intermediate_size=64,
+            hidden_size=64,
+            intermediate_size=96,
             num_hidden_layers=4,
             num_attention_heads=4,
             max_position_embeddings=256,

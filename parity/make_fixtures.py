@@ -53,6 +53,10 @@ def make_model(spec: ModelSpec, tok: object) -> None:
     model.eval()
     model.save_pretrained(str(out), safe_serialization=True)
     tokenizer_fixture.save(tok, out, spec.tokenizer)
+    # Round-trip through AutoTokenizer: transformers 5 substitutes a model-specific class for
+    # some families (Qwen2Tokenizer rebuilds its own pre-tokenizer), so the committed
+    # tokenizer.json is the pipeline transformers actually runs for this model type.
+    T.AutoTokenizer.from_pretrained(str(out)).save_pretrained(str(out))
     print(f"model {spec.name}: {sum(p.numel() for p in model.parameters())} parameters ({spec.dtype})")
 
 
@@ -82,7 +86,7 @@ def make_adapter(spec: ModelSpec, adapter: AdapterSpec) -> None:
     config = LoraConfig(task_type="CAUSAL_LM", lora_dropout=0.0, **lora)
     peft_model = get_peft_model(base, config)
     randomize_adapter(peft_model, gen)
-    peft_model.save_pretrained(str(out), safe_serialization=True)
+    peft_model.save_pretrained(str(out), safe_serialization=True, **adapter.save)
     # A repository-relative base keeps the file machine-independent and resolvable from the root.
     cfg_path = out / "adapter_config.json"
     cfg = read_json(cfg_path)
