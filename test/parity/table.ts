@@ -4,6 +4,7 @@
  * test is started with SWAY_PARITY_TABLE=<path> (parity/agreement.sh does that).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ParityExpectation } from './expectations.js';
 import type { Measurement } from './goldens.js';
 import { VIEW_NAMES } from './goldens.js';
@@ -18,8 +19,10 @@ export interface TableRow {
 const START = '<!-- agreement:start -->';
 const END = '<!-- agreement:end -->';
 
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const fmt = (x: number): string => (x === 0 ? '0' : x.toExponential(1));
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Table-safe text with the machine's repository path removed. */
+const cell = (s: string): string => s.split(REPO).join('').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function renderTable(rows: TableRow[], tol: number): string {
   const head = ['fixture', 'model_type', 'status', ...VIEW_NAMES, 'note'];
@@ -31,7 +34,7 @@ export function renderTable(rows: TableRow[], tol: number): string {
       const worst = Math.max(d.nextToken, d.completion);
       return worst <= tol ? fmt(worst) : `**${fmt(worst)}**`;
     });
-    const note = r.error ? `${r.expectation.reason} — error: \`${cell(r.error).slice(0, 160)}\`` : r.expectation.reason;
+    const note = r.error ? `${r.expectation.reason} — error: \`${cell(r.error).slice(0, 200)}\`` : r.expectation.reason;
     lines.push(`| ${[r.expectation.fixture, r.modelType, r.expectation.status, ...views, cell(note)].join(' | ')} |`);
   }
   const counts = ['supported', 'refused', 'known-mismatch'].map((s) => `${rows.filter((r) => r.expectation.status === s).length} ${s}`);
