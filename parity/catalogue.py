@@ -10,7 +10,7 @@ import transformers as T
 # Shared tiny shape: hidden 64, 4 heads of 16, 2 kv heads, 4 layers (so alternating
 # sliding/global patterns show), vocabulary of the shared BPE tokenizer. Heads of 16:
 # sway's onnxruntime attention needs head_dim % 16 == 0 (see llama-hd8).
-VOCAB = 448
+VOCAB = 512
 SMALL: dict[str, Any] = dict(
     vocab_size=VOCAB,
     hidden_size=64,
@@ -39,7 +39,7 @@ class AdapterSpec:
 class ModelSpec:
     name: str
     make_config: Callable[[], Any]
-    tokenizer: str  # 'chatml' | 'gemma'
+    tokenizer: str  # a tokenizer_fixture.FLAVOURS key
     model_class: str = "AutoModelForCausalLM"
     dtype: str = "float32"
     copy_of: str | None = None  # bf16 copies reuse another model's fp32 weights
@@ -156,7 +156,7 @@ MODELS: list[ModelSpec] = [
         adapters=[DEFAULT],
     ),
     ModelSpec("llama-bf16", cfg(T.LlamaConfig, "gemma", tie_word_embeddings=False), "gemma", dtype="bfloat16", copy_of="llama", adapters=[DEFAULT]),
-    ModelSpec("mistral", cfg(T.MistralConfig, "gemma", sliding_window=WINDOW, head_dim=16), "gemma", adapters=[DEFAULT]),
+    ModelSpec("mistral", cfg(T.MistralConfig, "inst-sp", sliding_window=WINDOW, head_dim=16), "inst-sp", adapters=[DEFAULT]),
     ModelSpec(
         "qwen2",
         cfg(T.Qwen2Config, "chatml", use_sliding_window=True, sliding_window=WINDOW, max_window_layers=2, tie_word_embeddings=True, bos_token_id=None),
@@ -164,24 +164,24 @@ MODELS: list[ModelSpec] = [
         adapters=[DEFAULT, AdapterSpec("all_linear", dict(r=4, lora_alpha=8, target_modules="all-linear"))],
     ),
     ModelSpec("qwen3", cfg(T.Qwen3Config, "chatml", head_dim=16, tie_word_embeddings=False, bos_token_id=None), "chatml", adapters=[DEFAULT]),
-    ModelSpec("gemma", cfg(T.GemmaConfig, "gemma", **GEMMA_TEXT), "gemma", adapters=[DEFAULT]),
+    ModelSpec("gemma", cfg(T.GemmaConfig, "gemma-sp", **GEMMA_TEXT), "gemma-sp", adapters=[DEFAULT]),
     ModelSpec(
         "gemma2",
-        cfg(T.Gemma2Config, "gemma", **GEMMA_TEXT, sliding_window=WINDOW, attn_logit_softcapping=5.0, final_logit_softcapping=3.0, query_pre_attn_scalar=24),
-        "gemma",
+        cfg(T.Gemma2Config, "gemma-sp", **GEMMA_TEXT, sliding_window=WINDOW, attn_logit_softcapping=5.0, final_logit_softcapping=3.0, query_pre_attn_scalar=24),
+        "gemma-sp",
         adapters=[DEFAULT],
     ),
     ModelSpec(
         "gemma3",
         cfg(
             T.Gemma3TextConfig,
-            "gemma",
+            "gemma-sp",
             **GEMMA_TEXT,
             sliding_window=WINDOW,
             layer_types=["sliding_attention", "full_attention", "sliding_attention", "full_attention"],
             query_pre_attn_scalar=8,
         ),
-        "gemma",
+        "gemma-sp",
         adapters=[DEFAULT],
     ),
     ModelSpec(
@@ -223,6 +223,6 @@ MODELS: list[ModelSpec] = [
         "gemma",
         adapters=[DEFAULT, AdapterSpec("dense", dict(r=4, lora_alpha=8, target_modules=["query_key_value", "dense", "dense_4h_to_h"]))],
     ),
-    ModelSpec("gemma4-mm", _gemma4_config, "gemma", model_class="Gemma4ForConditionalGeneration", adapters=SEED_ADAPTER),
-    ModelSpec("gemma3-mm", _gemma3_config, "gemma", model_class="Gemma3ForConditionalGeneration", adapters=SEED_ADAPTER_G3),
+    ModelSpec("gemma4-mm", _gemma4_config, "gemma-sp", model_class="Gemma4ForConditionalGeneration", adapters=SEED_ADAPTER),
+    ModelSpec("gemma3-mm", _gemma3_config, "gemma-sp", model_class="Gemma3ForConditionalGeneration", adapters=SEED_ADAPTER_G3),
 ]
