@@ -76,6 +76,7 @@ LLAMA_ADAPTERS = [
     ),
     AdapterSpec("dora", dict(r=4, lora_alpha=8, use_dora=True, target_modules=["q_proj", "v_proj", "o_proj", "down_proj"])),
     AdapterSpec("lora_bias", dict(r=4, lora_alpha=8, lora_bias=True, target_modules=["q_proj", "v_proj", "up_proj"])),
+    AdapterSpec("exclude_modules", dict(r=4, lora_alpha=8, target_modules="all-linear", exclude_modules=["down_proj", "o_proj"])),
     AdapterSpec("regex", dict(r=4, lora_alpha=8, target_modules=r".*layers\.[02]\.(self_attn\.(q|k)_proj|mlp\.gate_proj)")),
     AdapterSpec("layers_to_transform", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "up_proj"], layers_to_transform=[1, 3])),
     AdapterSpec("modules_to_save", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens", "lm_head"])),
@@ -86,6 +87,17 @@ LLAMA_ADAPTERS = [
     AdapterSpec("embedding_lora_with_base", dict(r=4, lora_alpha=8, target_modules=["embed_tokens", "q_proj"])),
     AdapterSpec("lm_head_lora", dict(r=4, lora_alpha=8, target_modules=["lm_head", "v_proj"]), dict(save_embedding_layers=False)),
     AdapterSpec("lm_head_lora_with_base", dict(r=4, lora_alpha=8, target_modules=["lm_head", "v_proj"])),
+]
+
+# qwen2 has biased q/k/v and a tied head: DoRA over biased layers, saved embeddings and
+# trainable tokens where lm_head shares the embedding.
+QWEN2_ADAPTERS = [
+    DEFAULT,
+    AdapterSpec("all_linear", dict(r=4, lora_alpha=8, target_modules="all-linear")),
+    AdapterSpec("dora", dict(r=4, lora_alpha=8, use_dora=True, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])),
+    AdapterSpec("modules_to_save", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens"])),
+    AdapterSpec("trainable_tokens", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], trainable_token_indices=[5, 17, 300])),
+    AdapterSpec("bias_lora_only", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], bias="lora_only")),
 ]
 
 GEMMA_TEXT = dict(head_dim=16, hidden_activation="gelu_pytorch_tanh", tie_word_embeddings=True)
@@ -161,7 +173,7 @@ MODELS: list[ModelSpec] = [
         "qwen2",
         cfg(T.Qwen2Config, "chatml", use_sliding_window=True, sliding_window=WINDOW, max_window_layers=2, tie_word_embeddings=True, bos_token_id=None),
         "chatml",
-        adapters=[DEFAULT, AdapterSpec("all_linear", dict(r=4, lora_alpha=8, target_modules="all-linear"))],
+        adapters=QWEN2_ADAPTERS,
     ),
     ModelSpec("qwen3", cfg(T.Qwen3Config, "chatml", head_dim=16, tie_word_embeddings=False, bos_token_id=None), "chatml", adapters=[DEFAULT]),
     ModelSpec("gemma", cfg(T.GemmaConfig, "gemma-sp", **GEMMA_TEXT), "gemma-sp", adapters=[DEFAULT]),

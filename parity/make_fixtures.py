@@ -72,6 +72,9 @@ def randomize_adapter(peft_model: torch.nn.Module, gen: torch.Generator) -> None
                 p.add_(torch.randn(p.shape, generator=gen) * 0.1)
             elif ".modules_to_save." in name:
                 p.add_(torch.randn(p.shape, generator=gen) * 0.05)
+            elif name.endswith(".bias") and p.requires_grad:
+                # bias="all" / "lora_only": PEFT trains (and saves) the base layer's bias.
+                p.add_(torch.randn(p.shape, generator=gen) * 0.05)
 
 
 def make_adapter(spec: ModelSpec, adapter: AdapterSpec) -> None:
