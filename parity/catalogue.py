@@ -2,6 +2,7 @@
 family's peculiarities are exercised), and the PEFT adapters made for each."""
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -100,6 +101,13 @@ QWEN2_ADAPTERS = [
     AdapterSpec("bias_lora_only", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], bias="lora_only")),
 ]
 
+# Gemma 3's real layout: linear-scaled RoPE (factor 8, theta 1e6) on global layers, plain
+# RoPE (theta 1e4) on sliding ones.
+GEMMA3_ROPE = {
+    "full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1_000_000.0},
+    "sliding_attention": {"rope_type": "default", "rope_theta": 10_000.0},
+}
+
 GEMMA_TEXT = dict(head_dim=16, hidden_activation="gelu_pytorch_tanh", tie_word_embeddings=True)
 
 
@@ -136,6 +144,7 @@ def _gemma3_config() -> Any:
         sliding_window=WINDOW,
         layer_types=["sliding_attention", "full_attention", "sliding_attention", "full_attention"],
         query_pre_attn_scalar=8,
+        rope_parameters=copy.deepcopy(GEMMA3_ROPE),
     )
     vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=16, patch_size=4, initializer_range=0.2)
     return T.Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4, image_token_index=4, boi_token_index=6, eoi_token_index=7)
@@ -161,6 +170,26 @@ SEED_ADAPTER_G3 = [
 
 MODELS: list[ModelSpec] = [
     ModelSpec("llama", cfg(T.LlamaConfig, "gemma", tie_word_embeddings=False), "gemma", adapters=LLAMA_ADAPTERS),
+    ModelSpec(
+        "llama-rope3",
+        cfg(
+            T.LlamaConfig,
+            "gemma",
+            tie_word_embeddings=False,
+            # Wavelengths of the 8 frequencies straddle 64/4 and 64/1, so all three llama3
+            # regions (kept, smoothed, divided by the factor) occur.
+            rope_parameters={
+                "rope_type": "llama3",
+                "factor": 8.0,
+                "low_freq_factor": 1.0,
+                "high_freq_factor": 4.0,
+                "original_max_position_embeddings": 64,
+                "rope_theta": 500_000.0,
+            },
+        ),
+        "gemma",
+        adapters=[DEFAULT],
+    ),
     ModelSpec(
         "llama-hd8",
         cfg(T.LlamaConfig, "gemma", hidden_size=32, intermediate_size=64, head_dim=8, tie_word_embeddings=True),
@@ -192,6 +221,7 @@ MODELS: list[ModelSpec] = [
             sliding_window=WINDOW,
             layer_types=["sliding_attention", "full_attention", "sliding_attention", "full_attention"],
             query_pre_attn_scalar=8,
+            rope_parameters=copy.deepcopy(GEMMA3_ROPE),
         ),
         "gemma-sp",
         adapters=[DEFAULT],
@@ -201,6 +231,24 @@ MODELS: list[ModelSpec] = [
         cfg(T.Phi3Config, "chatml", partial_rotary_factor=0.5, tie_word_embeddings=False),
         "chatml",
         adapters=[DEFAULT, AdapterSpec("fused", dict(r=4, lora_alpha=8, target_modules=["qkv_proj", "gate_up_proj", "o_proj"]))],
+    ),
+    ModelSpec(
+        "phi3-longrope",
+        cfg(
+            T.Phi3Config,
+            "chatml",
+            tie_word_embeddings=False,
+            original_max_position_embeddings=64,
+            rope_parameters={
+                "rope_type": "longrope",
+                "short_factor": [1.0, 1.2, 1.6, 2.4],
+                "long_factor": [1.5, 2.5, 4.0, 8.0],
+                "partial_rotary_factor": 0.5,
+                "rope_theta": 10_000.0,
+            },
+        ),
+        "chatml",
+        adapters=[DEFAULT],
     ),
     ModelSpec("olmo2", cfg(T.Olmo2Config, "gemma", tie_word_embeddings=False), "gemma", adapters=[DEFAULT]),
     ModelSpec(

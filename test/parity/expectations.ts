@@ -71,6 +71,7 @@ export const EXPECTATIONS: ParityExpectation[] = [
     reason: "LoRA on lm_head saved with PEFT's default save_embedding_layers='auto' carries lm_head.base_layer.weight (a copy of the base head); sway refuses the tensor although it supports the LoRA",
     error: /saved tensor 'base_model\.model\.lm_head\.base_layer\.weight' does not correspond to any tensor of the base model/,
   },
+  { fixture: 'llama-rope3/default', status: 'supported', reason: 'rope_type llama3 (factor 8, original 64): all three frequency regions' },
   {
     fixture: 'llama-hd8/default',
     status: 'known-mismatch',
@@ -96,6 +97,7 @@ export const EXPECTATIONS: ParityExpectation[] = [
   unsupportedFamily('gemma3/default', 'gemma3_text'),
   unsupportedFamily('phi3/default', 'phi3'),
   unsupportedFamily('phi3/fused', 'phi3'),
+  unsupportedFamily('phi3-longrope/default', 'phi3'),
   unsupportedFamily('olmo2/default', 'olmo2'),
   unsupportedFamily('granite/default', 'granite'),
   unsupportedFamily('smollm3/default', 'smollm3'),
