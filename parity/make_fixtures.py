@@ -94,8 +94,8 @@ def make_adapter(spec: ModelSpec, adapter: AdapterSpec) -> None:
     cfg_path = out / "adapter_config.json"
     cfg = read_json(cfg_path)
     cfg["base_model_name_or_path"] = f"{REL_MODELS}/{spec.name}"
-    # PEFT keeps target_modules as a set, so its saved order varies between runs.
-    for key in ("target_modules", "modules_to_save"):
+    # PEFT keeps these as sets, so their saved order varies between runs.
+    for key in ("target_modules", "modules_to_save", "exclude_modules"):
         if isinstance(cfg.get(key), list):
             cfg[key] = sorted(cfg[key])
     write_json(cfg_path, cfg)
