@@ -27,14 +27,16 @@ export function headTiedToEmbedding(cfg: AdapterConfig, arch: ArchSpec, slots: r
   return cfg.ensureWeightTying && arch.tieWordEmbeddings && slots.some((s) => s.target.scope === 'embed_tokens');
 }
 
+/** The head's A [r, hidden] and B [vocab, r] tied to an embedding slot (A_emb [r, vocab], B_emb [hidden, r]). */
+export function tiedHeadFactors(emb: LoraSlot): { a: Float32Array; b: Float32Array } {
+  return { a: transposed(emb.b, emb.outFeatures, emb.rank), b: transposed(emb.a, emb.rank, emb.inFeatures) };
+}
+
 export function tieHeadLora(file: string, cfg: AdapterConfig, arch: ArchSpec, slots: LoraSlot[]): LoraSlot[] {
   if (!headTiedToEmbedding(cfg, arch, slots)) return slots;
   const emb = slots.find((s) => s.target.scope === 'embed_tokens') as LoraSlot;
   const r = emb.rank;
-  const H = arch.hiddenSize;
-  const V = arch.vocabSize;
-  const a = transposed(emb.b, H, r);
-  const b = transposed(emb.a, r, V);
+  const { a, b } = tiedHeadFactors(emb);
   const head = slots.find((s) => s.target.scope === 'lm_head');
   if (head) {
     if (head.rank !== r || !equal(head.a, a) || !equal(head.b, b)) {
@@ -42,10 +44,23 @@ export function tieHeadLora(file: string, cfg: AdapterConfig, arch: ArchSpec, sl
         `${file}: ensure_weight_tying is set on a tied-embedding model, but the saved lm_head LoRA is not the embed_tokens LoRA transposed — the file is inconsistent; re-save the adapter with PEFT`,
       );
     }
+    head.tiedToEmbedding = true;
     return slots;
   }
   const path = modulePath(arch.weights, { module: 'lm_head' });
-  const tied: LoraSlot = { modulePath: path, target: { scope: 'lm_head' }, rank: r, inFeatures: H, outFeatures: V, scaling: slotScaling(cfg, path, r), a, b, bBias: null, magnitude: null };
+  const tied: LoraSlot = {
+    modulePath: path,
+    target: { scope: 'lm_head' },
+    rank: r,
+    inFeatures: arch.hiddenSize,
+    outFeatures: arch.vocabSize,
+    scaling: slotScaling(cfg, path, r),
+    a,
+    b,
+    bBias: null,
+    magnitude: null,
+    tiedToEmbedding: true,
+  };
   // Slot order puts lm_head right before embed_tokens (the last slot).
   const at = slots.indexOf(emb);
   return [...slots.slice(0, at), tied, ...slots.slice(at)];

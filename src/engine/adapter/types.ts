@@ -30,6 +30,8 @@ export interface LoraSlot {
   bBias: Float32Array | null;
   /** DoRA magnitude vector [out] when `use_dora`. */
   magnitude: Float32Array | null;
+  /** lm_head under PEFT ensure_weight_tying: A and B are the embed_tokens slot's B and A transposed (null views keep that). */
+  tiedToEmbedding?: boolean;
 }
 
 /** Full replacement tensors (`modules_to_save` copies, base-layer copies), keyed by base HF tensor name. */
