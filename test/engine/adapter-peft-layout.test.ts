@@ -118,6 +118,30 @@ describe('LoRA on embed_tokens (lora_embedding_A / lora_embedding_B)', () => {
     });
   }
 
+  it('KV-cache decoding applies the embedding LoRA to each new token (greedy = argmax of full forwards)', async () => {
+    const b = qwen;
+    const dir = join(tmp(), 'emb-generate');
+    writeAdapter(dir, { config: loraConfig(b.dir, 4, 8, ['embed_tokens']), tensors: embeddingLora(b.arch, 4, new Rng(6), 0.4) });
+    const engine = await Engine.load({ base: b.dir, adapter: dir, threads: 1 });
+    try {
+      const prompt = engine.encode('The sky is');
+      const got = await engine.generateIds(engine.resolveView({ kind: 'ft' }), prompt, { maxNewTokens: 6 });
+      expect(got.length).toBeGreaterThan(0);
+      const plain = await engine.generateIds(engine.resolveView({ kind: 'base' }), prompt, { maxNewTokens: 6 });
+      expect(got, 'the LoRA changes what is generated').not.toEqual(plain);
+      const V = b.arch.vocabSize;
+      const ids = [...prompt];
+      for (const token of got) {
+        const logits = await engine.fullLogits({ kind: 'ft' }, ids);
+        const last = logits.subarray((ids.length - 1) * V, ids.length * V);
+        expect(last.indexOf(Math.max(...last))).toBe(token);
+        ids.push(token);
+      }
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('an embedding-only LoRA moves nothing before the first token it adapts', async () => {
     const b = mistral;
     const probe = await Engine.load({ base: b.dir, threads: 1 });
