@@ -8,6 +8,7 @@ import { ModelError, ProbeError, SwayError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { RollingLogprob, TokenDist } from '../core/results.js';
 import type { GenerateOptions } from '../core/views.js';
+import { withBaseTensors } from './adapter/base-tensors.js';
 import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
 import { AnswerCache, answerKey } from './answer-cache.js';
@@ -80,13 +81,14 @@ export class Engine {
     try {
       checkArchAgainstWeights(arch, weights, baseDir);
       const adapter = adapterDir ? loadAdapter(adapterDir, arch, weights) : null;
-      const { groups, overrides, doraBase } = prepareModel(arch, adapter, weights);
+      const source = withBaseTensors(weights, adapter);
+      const { groups, overrides, doraBase } = prepareModel(arch, adapter, source);
       const maxPositions = Math.min(options.maxPositions ?? 2048, arch.maxPositionEmbeddings);
       const tBuild = performance.now();
       const threads = options.threads ?? Math.max(1, Math.min(8, (await import('node:os')).availableParallelism()));
       const timing = { session: 0 };
       const useDora = adapter?.useDora ?? false;
-      const { session, hasOverrides } = await createSession({ arch, groups, dora: useDora, overrides, maxPositions }, weights, threads, timing);
+      const { session, hasOverrides } = await createSession({ arch, groups, dora: useDora, overrides, maxPositions }, source, threads, timing);
       const tSession = timing.session;
       const baseHash = hashDirFiles(baseDir, BASE_IDENTITY_FILES);
       const layout: FeedLayout = { arch, groups, useDora, hasOverrides };

@@ -6,6 +6,7 @@ import { DT } from '../onnx/model.js';
 import { ropeCaches } from '../rope.js';
 import type { WeightRef } from '../families.js';
 import type { GraphContext } from './context.js';
+import { addEmbeddingLora } from './embed-lora.js';
 import { fusedTInto, transposeInto } from './packer.js';
 
 /** Base MatMul + LoRA branch (with its bias) + DoRA gains + base bias, in PEFT's order. */
@@ -106,6 +107,7 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
   let x = ctx.one('Gather', [table, 'input_ids'], { axis: 0 });
   const saved = ctx.plan.overrides.get(ctx.name({ module: 'embed' }));
   if (saved) x = selectSaved(ctx, x, ctx.one('Gather', [ctx.packer.add('embed_saved', [V, H], saved), 'input_ids'], { axis: 0 }));
+  x = addEmbeddingLora(ctx, x);
   if (arch.embeddingScale !== 1) x = ctx.one('Mul', [x, ctx.packer.scalar('embed_scale', arch.embeddingScale)]);
   if (arch.positions === 'learned') {
     // Positions of this call's tokens: total_seq_len - seq .. total_seq_len - 1 (prefill from 0, or one decode step).
