@@ -180,6 +180,8 @@ export interface GgufArchRow {
    * reason; the cross-check prints them. Return [] when the fixture runs as it is.
    */
   adjustConfig?(cfg: Record<string, unknown>): string[];
+  /** Layers of the tiny fixture when the default (2) cannot show the architecture to llama.cpp. */
+  numLayers?: number;
 }
 
 function commonMetadata(p: string, a: ArchSpec): Kv[] {
@@ -209,8 +211,40 @@ function slidingMetadata(p: string, a: ArchSpec): Kv[] {
     [`${p}.attention.sliding_window`, 'u32', windows[0]],
     [`${p}.attention.sliding_window_pattern`, 'arr_bool', a.slidingWindow.map((w) => w !== null)],
   ];
-  if (a.ropeLocalTheta !== null) kvs.push([`${p}.rope.freq_base_swa`, 'f32', a.ropeLocalTheta]);
+  const local = localTheta(a);
+  if (local !== null) kvs.push([`${p}.rope.freq_base_swa`, 'f32', local]);
   return kvs;
+}
+
+/** Theta of sliding layers: `ropeLocalTheta` on main, `ropeLocal.theta` once the gemma branch lands (either works). */
+function localTheta(a: ArchSpec): number | null {
+  const x = a as unknown as { ropeLocalTheta?: number | null; ropeLocal?: { theta: number } | null };
+  return x.ropeLocal?.theta ?? x.ropeLocalTheta ?? null;
+}
+
+/** LongRoPE (phi3) as llama.cpp reads it: short/long per-pair divisors, the original context and the cos/sin multiplier. */
+function longRope(p: string): Pick<GgufArchRow, 'metadata' | 'extraTensors'> {
+  type LongRope = { type: 'longrope'; shortFactor: number[]; longFactor: number[]; originalMaxPositionEmbeddings: number; factor: number; attentionFactor: number | null };
+  const scaling = (a: ArchSpec) => {
+    const sc = a.rope.scaling as unknown as LongRope | { type: string };
+    return sc.type === 'longrope' ? (sc as LongRope) : null;
+  };
+  return {
+    metadata: (a) => {
+      const s = scaling(a);
+      if (!s) return slidingMetadata(p, a);
+      const attn = s.attentionFactor ?? (s.factor <= 1 ? 1 : Math.sqrt(1 + Math.log(s.factor) / Math.log(s.originalMaxPositionEmbeddings)));
+      return [...slidingMetadata(p, a), [`${p}.rope.scaling.original_context_length`, 'u32', s.originalMaxPositionEmbeddings], [`${p}.rope.scaling.attn_factor`, 'f32', attn]];
+    },
+    extraTensors: (a) => {
+      const s = scaling(a);
+      if (!s) return [];
+      return [
+        { name: 'rope_factors_long.weight', shape: [s.longFactor.length], data: Float32Array.from(s.longFactor) },
+        { name: 'rope_factors_short.weight', shape: [s.shortFactor.length], data: Float32Array.from(s.shortFactor) },
+      ];
+    },
+  };
 }
 
 /** llama3 rope scaling as llama.cpp reads it: per-frequency divisors in `rope_freqs.weight`. */
@@ -227,6 +261,22 @@ const dropSlidingWindow = (why: string) => (cfg: Record<string, unknown>) => {
   if (cfg['sliding_window'] === undefined || cfg['sliding_window'] === null) return [];
   cfg['sliding_window'] = null;
   return [`sliding_window removed: ${why}`];
+};
+
+function headDimQueryScale(cfg: Record<string, unknown>): string[] {
+  const text = (cfg['text_config'] as Record<string, unknown> | undefined) ?? cfg;
+  const headDim = text['head_dim'];
+  if (text['query_pre_attn_scalar'] === undefined || text['query_pre_attn_scalar'] === headDim) return [];
+  const was = text['query_pre_attn_scalar'];
+  text['query_pre_attn_scalar'] = headDim;
+  return [`query_pre_attn_scalar ${String(was)} -> head_dim ${String(headDim)}: llama.cpp fixes the gemma query scale by model size`];
+}
+
+const GEMMA3_ROW: GgufArchRow = {
+  ggufArch: 'gemma3',
+  rope: 'neox',
+  metadata: (a) => [...slidingMetadata('gemma3', a), ...(a.finalLogitSoftcap !== null ? ([['gemma3.final_logit_softcapping', 'f32', a.finalLogitSoftcap]] as Kv[]) : [])],
+  adjustConfig: headDimQueryScale,
 };
 
 const LLAMA_ROW: GgufArchRow = { ggufArch: 'llama', rope: 'norm', extraTensors: llama3RopeFactors };
@@ -250,13 +300,13 @@ export const GGUF_ARCHS: Readonly<Record<string, GgufArchRow>> = {
       ...(a.attnSoftcap !== null ? ([['gemma2.attn_logit_softcapping', 'f32', a.attnSoftcap]] as Kv[]) : []),
       ...(a.finalLogitSoftcap !== null ? ([['gemma2.final_logit_softcapping', 'f32', a.finalLogitSoftcap]] as Kv[]) : []),
     ],
+    // llama.cpp derives the gemma2/3 query scale from the model size (head_dim^-0.5, or (hidden/heads)^-0.5 for 27B).
+    adjustConfig: headDimQueryScale,
   },
-  gemma3: {
-    ggufArch: 'gemma3',
-    rope: 'neox',
-    metadata: (a) => [...slidingMetadata('gemma3', a), ...(a.finalLogitSoftcap !== null ? ([['gemma3.final_logit_softcapping', 'f32', a.finalLogitSoftcap]] as Kv[]) : [])],
-  },
-  phi3: { ggufArch: 'phi3', rope: 'neox', qkvLayout: 'concat', metadata: (a) => slidingMetadata('phi3', a) },
+  gemma3_text: GEMMA3_ROW,
+  // Gemma3ForConditionalGeneration: the text tower under model.language_model. is llama.cpp's gemma3 (vision goes to an mmproj file).
+  gemma3: GEMMA3_ROW,
+  phi3: { ggufArch: 'phi3', rope: 'neox', qkvLayout: 'concat', ...longRope('phi3') },
   olmo2: { ggufArch: 'olmo2', rope: 'neox', metadata: (a) => slidingMetadata('olmo2', a) },
   granite: {
     ggufArch: 'granite',
@@ -268,6 +318,20 @@ export const GGUF_ARCHS: Readonly<Record<string, GgufArchRow>> = {
       ['granite.attention.scale', 'f32', a.attentionScale],
       ['granite.logit_scale', 'f32', a.logitsDivisor],
     ],
+  },
+  // llama.cpp's smollm3 skips rotary on every 4th layer, whatever the config says.
+  smollm3: {
+    ggufArch: 'smollm3',
+    rope: 'norm',
+    numLayers: 4,
+    adjustConfig: (cfg) => {
+      const notes: string[] = [];
+      if (cfg['no_rope_layer_interval'] !== 4) notes.push(`no_rope_layer_interval ${String(cfg['no_rope_layer_interval'])} -> 4: llama.cpp fixes it at 4`);
+      cfg['no_rope_layer_interval'] = 4;
+      const layers = cfg['num_hidden_layers'] as number;
+      if (cfg['no_rope_layers'] !== undefined) cfg['no_rope_layers'] = Array.from({ length: layers }, (_, i) => ((i + 1) % 4 !== 0 ? 1 : 0));
+      return notes;
+    },
   },
   gpt2: { ggufArch: 'gpt2', rope: 'none', qkvLayout: 'concat' },
   gpt_neox: { ggufArch: 'gptneox', rope: 'neox', qkvLayout: 'per_head', metadata: (a) => [['gptneox.use_parallel_residual', 'bool', a.residual === 'parallel']] },
@@ -374,7 +438,8 @@ export function tokenizerKvs(modelDir: string, a: ArchSpec): Kv[] {
 export function writeModelGguf(path: string, modelDir: string, a: ArchSpec, row: GgufArchRow, src: WeightSource): void {
   const kvs: Kv[] = [
     ['general.architecture', 'str', row.ggufArch],
-    ['general.name', 'str', `sway-tiny-${a.family}`],
+    // Not the family: llama.cpp keys vocabulary quirks on general.name ("phi3" expects Phi-3's </s>, <unk>, <s>).
+    ['general.name', 'str', 'sway tiny fixture'],
     ['general.file_type', 'u32', 0],
     ...commonMetadata(row.ggufArch, a),
     ...(row.metadata?.(a) ?? []),
