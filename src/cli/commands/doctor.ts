@@ -2,6 +2,7 @@ import '../../engine/ort-privacy.js'; // before onnxruntime-node is loaded below
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { SWAY_VERSION } from '../../core/version.js';
+import { SUPPORTED_FAMILIES } from '../../engine/families.js';
 import { allProbes } from '../../probes/registry.js';
 
 function pkgVersion(name: string): string | null {
@@ -16,7 +17,7 @@ function pkgVersion(name: string): string | null {
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('print versions, available backends and probe kinds')
+    .description('print versions, available backends, model families and probe kinds')
     .option('--json', 'print one JSON document')
     .action(async (flags: { json?: boolean }) => {
       let ortOk = false;
@@ -37,6 +38,8 @@ export function register(program: Command): void {
           api: { available: false, reason: 'not implemented yet' },
         },
         tokenizers: pkgVersion('@huggingface/tokenizers'),
+        // config.json model_type values the local engine runs (the family table, src/engine/families.ts).
+        families: [...SUPPORTED_FAMILIES],
         probe_kinds: allProbes().map((p) => p.kind).sort(),
       };
       if (flags.json) {
@@ -48,6 +51,7 @@ export function register(program: Command): void {
         const info = b as { available: boolean; version?: string | null; reason?: string };
         process.stdout.write(`  ${name.padEnd(6)} ${info.available ? `available${info.version ? ` (onnxruntime-node ${info.version}, cpu)` : ''}` : `unavailable — ${info.reason ?? 'onnxruntime-node failed to load'}`}\n`);
       }
+      process.stdout.write(`\nfamilies (config.json model_type): ${payload.families.join(', ')}\n  others are refused with exit 2; docs/engine.md lists them and why\n`);
       process.stdout.write(`\nprobes: ${payload.probe_kinds.join(', ')}\n`);
     });
 }
