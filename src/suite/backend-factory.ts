@@ -2,6 +2,7 @@
 import type { DifferentialBackend } from '../backends/contract.js';
 import { DummyDifferentialBackend } from '../backends/dummy.js';
 import { createEngineBackend } from '../backends/engine.js';
+import { createHttpBackendFromSpec } from '../backends/http/index.js';
 import { TwoModelDifferential } from '../backends/two-model.js';
 import { BackendNotAvailableError } from '../core/errors.js';
 import type { ModelSpec, SwaySpec } from '../core/schema.js';
@@ -15,7 +16,8 @@ async function single(model: ModelSpec): Promise<DifferentialBackend> {
     case 'mlx':
       throw new BackendNotAvailableError('mlx', 'MLX runs on Apple silicon only and is not part of the TypeScript port', 'use kind: hf (the local ONNX Runtime engine) instead');
     case 'api':
-      throw new BackendNotAvailableError('api', 'the HTTP API backend is not implemented yet', 'use kind: hf for local models');
+    case 'http':
+      return createHttpBackendFromSpec(model);
     case 'custom':
       throw new BackendNotAvailableError('custom', 'custom Python entry points cannot run in the TypeScript port', 'implement DifferentialBackend in TypeScript and pass it to executeSpec()');
   }
