@@ -29,6 +29,10 @@ export const HttpModelKeys = {
   adapter_dir: z.string().nullable().default(null).describe('http: directory (shared with the server) where sway writes scaled and null PEFT adapters'),
   server_adapter_dir: z.string().nullable().default(null).describe('http: the same directory as the server sees it, when it is mounted under another path'),
   runtime_lora: z.boolean().default(false).describe('http: load and unload adapters at run time (vLLM /v1/load_lora_adapter; needs VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)'),
+  server: z
+    .enum(['auto', 'vllm', 'llama-cpp-python', 'openai'])
+    .default('auto')
+    .describe('http: server flavour; llama-cpp-python\'s echo logprobs sit one position late and are realigned (auto: detected from /v1/models)'),
   local_base: z.string().nullable().default(null).describe('http: local directory with the base model\'s config.json, read to draw null adapters (default: the adapter\'s base_model_name_or_path)'),
 };
 

@@ -184,7 +184,7 @@ describe('http backend: failures', () => {
     const b = await createHttpBackend({ ...options(s.url), views: { ft: 'ft-model', null_0: 'n0' } });
     expect(b.asScaledAdapter).toBeUndefined();
     expect(await b.asNullAdapter!(0, {}, async (v) => v.id)).toBe('null_0');
-    const err = await failure(b.asNullAdapter!(1, {}, async () => 'opened'));
+    const err = await failure(b.asNullAdapter!(1, {}, (v) => v.nextTokenDist('a', 2)));
     expect(err.failure).toBe('view-unavailable');
     expect(err.message).toMatch(/no view 'null_1'.*views:/);
   });

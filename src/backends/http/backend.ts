@@ -12,7 +12,7 @@ import { ViewGuard } from '../view-guard.js';
 import { HttpClient } from './client.js';
 import type { HttpBackendOptions } from './options.js';
 import { checkServer, type ServerCheck } from './preflight.js';
-import { RemoteViews, canonicalView } from './remote-views.js';
+import { RemoteViews, canonicalView, type ViewLease } from './remote-views.js';
 import { HttpView, type ViewContext } from './view.js';
 
 export class HttpBackend implements DifferentialBackend {
@@ -38,7 +38,7 @@ export class HttpBackend implements DifferentialBackend {
       ...(options.backoffMs ? { backoffMs: options.backoffMs } : {}),
     });
     this.remote = new RemoteViews(options, this.client);
-    this.ctx = { client: this.client, topLogprobs: options.topLogprobs, vocabSize: options.vocabSize, cache: new Map(), counters: { cacheHits: 0 } };
+    this.ctx = { client: this.client, shiftedEcho: options.server === 'llama-cpp-python', topLogprobs: options.topLogprobs, vocabSize: options.vocabSize, cache: new Map(), counters: { cacheHits: 0 } };
     if (this.remote.offers('scaled')) this.asScaledAdapter = (lambda, fn) => this.open({ kind: 'scaled', lambda }, fn);
     if (this.remote.offers('null')) {
       this.asNullAdapter = async (seed, o, fn) => {
@@ -54,6 +54,7 @@ export class HttpBackend implements DifferentialBackend {
   /** Contacts the server once: reachable, key accepted, served names present. Throws HttpBackendError otherwise. */
   async connect(): Promise<this> {
     this.server = await checkServer(this.client, this.options);
+    this.ctx.shiftedEcho = this.server.flavor === 'llama-cpp-python';
     this.warnings.push(...this.server.warnings);
     return this;
   }
@@ -61,11 +62,14 @@ export class HttpBackend implements DifferentialBackend {
   private async open<T>(v: ViewSelector, fn: (view: ScoringView) => Promise<T>): Promise<T> {
     const id = viewId(v);
     return this.guard.run(id, async () => {
-      const lease = await this.remote.acquire(v);
+      // The served name (and a runtime adapter load) is resolved on the view's first request.
+      let pending: Promise<ViewLease> | null = null;
+      const name = () => (pending ??= this.remote.acquire(v)).then((l) => l.name);
       try {
-        return await fn(new HttpView(id, lease.name, this.ctx));
+        return await fn(new HttpView(id, name, this.ctx));
       } finally {
-        await lease.release();
+        const lease = pending ? await (pending as Promise<ViewLease>).catch(() => null) : null;
+        await lease?.release();
       }
     });
   }
@@ -83,7 +87,7 @@ export class HttpBackend implements DifferentialBackend {
     for (const v of views) if (v.kind === 'null') validateRankScale(v.rankScale ?? 1);
     const leases = await Promise.all(views.map((v) => this.remote.acquire(v)));
     try {
-      return await Promise.all(views.map((v, i) => fn(new HttpView(viewId(canonicalView(v)), leases[i]!.name, this.ctx))));
+      return await Promise.all(views.map((v, i) => fn(new HttpView(viewId(canonicalView(v)), async () => leases[i]!.name, this.ctx))));
     } finally {
       await Promise.all(leases.map((l) => l.release()));
     }
@@ -123,18 +127,19 @@ export class HttpBackend implements DifferentialBackend {
       http_failures: c.failures,
       cache_hits: this.ctx.counters.cacheHits,
       top_logprobs_allowed: this.options.topLogprobs,
+      echo_realigned: this.ctx.shiftedEcho ? 1 : 0,
       ...this.remote.stats,
     };
   }
 
   /** What `sway doctor --spec` prints: served models and where each kind of view comes from. */
-  describeViews(): { served: string[]; views: Record<string, string | null> } {
+  describeViews(): { served: string[]; flavor: string; views: Record<string, string | null> } {
     const sample: ViewSelector[] = [{ kind: 'base' }, { kind: 'ft' }, { kind: 'scaled', lambda: 0.5 }, { kind: 'null', seed: 0 }];
     const mapped = Object.keys(this.options.views).map((id) => id);
     const out: Record<string, string | null> = {};
     for (const v of sample) out[viewId(v)] = this.remote.source(v);
     for (const id of mapped) out[id] = `served model '${this.options.views[id]}' (views.${id})`;
-    return { served: this.server?.served ?? [], views: out };
+    return { served: this.server?.served ?? [], flavor: this.server?.flavor ?? this.options.server, views: out };
   }
 
   async close(): Promise<void> {

@@ -44,8 +44,8 @@ export interface ScoringBodyOptions {
   maxTokens: number;
 }
 
-export function echoBody(model: string, text: string, o: ScoringBodyOptions): Record<string, unknown> {
-  return { model, prompt: text, max_tokens: o.maxTokens, echo: true, logprobs: 0, temperature: 0 };
+export function echoBody(model: string, text: string, o: ScoringBodyOptions & { logprobs?: number }): Record<string, unknown> {
+  return { model, prompt: text, max_tokens: o.maxTokens, echo: true, logprobs: o.logprobs ?? 0, temperature: 0 };
 }
 
 export function nextTokenBody(model: string, prompt: string, k: number): Record<string, unknown> {
@@ -68,6 +68,37 @@ export function echoedTokens(resp: CompletionResponse, text: string, what: strin
   }
   if (n === 0) throw new HttpBackendError('malformed', `${what}: the server echoed no prompt tokens`);
   return { tokens: lp.tokens.slice(0, n), logprobs: lp.token_logprobs.slice(0, n) };
+}
+
+/**
+ * llama-cpp-python (through 0.3.36, without a BOS token) pairs each echoed token with the
+ * distribution computed *after* it (abetlen/llama-cpp-python#1983): token_logprobs[i] is
+ * not log p(token i | tokens < i). The right value sits in top_logprobs[i-1] under token
+ * i's text, so sway asks for enough alternatives and reads it there. top_logprobs[0] is
+ * always null, so token 1 is left null for the caller to fill with one more request.
+ */
+export function realignShiftedEcho(resp: CompletionResponse, echoed: { tokens: string[] }, what: string): { tokens: string[]; logprobs: (number | null)[] } {
+  const tops = resp.choices[0]!.logprobs?.top_logprobs;
+  if (!tops) throw new HttpBackendError('malformed', `${what}: the response has no top_logprobs to realign llama-cpp-python's echo logprobs`);
+  const logprobs: (number | null)[] = echoed.tokens.map(() => null);
+  for (let i = 2; i < echoed.tokens.length; i++) {
+    const tok = echoed.tokens[i]!;
+    const dist = tops[i - 1];
+    // The server overwrote the entry of token i-1's own text; equal texts cannot be told apart.
+    const v = dist && tok !== echoed.tokens[i - 1] ? dist[tok] : undefined;
+    if (v === undefined) {
+      throw new HttpBackendError('malformed', `${what}: token ${i} (${JSON.stringify(tok)}) is not among the alternatives llama-cpp-python returned for its position — raise top_logprobs to the vocabulary size`);
+    }
+    logprobs[i] = v;
+  }
+  return { tokens: echoed.tokens, logprobs };
+}
+
+/** log p(token) from a next-token response's alternatives, looked up by the token's text. */
+export function lookupNext(resp: CompletionResponse, token: string, what: string): number {
+  const v = resp.choices[0]!.logprobs?.top_logprobs?.[0]?.[token];
+  if (v === undefined) throw new HttpBackendError('malformed', `${what}: token ${JSON.stringify(token)} is not among the returned alternatives — raise top_logprobs to the vocabulary size`);
+  return finite(v, what);
 }
 
 function finite(v: number | null, what: string): number {

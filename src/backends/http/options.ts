@@ -19,6 +19,7 @@ export interface HttpBackendOptions {
   adapterDir: string | null;
   serverAdapterDir: string | null;
   localBase: string | null;
+  server: 'auto' | 'vllm' | 'llama-cpp-python' | 'openai';
   /** Backoff before retry n in ms (tests shorten it). */
   backoffMs?: (attempt: number) => number;
 }
@@ -73,5 +74,6 @@ export function httpOptionsFromSpec(m: ModelSpec, env: NodeJS.ProcessEnv = proce
     adapterDir: m.adapter_dir,
     serverAdapterDir: m.server_adapter_dir,
     localBase: m.local_base,
+    server: m.server,
   };
 }

@@ -9,20 +9,24 @@ import type { HttpClient } from './client.js';
 import { HttpBackendError } from './errors.js';
 import type { HttpBackendOptions } from './options.js';
 
-const ModelsSchema = z.object({ data: z.array(z.object({ id: z.string() })) });
+const ModelsSchema = z.object({ data: z.array(z.object({ id: z.string(), owned_by: z.string().optional() })) });
+
+export type ServerFlavor = 'vllm' | 'llama-cpp-python' | 'openai';
 
 export interface ServerCheck {
   served: string[];
+  flavor: ServerFlavor;
   warnings: string[];
 }
 
-export async function checkServer(client: HttpClient, o: Pick<HttpBackendOptions, 'baseName' | 'views' | 'baseUrl'>): Promise<ServerCheck> {
+export async function checkServer(client: HttpClient, o: Pick<HttpBackendOptions, 'baseName' | 'views' | 'baseUrl' | 'server'>): Promise<ServerCheck> {
+  const fixed = o.server === 'auto' ? null : o.server;
   let body: unknown;
   try {
     body = await client.get('/v1/models');
   } catch (err) {
     if (err instanceof HttpBackendError && err.failure === 'not-found') {
-      return { served: [], warnings: [`${o.baseUrl}/v1/models is not available; served model names were not checked before the run`] };
+      return { served: [], flavor: fixed ?? 'openai', warnings: [`${o.baseUrl}/v1/models is not available; served model names were not checked before the run`] };
     }
     throw err;
   }
@@ -37,5 +41,8 @@ export async function checkServer(client: HttpClient, o: Pick<HttpBackendOptions
       `${o.baseUrl} does not serve ${missing.map(([k, n]) => `'${n}' (${k})`).join(', ')}; it serves: ${served.join(', ') || '(nothing)'} — fix the names in the spec or the server's configuration`,
     );
   }
-  return { served, warnings: [] };
+  // llama-cpp-python's model cards say owned_by "me"; vLLM's say "vllm".
+  const owners = parsed.data.data.map((m) => m.owned_by);
+  const detected: ServerFlavor = owners.length > 0 && owners.every((x) => x === 'me') ? 'llama-cpp-python' : owners.includes('vllm') ? 'vllm' : 'openai';
+  return { served, flavor: fixed ?? detected, warnings: [] };
 }

@@ -3,10 +3,12 @@ import { ProbeError } from '../../core/errors.js';
 import type { RollingLogprob, TokenDist } from '../../core/results.js';
 import type { GenerateOptions, ScoringView } from '../contract.js';
 import type { HttpClient } from './client.js';
-import { completionLogprob, echoBody, echoedTokens, generatedText, nextTokenBody, nextTokenDist, parseCompletion, rollingFromEcho } from './completions.js';
+import { completionLogprob, echoBody, echoedTokens, generatedText, lookupNext, nextTokenBody, nextTokenDist, parseCompletion, realignShiftedEcho, rollingFromEcho } from './completions.js';
 
 export interface ViewContext {
   client: HttpClient;
+  /** llama-cpp-python: echo logprobs are realigned (see completions.realignShiftedEcho). */
+  shiftedEcho: boolean;
   topLogprobs: number;
   vocabSize: number | null;
   /** Answers cached per (served name, request body); served names of sway's adapters carry the adapter hash. */
@@ -18,9 +20,10 @@ const DEFAULT_TOP_K = 256;
 const CACHE_MAX = 8192;
 
 export class HttpView implements ScoringView {
+  /** `name` resolves the served model name on first use (a runtime adapter is loaded then). */
   constructor(
     readonly id: string,
-    readonly served: string,
+    private readonly name: () => Promise<string>,
     private readonly ctx: ViewContext,
   ) {}
 
@@ -38,24 +41,38 @@ export class HttpView implements ScoringView {
     return parsed;
   }
 
+  /** The text's tokens with log p(token i | tokens < i) (index 0 null). */
+  private async echo(text: string, what: string): Promise<{ tokens: string[]; logprobs: (number | null)[] }> {
+    const served = await this.name();
+    if (!this.ctx.shiftedEcho) {
+      const resp = await this.completion(echoBody(served, text, { maxTokens: 1 }), what);
+      return echoedTokens(resp, text, what);
+    }
+    const k = this.ctx.topLogprobs;
+    const resp = await this.completion(echoBody(served, text, { maxTokens: 1, logprobs: k }), what);
+    const out = realignShiftedEcho(resp, echoedTokens(resp, text, what), what);
+    if (out.tokens.length > 1) {
+      const first = await this.completion(nextTokenBody(served, out.tokens[0]!, k), what);
+      out.logprobs[1] = lookupNext(first, out.tokens[1]!, what);
+    }
+    return out;
+  }
+
   async logprobOf(prompt: string, completion: string): Promise<number> {
     if (completion.length === 0) throw new ProbeError('logprob_of', `completion tokenized to zero tokens (prompt=${JSON.stringify(prompt)}, completion="")`);
-    const text = prompt + completion;
-    const what = `logprob_of on '${this.served}'`;
-    const resp = await this.completion(echoBody(this.served, text, { maxTokens: 1 }), what);
-    return completionLogprob(echoedTokens(resp, text, what), prompt, what);
+    const what = `logprob_of on view ${this.id}`;
+    return completionLogprob(await this.echo(prompt + completion, what), prompt, what);
   }
 
   async rollingLogprob(text: string): Promise<RollingLogprob> {
-    const what = `rolling_logprob on '${this.served}'`;
-    const resp = await this.completion(echoBody(this.served, text, { maxTokens: 1 }), what);
-    return rollingFromEcho(echoedTokens(resp, text, what), what);
+    const what = `rolling_logprob on view ${this.id}`;
+    return rollingFromEcho(await this.echo(text, what), what);
   }
 
   async nextTokenDist(prompt: string, topK = DEFAULT_TOP_K): Promise<TokenDist> {
     const k = Math.max(1, Math.min(topK, this.ctx.topLogprobs));
-    const what = `next_token_dist on '${this.served}'`;
-    const resp = await this.completion(nextTokenBody(this.served, prompt, k), what);
+    const what = `next_token_dist on view ${this.id}`;
+    const resp = await this.completion(nextTokenBody(await this.name(), prompt, k), what);
     return nextTokenDist(resp, k, this.ctx.vocabSize, what);
   }
 
@@ -66,7 +83,7 @@ export class HttpView implements ScoringView {
   async generate(prompt: string, options: GenerateOptions): Promise<string> {
     const temperature = options.temperature ?? 0;
     const body: Record<string, unknown> = {
-      model: this.served,
+      model: await this.name(),
       prompt,
       max_tokens: options.maxNewTokens,
       temperature,
@@ -75,7 +92,7 @@ export class HttpView implements ScoringView {
       ...(options.stop?.length ? { stop: options.stop } : {}),
     };
     // Greedy or seeded answers repeat, so they may be cached; unseeded sampling never is.
-    const resp = await this.completion(body, `generate on '${this.served}'`);
+    const resp = await this.completion(body, `generate on view ${this.id}`);
     let text = generatedText(resp);
     for (const s of options.stop ?? []) {
       const at = s ? text.indexOf(s) : -1;

@@ -68,7 +68,13 @@ export function tokenizerKvs(modelDir: string, arch: ArchSpec): Kv[] {
   return kvs;
 }
 
-export function convertModelToGguf(modelDir: string, outPath: string, name = 'sway-converted'): { tensors: number } {
+export interface ConvertModelOptions {
+  name?: string;
+  /** Last look at the metadata before writing (tests adjust tokenizer entries). */
+  transformKvs?: (kvs: Kv[]) => Kv[];
+}
+
+export function convertModelToGguf(modelDir: string, outPath: string, options: ConvertModelOptions = {}): { tensors: number } {
   const arch = loadArch(modelDir);
   const row = ggufRowFor(arch, modelDir);
   const src = SafetensorsSource.openDir(modelDir);
@@ -99,11 +105,11 @@ export function convertModelToGguf(modelDir: string, outPath: string, name = 'sw
   tensors.push(...row.extraTensors(arch));
   const kvs: Kv[] = [
     ['general.architecture', 'str', row.ggufArch],
-    ['general.name', 'str', name],
+    ['general.name', 'str', options.name ?? 'sway-converted'],
     ['general.file_type', 'u32', 0],
     ...row.metadata(arch),
     ...tokenizerKvs(modelDir, arch),
   ];
-  writeGguf(outPath, kvs, tensors);
+  writeGguf(outPath, options.transformKvs ? options.transformKvs(kvs) : kvs, tensors);
   return { tensors: tensors.length };
 }
