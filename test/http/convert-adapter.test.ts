@@ -35,7 +35,7 @@ describe('sway convert-adapter --target gguf', () => {
       expect(a.shape).toEqual([s.rank, s.inFeatures]);
       expect(b.shape).toEqual([s.outFeatures, s.rank]);
       expect(Array.from(a.data)).toEqual(Array.from(s.a));
-      let want = Float32Array.from(s.b, (x) => x * s.scaling);
+      let want: Float32Array = Float32Array.from(s.b, (x) => x * s.scaling);
       if (s.target.scope === 'layer' && s.target.module === 'q_proj') want = permuteRows(want, arch.numHeads, arch.headDim, s.rank);
       expect(Array.from(b.data)).toEqual(Array.from(want));
     }

@@ -209,7 +209,7 @@ describe.skipIf(!READY)('http backend on llama-cpp-python (real server)', () => 
   it('the demo suite gives the same verdicts locally and remotely, raw within 1e-3', async () => {
     const localText = demoSpecYaml(fx.base, fx.trained);
     const viewYaml = Object.entries(views).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ');
-    const remoteText = localText.replace(/  ft: \{kind: hf.*\}/, `  ft: {kind: http, base: base, base_url: "${url}", concurrency: 4, top_logprobs: 1000, views: {${viewYaml}}}`);
+    const remoteText = localText.replace(/ {2}ft: \{kind: hf.*\}/, `  ft: {kind: http, base: base, base_url: "${url}", concurrency: 4, top_logprobs: 1000, views: {${viewYaml}}}`);
     expect(remoteText).toContain('kind: http');
     const concurrency = Number(process.env['SWAY_HTTP_TEST_CONCURRENCY'] ?? 4);
     const t0 = performance.now();
