@@ -15,6 +15,8 @@ import { checkServer, type ServerCheck } from './preflight.js';
 import { RemoteViews, canonicalView, type ViewLease } from './remote-views.js';
 import { HttpView, type ViewContext } from './view.js';
 
+const LLAMA_CPP_PYTHON_NEUTRAL = { repeat_penalty: 1.0, top_k: 0, min_p: 0 };
+
 export class HttpBackend implements DifferentialBackend {
   readonly kind = 'http';
   readonly client: HttpClient;
@@ -38,7 +40,7 @@ export class HttpBackend implements DifferentialBackend {
       ...(options.backoffMs ? { backoffMs: options.backoffMs } : {}),
     });
     this.remote = new RemoteViews(options, this.client);
-    this.ctx = { client: this.client, shiftedEcho: options.server === 'llama-cpp-python', topLogprobs: options.topLogprobs, vocabSize: options.vocabSize, cache: new Map(), counters: { cacheHits: 0 } };
+    this.ctx = { client: this.client, shiftedEcho: false, neutralSampling: {}, topLogprobs: options.topLogprobs, vocabSize: options.vocabSize, cache: new Map(), counters: { cacheHits: 0 } };
     if (this.remote.offers('scaled')) this.asScaledAdapter = (lambda, fn) => this.open({ kind: 'scaled', lambda }, fn);
     if (this.remote.offers('null')) {
       this.asNullAdapter = async (seed, o, fn) => {
@@ -54,7 +56,9 @@ export class HttpBackend implements DifferentialBackend {
   /** Contacts the server once: reachable, key accepted, served names present. Throws HttpBackendError otherwise. */
   async connect(): Promise<this> {
     this.server = await checkServer(this.client, this.options);
-    this.ctx.shiftedEcho = this.server.flavor === 'llama-cpp-python';
+    const llamaCppPython = this.server.flavor === 'llama-cpp-python';
+    this.ctx.shiftedEcho = llamaCppPython;
+    this.ctx.neutralSampling = llamaCppPython ? LLAMA_CPP_PYTHON_NEUTRAL : {};
     this.warnings.push(...this.server.warnings);
     return this;
   }

@@ -9,6 +9,8 @@ export interface ViewContext {
   client: HttpClient;
   /** llama-cpp-python: echo logprobs are realigned (see completions.realignShiftedEcho). */
   shiftedEcho: boolean;
+  /** Extra generation keys that turn a server's own sampling defaults off (llama-cpp-python: repeat_penalty 1.1, top_k 40, min_p 0.05). */
+  neutralSampling: Record<string, unknown>;
   topLogprobs: number;
   vocabSize: number | null;
   /** Answers cached per (served name, request body); served names of sway's adapters carry the adapter hash. */
@@ -90,6 +92,7 @@ export class HttpView implements ScoringView {
       top_p: options.topP ?? 1,
       seed: options.seed ?? 0,
       ...(options.stop?.length ? { stop: options.stop } : {}),
+      ...this.ctx.neutralSampling,
     };
     // Greedy or seeded answers repeat, so they may be cached; unseeded sampling never is.
     const resp = await this.completion(body, `generate on view ${this.id}`);
