@@ -4,7 +4,8 @@
  * published by null_adapter reach the probes after it through read-only maps.
  */
 import type { DifferentialBackend } from '../backends/contract.js';
-import { BackendNotAvailableError, isSwayError } from '../core/errors.js';
+import { BackendNotAvailableError, ViewUnavailableError, isSwayError } from '../core/errors.js';
+import { plainResult } from '../core/finalize.js';
 import type { NullStat, ProbeResult, SuiteResult } from '../core/results.js';
 import type { Section } from '../core/sections.js';
 import { SWAY_VERSION } from '../core/version.js';
@@ -108,7 +109,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
         result = await probe.run(spec, ctx);
       } catch (err) {
         const msg = isSwayError(err) ? err.message : `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
-        result = errorResult(spec.name, spec.kind, msg, 0);
+        result = err instanceof ViewUnavailableError ? plainResult(spec.name, spec.kind, 'skip', msg) : errorResult(spec.name, spec.kind, msg, 0);
       }
       result = { ...result, duration_s: (performance.now() - t0) / 1000 };
       if (spec.kind === 'null_adapter') {

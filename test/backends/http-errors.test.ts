@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpBackend, HttpBackendError, createHttpBackend, httpOptionsFromSpec, type HttpBackendOptions } from '../../src/backends/http/index.js';
 import { ModelSpecSchema } from '../../src/core/schema.js';
+import { ViewUnavailableError } from '../../src/core/errors.js';
 import { expectCleanError, swayIn } from '../support/cli.js';
 import { echoResponse, modelsResponse, startTestServer, type Handler, type TestServer } from '../http/test-server.js';
 
@@ -184,9 +185,9 @@ describe('http backend: failures', () => {
     const b = await createHttpBackend({ ...options(s.url), views: { ft: 'ft-model', null_0: 'n0' } });
     expect(b.asScaledAdapter).toBeUndefined();
     expect(await b.asNullAdapter!(0, {}, async (v) => v.id)).toBe('null_0');
-    const err = await failure(b.asNullAdapter!(1, {}, (v) => v.nextTokenDist('a', 2)));
-    expect(err.failure).toBe('view-unavailable');
-    expect(err.message).toMatch(/no view 'null_1'.*views:/);
+    const err = await b.asNullAdapter!(1, {}, (v) => v.nextTokenDist('a', 2)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ViewUnavailableError);
+    expect((err as Error).message).toMatch(/no view 'null_1'.*views:/);
   });
 });
 
@@ -216,6 +217,19 @@ describe('http backend through the CLI', () => {
     const msg = expectCleanError(r);
     expect(msg).toContain('SWAY_TEST_KEY');
     expect(msg).not.toContain('nope-secret');
+  });
+
+  it('a probe needing a view the server does not offer SKIPs with the reason', async () => {
+    const s = await serve(okHandler(['base-model', 'ft-model', 'half']));
+    const dir = mkdtempSync(join(tmpdir(), 'sway-http-skip-'));
+    const file = join(dir, 'sway.yaml');
+    writeFileSync(file, `version: 1\nmodels:\n  base: {kind: http, base: base-model, base_url: "${s.url}"}\n  ft: {kind: http, base: base-model, base_url: "${s.url}", views: {ft: ft-model, scaled_0.50: half}}\nsuite:\n  - {name: abl, kind: adapter_ablation, prompts: ["The sky is"], lambdas: [0, 0.5, 1, 1.25]}\n`);
+    const out = join(dir, 'report.json');
+    const r = await swayIn(['run', file, '--json', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as { probes: { verdict: string; message: string }[] };
+    expect(report.probes[0]!.verdict).toBe('skip');
+    expect(report.probes[0]!.message).toMatch(/no view 'scaled_1.25'/);
   });
 
   it('a server that fails mid-run turns the probe into ERROR with the reason', async () => {

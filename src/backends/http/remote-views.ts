@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { ViewUnavailableError } from '../../core/errors.js';
 import type { ViewSelector } from '../../core/views.js';
 import { viewId } from '../../engine/views.js';
 import { isPeftFolder, loadAdapterWithArch, writePeftVariant, type AdapterWithArch, type VariantView } from './adapter-variants.js';
@@ -83,7 +84,7 @@ export class RemoteViews {
     const id = viewId(c);
     const mapped = this.o.views[id];
     if (mapped) return { name: mapped, release: async () => {} };
-    if (!this.canWrite) throw new HttpBackendError('view-unavailable', this.unavailableReason(c));
+    if (!this.canWrite) throw new ViewUnavailableError(`http backend: ${this.unavailableReason(c)}`);
     return this.loadRuntime(c as VariantView, id);
   }
 
