@@ -32,7 +32,8 @@ function fakeVllm() {
     const body = req.body as Record<string, unknown>;
     switch (req.path) {
       case '/v1/models':
-        return { json: modelsResponse([BASE, ...loaded.keys()]) };
+        // vLLM's ModelCard: owned_by "vllm"; LoRA cards carry root (path) and parent (base)
+        return { json: { object: 'list', data: [...modelsResponse([BASE]).data.map((m) => ({ ...m, owned_by: 'vllm', root: BASE })), ...[...loaded].map(([id, path]) => ({ id, object: 'model', owned_by: 'vllm', root: path, parent: BASE }))] } };
       case '/v1/load_lora_adapter': {
         const name = body['lora_name'] as string;
         if (!name || !body['lora_path']) return { status: 400, json: { error: { message: "Both 'lora_name' and 'lora_path' must be provided.", type: 'InvalidUserInput', code: 400 } } };
@@ -50,6 +51,12 @@ function fakeVllm() {
       case '/v1/completions': {
         const model = body['model'] as string;
         if (model !== BASE && !loaded.has(model)) return { status: 404, json: { error: { message: `The model \`${model}\` does not exist.`, type: 'NotFoundError', code: 404 } } };
+        if (!body['echo']) {
+          // logprobs k with return_tokens_as_token_ids: every token is 'token_id:N'; the sampled
+          // token is included (k+1 entries at most), values clamped at -9999.0.
+          if (body['return_tokens_as_token_ids'] !== true) return { status: 400, json: { error: { message: 'test expects return_tokens_as_token_ids', code: 400 } } };
+          return { json: { choices: [{ index: 0, text: ' Paris', logprobs: { text_offset: [0], token_logprobs: [-0.3], tokens: ['token_id:12366'], top_logprobs: [{ 'token_id:12366': -0.3, 'token_id:279': -1.9, 'token_id:264': -2.8 }] }, finish_reason: 'length' }], usage: { prompt_tokens: 6, completion_tokens: 1, total_tokens: 7 } } };
+        }
         // "The capital of France is Paris" as a llama tokenizer splits it; one generated token.
         const tokens = ['The', ' capital', ' of', ' France', ' is', ' Paris'];
         const shift = model === BASE ? 0 : -0.25;
@@ -134,6 +141,14 @@ describe('vLLM runtime LoRA loading (replayed from vLLM source; vLLM itself cann
     const name = (server.requests.find((r) => r.path === '/v1/load_lora_adapter')!.body as { lora_name: string }).lora_name;
     await fetch(`${server.url}/v1/load_lora_adapter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lora_name: name, lora_path: 'x' }) });
     expect(await backend.asNullAdapter!(3, {}, (v) => v.logprobOf('The capital of France is', ' Paris'))).toBeCloseTo(-2.75, 12);
+  });
+
+  it('next-token alternatives carry vLLM\'s real token ids (return_tokens_as_token_ids)', async () => {
+    const d = await backend.asBase((v) => v.nextTokenDist('The capital of France is', 3));
+    expect(Array.from(d.tokenIds)).toEqual([12366, 279, 264]);
+    expect(Array.from(d.logprobs)).toEqual([-0.3, -1.9, -2.8]);
+    const sent = server.requests.filter((r) => r.path === '/v1/completions').at(-1)!.body;
+    expect(sent).toMatchObject({ model: BASE, prompt: 'The capital of France is', max_tokens: 1, logprobs: 3, temperature: 0, return_tokens_as_token_ids: true });
   });
 
   it('batched multi-view calls load every view once and unload them all', async () => {

@@ -11,6 +11,8 @@ export interface ViewContext {
   shiftedEcho: boolean;
   /** Extra generation keys that turn a server's own sampling defaults off (llama-cpp-python: repeat_penalty 1.1, top_k 40, min_p 0.05). */
   neutralSampling: Record<string, unknown>;
+  /** Extra keys of next-token requests (vLLM: return_tokens_as_token_ids, so alternatives carry real token ids). */
+  nextTokenExtra: Record<string, unknown>;
   topLogprobs: number;
   vocabSize: number | null;
   /** Answers cached per (served name, request body); served names of sway's adapters carry the adapter hash. */
@@ -74,7 +76,7 @@ export class HttpView implements ScoringView {
   async nextTokenDist(prompt: string, topK = DEFAULT_TOP_K): Promise<TokenDist> {
     const k = Math.max(1, Math.min(topK, this.ctx.topLogprobs));
     const what = `next_token_dist on view ${this.id}`;
-    const resp = await this.completion(nextTokenBody(await this.name(), prompt, k), what);
+    const resp = await this.completion({ ...nextTokenBody(await this.name(), prompt, k), ...this.ctx.nextTokenExtra }, what);
     return nextTokenDist(resp, k, this.ctx.vocabSize, what);
   }
 
