@@ -60,7 +60,9 @@ function fakeVllm() {
         // "The capital of France is Paris" as a llama tokenizer splits it; one generated token.
         const tokens = ['The', ' capital', ' of', ' France', ' is', ' Paris'];
         const shift = model === BASE ? 0 : -0.25;
-        return { json: echoResponse(model, tokens, [null, -9.1, -1.2, -3.3, -0.9, -2.5 + shift], { token: '.', logprob: -0.4 }) };
+        // max_tokens 0 with echo: token_ids = prompt_token_ids, logprobs = prompt_logprobs (nothing generated)
+        const generated = body['max_tokens'] === 0 ? undefined : { token: '.', logprob: -0.4 };
+        return { json: echoResponse(model, tokens, [null, -9.1, -1.2, -3.3, -0.9, -2.5 + shift], generated) };
       }
     }
     return { status: 404, json: { detail: 'Not Found' } };
@@ -102,7 +104,7 @@ describe('vLLM runtime LoRA loading (replayed from vLLM source; vLLM itself cann
       ['/v1/completions', first],
       ['/v1/unload_lora_adapter', first],
     ]);
-    expect(calls[1]![1]).toMatchObject({ prompt: 'The capital of France is Paris', echo: true, logprobs: 0, max_tokens: 1, temperature: 0 });
+    expect(calls[1]![1]).toMatchObject({ prompt: 'The capital of France is Paris', echo: true, logprobs: 0, max_tokens: 0, temperature: 0 });
     expect(backend.stats()).toMatchObject({ adapters_written: 3, adapters_loaded: 3, adapters_unloaded: 3 });
   });
 

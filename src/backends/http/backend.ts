@@ -40,7 +40,7 @@ export class HttpBackend implements DifferentialBackend {
       ...(options.backoffMs ? { backoffMs: options.backoffMs } : {}),
     });
     this.remote = new RemoteViews(options, this.client);
-    this.ctx = { client: this.client, shiftedEcho: false, neutralSampling: {}, nextTokenExtra: {}, topLogprobs: options.topLogprobs, vocabSize: options.vocabSize, cache: new Map(), counters: { cacheHits: 0 } };
+    this.ctx = { client: this.client, shiftedEcho: false, neutralSampling: {}, nextTokenExtra: {}, echoMaxTokens: 1, topLogprobs: options.topLogprobs, vocabSize: options.vocabSize, cache: new Map(), counters: { cacheHits: 0 } };
     if (this.remote.offers('scaled')) this.asScaledAdapter = (lambda, fn) => this.open({ kind: 'scaled', lambda }, fn);
     if (this.remote.offers('null')) {
       this.asNullAdapter = async (seed, o, fn) => {
@@ -59,7 +59,11 @@ export class HttpBackend implements DifferentialBackend {
     const llamaCppPython = this.server.flavor === 'llama-cpp-python';
     this.ctx.shiftedEcho = llamaCppPython;
     this.ctx.neutralSampling = llamaCppPython ? LLAMA_CPP_PYTHON_NEUTRAL : {};
-    if (this.server.flavor === 'vllm') this.ctx.nextTokenExtra = { return_tokens_as_token_ids: true };
+    if (this.server.flavor === 'vllm') {
+      this.ctx.nextTokenExtra = { return_tokens_as_token_ids: true };
+      // vLLM answers max_tokens 0 with echo by returning the prompt's logprobs alone.
+      this.ctx.echoMaxTokens = 0;
+    }
     this.warnings.push(...this.server.warnings);
     return this;
   }

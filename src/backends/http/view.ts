@@ -13,6 +13,8 @@ export interface ViewContext {
   neutralSampling: Record<string, unknown>;
   /** Extra keys of next-token requests (vLLM: return_tokens_as_token_ids, so alternatives carry real token ids). */
   nextTokenExtra: Record<string, unknown>;
+  /** Tokens generated beside an echo: 0 where the server allows it (vLLM), else 1 (cut off again). */
+  echoMaxTokens: number;
   topLogprobs: number;
   vocabSize: number | null;
   /** Answers cached per (served name, request body); served names of sway's adapters carry the adapter hash. */
@@ -49,7 +51,7 @@ export class HttpView implements ScoringView {
   private async echo(text: string, what: string): Promise<{ tokens: string[]; logprobs: (number | null)[] }> {
     const served = await this.name();
     if (!this.ctx.shiftedEcho) {
-      const resp = await this.completion(echoBody(served, text, { maxTokens: 1 }), what);
+      const resp = await this.completion(echoBody(served, text, { maxTokens: this.ctx.echoMaxTokens }), what);
       return echoedTokens(resp, text, what);
     }
     const k = this.ctx.topLogprobs;
