@@ -153,6 +153,12 @@ describe('vLLM runtime LoRA loading (replayed from vLLM source; vLLM itself cann
     expect(sent).toMatchObject({ model: BASE, prompt: 'The capital of France is', max_tokens: 1, logprobs: 3, temperature: 0, return_tokens_as_token_ids: true });
   });
 
+  it('a null view with another init_scale is its own folder, not the default one', async () => {
+    await backend.asNullAdapter!(3, { initScale: 0.05 }, (v) => v.logprobOf('The capital of France is', ' Paris'));
+    const names = server.requests.filter((r) => r.path === '/v1/load_lora_adapter').map((r) => (r.body as { lora_name: string }).lora_name.replace(/^sway-[0-9a-f]{12}-/, ''));
+    expect(names).toContain('null_3_init0.05');
+  });
+
   it('batched multi-view calls load every view once and unload them all', async () => {
     const before = backend.stats();
     const out = await backend.logprobOfViews([{ kind: 'base' }, { kind: 'null', seed: 4 }, { kind: 'null', seed: 4, rankScale: 2 }], [{ prompt: 'The capital of France is', completion: ' Paris' }]);

@@ -27,7 +27,6 @@ export class HttpBackend implements DifferentialBackend {
   private readonly guard = new ViewGuard();
   private readonly ctx: ViewContext;
   private server: ServerCheck | null = null;
-  private closed = false;
 
   constructor(readonly options: HttpBackendOptions) {
     this.client = new HttpClient({
@@ -144,14 +143,12 @@ export class HttpBackend implements DifferentialBackend {
   /** What `sway doctor --spec` prints: served models and where each kind of view comes from. */
   describeViews(): { served: string[]; flavor: string; views: Record<string, string | null> } {
     const sample: ViewSelector[] = [{ kind: 'base' }, { kind: 'ft' }, { kind: 'scaled', lambda: 0.5 }, { kind: 'null', seed: 0 }];
-    const mapped = Object.keys(this.options.views).map((id) => id);
     const out: Record<string, string | null> = {};
     for (const v of sample) out[viewId(v)] = this.remote.source(v);
-    for (const id of mapped) out[id] = `served model '${this.options.views[id]}' (views.${id})`;
+    for (const [id, name] of Object.entries(this.options.views)) out[id] = `served model '${name}' (views.${id})`;
     return { served: this.server?.served ?? [], flavor: this.server?.flavor ?? this.options.server, views: out };
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-  }
+  /** Nothing to free: views release their run-time adapters when they close; fetch keeps no state. */
+  async close(): Promise<void> {}
 }

@@ -13,6 +13,8 @@ import { isPeftFolder, loadAdapterWithArch, writePeftVariant, type AdapterWithAr
 import type { HttpClient } from './client.js';
 import { HttpBackendError } from './errors.js';
 
+const DEFAULT_INIT_SCALE = 0.02;
+
 export interface RemoteViewOptions {
   baseName: string;
   views: Record<string, string>;
@@ -82,10 +84,14 @@ export class RemoteViews {
     const c = canonicalView(v);
     if (c.kind === 'base') return { name: this.o.baseName, release: async () => {} };
     const id = viewId(c);
-    const mapped = this.o.views[id];
+    // View ids leave out init_scale; mapped names stand for the default one only.
+    const customInit = c.kind === 'null' && (c.initScale ?? DEFAULT_INIT_SCALE) !== DEFAULT_INIT_SCALE;
+    const mapped = customInit ? undefined : this.o.views[id];
     if (mapped) return { name: mapped, release: async () => {} };
-    if (!this.canWrite) throw new ViewUnavailableError(`http backend: ${this.unavailableReason(c)}`);
-    return this.loadRuntime(c as VariantView, id);
+    if (!this.canWrite) {
+      throw new ViewUnavailableError(`http backend: ${customInit ? `view '${id}' with init_scale ${(c as { initScale: number }).initScale} cannot come from views: (mapped nulls use init_scale ${DEFAULT_INIT_SCALE}); use runtime_lora` : this.unavailableReason(c)}`);
+    }
+    return this.loadRuntime(c as VariantView, customInit ? `${id}_init${(c as { initScale: number }).initScale}` : id);
   }
 
   private folderName(id: string): string {
