@@ -2,7 +2,7 @@
 import type { DifferentialBackend } from '../backends/contract.js';
 import { DummyDifferentialBackend } from '../backends/dummy.js';
 import { createEngineBackend } from '../backends/engine.js';
-import { createHttpBackendFromSpec } from '../backends/http/index.js';
+import { createHttpBackendFromSpec, sameModelWarning } from '../backends/http/index.js';
 import { TwoModelDifferential } from '../backends/two-model.js';
 import { BackendNotAvailableError } from '../core/errors.js';
 import type { ModelSpec, SwaySpec } from '../core/schema.js';
@@ -24,8 +24,16 @@ async function single(model: ModelSpec): Promise<DifferentialBackend> {
 }
 
 export async function buildBackend(spec: SwaySpec): Promise<DifferentialBackend> {
-  if (spec.defaults.differential) return single(spec.models.ft);
+  if (spec.defaults.differential) {
+    const backend = await single(spec.models.ft);
+    const warning = sameModelWarning(spec.models.ft);
+    if (warning) (backend.warnings as string[]).push(warning);
+    return backend;
+  }
   const base = await single({ ...spec.models.base, adapter: null });
-  const ft = await single(spec.models.ft);
+  // Two served models: the ft entry's `base` is the fine-tuned model's served name.
+  const ftModel = spec.models.ft;
+  const remote = (ftModel.kind === 'http' || ftModel.kind === 'api') && !ftModel.views['ft'];
+  const ft = await single(remote ? { ...ftModel, views: { ...ftModel.views, ft: ftModel.base } } : ftModel);
   return new TwoModelDifferential(base, ft);
 }

@@ -57,6 +57,20 @@ describe('kind: api (the reference\'s keys)', () => {
     expect(report.backend_stats['http_requests']).toBeGreaterThan(0);
   });
 
+  it('differential: false with two served models compares them (the ft entry\'s base is the ft model)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sway-http-two-'));
+    const file = join(dir, 'sway.yaml');
+    writeFileSync(file, `version: 1\nmodels:\n  base: {kind: api, base: base-model, endpoint: "${server.url}"}\n  ft: {kind: http, base: ft-model, base_url: "${server.url}"}\ndefaults: {differential: false}\nsuite: [{name: dk, kind: delta_kl, prompts: ["hi"]}]\n`);
+    const out = join(dir, 'r.json');
+    const r = await swayIn(['run', file, '--json', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/serves one model/);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as { probes: { raw: number }[] };
+    expect(report.probes[0]!.raw).toBeGreaterThan(0);
+    const sent = server.requests.filter((q) => q.path === '/v1/completions').map((q) => (q.body as { model: string }).model);
+    expect(new Set(sent)).toEqual(new Set(['base-model', 'ft-model']));
+  });
+
   it('endpoint is required, with the reference\'s message', async () => {
     const file = spec(`  base: {kind: api, base: m}\n  ft: {kind: api, base: m}`, '[{name: dk, kind: delta_kl, prompts: ["hi"]}]');
     expect(expectCleanError(await swayIn(['run', file]))).toMatch(/api backend requires `endpoint:`/);

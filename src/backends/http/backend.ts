@@ -47,9 +47,6 @@ export class HttpBackend implements DifferentialBackend {
         return this.open({ kind: 'null', seed, ...(o.initScale !== undefined ? { initScale: o.initScale } : {}), rankScale: o.rankScale ?? 1 }, fn);
       };
     }
-    if (options.kind === 'api' && options.views['ft'] === options.baseName) {
-      this.warnings.push(`kind: api serves one model ('${options.baseName}') for both base and ft, so every divergence is 0 — use kind: http with views: {ft: <served name>}, or defaults.differential: false with two models`);
-    }
   }
 
   /** Contacts the server once: reachable, key accepted, served names present. Throws HttpBackendError otherwise. */

@@ -15,3 +15,9 @@ export function createHttpBackend(options: HttpBackendOptions): Promise<HttpBack
 export function createHttpBackendFromSpec(model: ModelSpec, env: NodeJS.ProcessEnv = process.env): Promise<HttpBackend> {
   return createHttpBackend(httpOptionsFromSpec(model, env));
 }
+
+/** The reference's `kind: api` with `differential: true` serves one model for both views (its documented pitfall). */
+export function sameModelWarning(model: ModelSpec): string | null {
+  if (model.kind !== 'api' || model.views['ft']) return null;
+  return `kind: api serves one model ('${model.base}') for both base and ft, so every divergence is 0 — use kind: http with views: {ft: <served name>}, or defaults.differential: false with two models`;
+}
