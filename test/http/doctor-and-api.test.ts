@@ -36,7 +36,7 @@ describe('sway doctor --spec', () => {
     expect(doc.servers.ft.views['null_0']).toMatch(/null-0/);
     expect(doc.servers.ft.views['scaled_0.50']).toBeNull();
     const text = await swayIn(['doctor', '--spec', file]);
-    expect(text.stdout).toMatch(/scaled_0\.50\s+not offered/);
+    expect(text.stdout).toMatch(/scaled_0\.50\s+not offered — probes needing it SKIP/);
   });
 
   it('an unreachable server is one error line, exit 2', async () => {

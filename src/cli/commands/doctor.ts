@@ -74,11 +74,11 @@ export function register(program: Command): void {
       }
       process.stdout.write(`\nprobes: ${payload.probe_kinds.join(', ')}\n`);
       for (const [side, info] of Object.entries(payload.servers ?? {})) {
-        const i = info as { kind: string; base_url?: string; served?: string[]; views?: Record<string, string | null>; note?: string; warnings?: string[] };
+        const i = info as { kind: string; base_url?: string; served?: string[]; flavor?: string; views?: Record<string, string | null>; note?: string; warnings?: string[] };
         process.stdout.write(`\nmodels.${side} (${i.kind}${i.base_url ? ` at ${i.base_url}` : ''})\n`);
         if (i.note) process.stdout.write(`  ${i.note}\n`);
-        if (i.served) process.stdout.write(`  served: ${i.served.join(', ') || '(not listed)'}\n`);
-        for (const [id, src] of Object.entries(i.views ?? {})) process.stdout.write(`  ${id.padEnd(18)} ${src ?? 'not offered — probes needing it SKIP or ERROR'}\n`);
+        if (i.served) process.stdout.write(`  served: ${i.served.join(', ') || '(not listed)'}\n  server: ${i.flavor}\n`);
+        for (const [id, src] of Object.entries(i.views ?? {})) process.stdout.write(`  ${id.padEnd(18)} ${src ?? 'not offered — probes needing it SKIP'}\n`);
         for (const w of i.warnings ?? []) process.stdout.write(`  warning: ${w}\n`);
       }
     });
