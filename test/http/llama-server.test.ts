@@ -134,7 +134,10 @@ describe.skipIf(!READY)('http backend on llama-cpp-python (real server)', () => 
     if (server?.pid && server.exitCode === null) {
       const gone = new Promise((r) => server!.once('exit', r));
       process.kill(server.pid, 'SIGTERM');
+      // uvicorn shuts down on SIGTERM; SIGKILL only if it does not, so the suite never hangs here
+      const hard = setTimeout(() => server?.pid && process.kill(server.pid, 'SIGKILL'), 15_000);
       await gone;
+      clearTimeout(hard);
     }
   });
 
