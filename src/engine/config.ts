@@ -141,6 +141,12 @@ function optionalPositive(cfg: Json, file: string, key: string | undefined): num
 }
 
 function slidingWindows(cfg: Json, file: string, rule: SlidingRule, numLayers: number): (number | null)[] {
+  const w = slidingWindowsAsConfigured(cfg, file, rule, numLayers);
+  if (rule.lastGlobal) w[numLayers - 1] = null;
+  return w;
+}
+
+function slidingWindowsAsConfigured(cfg: Json, file: string, rule: SlidingRule, numLayers: number): (number | null)[] {
   const none = Array.from({ length: numLayers }, () => null);
   if (rule.windowKey === null || cfg[rule.windowKey] === undefined || cfg[rule.windowKey] === null) return none;
   if (rule.enabledKey && cfg[rule.enabledKey] !== true) return none;

@@ -80,6 +80,8 @@ export interface SlidingRule {
   windowKey: string | null;
   enabledKey?: string;
   layerTypesKey?: string;
+  /** The last layer is always global, whatever layer_types says (gemma4's config forces it). */
+  lastGlobal?: boolean;
   fallback:
     | { kind: 'all' }
     | { kind: 'below'; key: string } // layers i < config[key] (qwen max_window_layers)
@@ -294,6 +296,7 @@ const GEMMA4_TEXT: FamilyTraits = {
   norm: { kind: 'rms', weightOffset: 0, bias: false, epsKeys: ['rms_norm_eps'], epsDefault: 1e-6 },
   attentionScale: 'unscaled',
   softcap: { finalLogits: 'final_logit_softcapping' },
+  slidingWindow: { windowKey: 'sliding_window', layerTypesKey: 'layer_types', lastGlobal: true, fallback: { kind: 'pattern', key: 'sliding_window_pattern', default: 6 } },
   vNorm: true,
   perLayerInputs: { sizeKey: 'hidden_size_per_layer_input', vocabKey: 'vocab_size_per_layer_input' },
   layerScalar: true,

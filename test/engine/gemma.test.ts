@@ -81,6 +81,9 @@ describe('gemma config spellings', () => {
     expect(a.slidingWindow).toEqual([4, null, 4, null]);
     expect(a.finalLogitSoftcap).toBe(30);
     expect(archFromConfig(gemma4({ hidden_size_per_layer_input: 0 }), FILE).perLayerInput).toBeNull();
+    // As transformers: without layer_types every 6th layer is global, and the last layer always is.
+    expect(archFromConfig(gemma4({ layer_types: undefined }), FILE).slidingWindow).toEqual([4, 4, 4, null]);
+    expect(archFromConfig(gemma4({ layer_types: ['sliding_attention', 'full_attention', 'sliding_attention', 'sliding_attention'] }), FILE).slidingWindow).toEqual([4, null, 4, null]);
   });
 });
 
