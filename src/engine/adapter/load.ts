@@ -210,7 +210,8 @@ function loadOverrides(input: AdapterInput, base: WeightSource, saved: string[])
     const rel = (key.startsWith(PREFIX) ? key.slice(PREFIX.length) : key).replace('.modules_to_save.default.', '.');
     const isHead = rel === headName;
     // A saved copy of a non-text tower is ignored even when the base checkpoint holds that tower (gemma4 stores its vision tower beside the text tower).
-    const nonText = NON_TEXT_MODULES.test(rel) && !rel.startsWith(arch.weights.root);
+    const root = arch.weights.root;
+    const nonText = NON_TEXT_MODULES.test(rel.startsWith(root) ? rel.slice(root.length) : rel);
     if ((base.has(rel) || isHead) && !nonText) {
       const want = isHead ? [arch.vocabSize, arch.hiddenSize] : base.shape(rel);
       expectShape(file, key, src.shape(key), want);
