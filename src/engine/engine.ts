@@ -20,6 +20,8 @@ import { logSoftmax, topKDist } from './logsoftmax.js';
 import { adapterBaseModel, resolveModelDir } from './resolve.js';
 import { chooseToken } from './sampling.js';
 import { SafetensorsSource } from './safetensors/reader.js';
+import { withLegacyNames } from './legacy-names.js';
+import { familyTraits } from './families.js';
 import { createSession, prepareModel } from './session.js';
 import { loadTokenizer } from './tokenizer.js';
 import type { ArchSpec, Tokenizer } from './types.js';
@@ -77,7 +79,7 @@ export class Engine {
     const baseDir = resolveModelDir(baseRef, 'model');
     const arch = loadArch(baseDir);
     const tokenizer = loadTokenizer(baseDir, arch.eosTokenIds);
-    const weights = SafetensorsSource.openDir(baseDir);
+    const weights = withLegacyNames(SafetensorsSource.openDir(baseDir), familyTraits(arch.family).legacyPrefixes);
     try {
       checkArchAgainstWeights(arch, weights, baseDir);
       const adapter = adapterDir ? loadAdapter(adapterDir, arch, weights) : null;

@@ -1,4 +1,4 @@
-/** RoPE inverse frequencies (float64) and cos/sin caches, including linear and llama3 scaling. */
+/** RoPE inverse frequencies (float64) and cos/sin caches, including linear, llama3 and proportional scaling. */
 import type { RopeSpec } from './types.js';
 
 export function ropeInvFreq(rope: RopeSpec): Float64Array {
@@ -6,7 +6,9 @@ export function ropeInvFreq(rope: RopeSpec): Float64Array {
   const inv = new Float64Array(half);
   for (let i = 0; i < half; i++) inv[i] = 1 / rope.theta ** ((2 * i) / rope.rotaryDim);
   const s = rope.scaling;
-  if (s.type === 'linear') {
+  if (s.type === 'proportional') {
+    for (let i = 0; i < half; i++) inv[i] = i < s.angles ? (inv[i] as number) / s.factor : 0;
+  } else if (s.type === 'linear') {
     for (let i = 0; i < half; i++) inv[i] = (inv[i] as number) / s.factor;
   } else if (s.type === 'llama3') {
     const lowWave = s.originalMaxPositionEmbeddings / s.lowFreqFactor;

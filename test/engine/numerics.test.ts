@@ -10,7 +10,9 @@ import { maxAbsDiff, tinyFixtures } from '../support/fixtures.js';
 const TEXT = 'The capital of France is Rome. Once upon a time there was a fish.';
 const TOL = 1e-4;
 
-for (const family of ['llama', 'mistral', 'qwen2', 'qwen3'] as const) {
+const GEMMA_FAMILIES = ['gemma', 'gemma2', 'gemma3_text', 'gemma3', 'gemma4_text', 'gemma4'] as const;
+
+for (const family of ['llama', 'mistral', 'qwen2', 'qwen3', ...GEMMA_FAMILIES] as const) {
   describe(`${family}: ORT graph vs float64 reference`, () => {
     const fx = tinyFixtures(family);
     let base: SafetensorsSource;

@@ -151,6 +151,11 @@ export const LAYER_STEMS: Readonly<Record<LayerWeight, string>> = {
   // phi3's fused [gate; up] is llama.cpp's ffn_up of 2 × n_ff (SwiGLU takes the first half as the gate).
   gate_up_proj: 'ffn_up',
   down_proj: 'ffn_down',
+  // gemma4 per-layer inputs (no GGUF row maps gemma4 yet; llama.cpp's names, for completeness)
+  per_layer_gate: 'inp_gate',
+  per_layer_proj: 'proj',
+  post_per_layer_norm: 'post_norm',
+  layer_scalar: 'layer_output_scale',
 };
 
 export const MODEL_STEMS: Readonly<Record<ModelWeight, string>> = {
@@ -158,6 +163,9 @@ export const MODEL_STEMS: Readonly<Record<ModelWeight, string>> = {
   positions: 'position_embd',
   final_norm: 'output_norm',
   lm_head: 'output',
+  per_layer_embed: 'per_layer_token_embd',
+  per_layer_model_proj: 'per_layer_model_proj',
+  per_layer_proj_norm: 'per_layer_proj_norm',
 };
 
 const NORMS = new Set<string>(['attn_norm', 'mlp_norm', 'post_attn_norm', 'post_mlp_norm', 'q_norm', 'k_norm', 'final_norm']);

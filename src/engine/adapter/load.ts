@@ -249,17 +249,30 @@ function loadOverrides(input: AdapterInput, base: WeightSource, saved: string[])
       continue;
     }
     const isHead = rel === headName;
-    if (base.has(rel) || isHead) {
+    // A saved copy of a non-text tower is ignored even when the base checkpoint holds that tower (gemma4 stores its vision tower beside the text tower).
+    const root = arch.weights.root;
+    const nonText = NON_TEXT_MODULES.test(rel.startsWith(root) ? rel.slice(root.length) : rel);
+    if ((base.has(rel) || isHead) && !nonText) {
       const want = isHead ? [arch.vocabSize, arch.hiddenSize] : base.shape(rel);
       expectShape(file, key, src.shape(key), want);
       overrides.set(rel, { shape: src.shape(key), data: readFinite(input, key) });
-    } else if (NON_TEXT_MODULES.test(rel)) {
-      ignored.add(rel.split('.').slice(0, -1).join('.'));
+    } else if (nonText) {
+      ignored.add(savedModuleOf(rel, input.cfg.modulesToSave));
     } else {
       throw new AdapterError(`${file}: saved tensor '${key}' does not correspond to any tensor of the base model`);
     }
   }
   return { overrides, baseTensors, ignored: [...ignored].sort() };
+}
+
+/** The modules_to_save entry a saved tensor belongs to, as a module path ('model.vision_tower'); else the tensor's module. */
+function savedModuleOf(rel: string, modulesToSave: readonly string[]): string {
+  for (const m of modulesToSave) {
+    if (rel.startsWith(`${m}.`)) return m;
+    const at = rel.indexOf(`.${m}.`);
+    if (at >= 0) return rel.slice(0, at + 1 + m.length);
+  }
+  return rel.split('.').slice(0, -1).join('.');
 }
 
 /** Step 4: trainable_token_indices rows of the input embedding. */

@@ -11,6 +11,7 @@ export function unimplementedTraits(a: ArchSpec): string[] {
   const out: string[] = [];
   // onnxruntime's fused rotary (GroupQueryAttention) takes cos/sin caches of width rotaryDim/2, a multiple of 8.
   if (a.positions === 'rotary' && (a.rope.rotaryDim / 2) % 8 !== 0) out.push(`a rotary dimension of ${a.rope.rotaryDim} (must be a multiple of 16)`);
+  if (a.vNorm && a.qkNorm !== 'per_head') out.push('a value norm without per-head q/k norms');
   return out;
 }
 
