@@ -21,6 +21,7 @@ import math
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -51,7 +52,9 @@ RULES = f"""\
   width + {RAW_TOL:g}.
 - **evidence keys**: the same set of top-level evidence keys.
 - **null statistics** (`null_adapter` evidence, per rank multiplier and kind): means within {SE_K:g} combined
-  standard errors (√(s₁²/n₁ + s₂²/n₂)); when both are degenerate (std 0), equal within {RAW_TOL:g}.
+  standard errors (√(s₁²/n₁ + s₂²/n₂)); when both are degenerate (std 0), equal within {RAW_TOL:g}. With 5–10 seeds
+  and ~50 such comparisons an honest pair of draws fails now and then, so a failing kind × rank is re-measured in both
+  tools on 30 fresh seeds (seed_base 5000, 5010, 5020) and judged on those; the note says so.
 - **report keys**: the same top-level report keys."""
 
 
@@ -139,20 +142,25 @@ class Timing:
 
 def run_reference(py: str, spec: Path, out: Path) -> tuple[dict[str, Any], dict[str, float]]:
     timing_path = out.with_suffix(".timing.json")
-    proc = run([py, str(HERE / "ref_run.py"), spec.name, str(out), str(timing_path), str(THREADS)], cwd=SPECS, env=child_env(), check=False)
+    proc = run([py, str(HERE / "ref_run.py"), str(spec), str(out), str(timing_path), str(THREADS)], cwd=SPECS, env=child_env(), check=False)
     if proc.returncode != 0 or not out.exists():
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
         raise SystemExit(f"parity: the reference failed on {spec.name}")
     return json.loads(out.read_text(encoding="utf-8")), json.loads(timing_path.read_text(encoding="utf-8"))
 
 
-def run_ours(spec: Path, out: Path) -> tuple[dict[str, Any], dict[str, float]]:
-    t0 = time.perf_counter()
-    proc = run(["node", str(ROOT / "bin" / "sway.js"), "run", spec.name, "--json", str(out), "--quiet"], cwd=SPECS, env=child_env(), check=False)
-    process_s = time.perf_counter() - t0
+def run_ours_report(spec: Path, out: Path) -> dict[str, Any]:
+    proc = run(["node", str(ROOT / "bin" / "sway.js"), "run", str(spec), "--json", str(out), "--quiet"], cwd=SPECS, env=child_env(), check=False)
     if not out.exists():
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
         raise SystemExit(f"parity: sway failed on {spec.name}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def run_ours(spec: Path, out: Path) -> tuple[dict[str, Any], dict[str, float]]:
+    t0 = time.perf_counter()
+    run_ours_report(spec, out)
+    process_s = time.perf_counter() - t0
     load = json.loads(run(["node", str(HERE / "load_time.mjs"), spec.name], cwd=SPECS, env=child_env()).stdout)
     return json.loads(out.read_text(encoding="utf-8")), {"load_s": load["load_s"], "process_s": process_s}
 
@@ -168,7 +176,8 @@ def make_refdata_package(py: str) -> Path:
     """
     import shutil
 
-    alt = WORK / "refdata-pkg"
+    # Outside the repository, so eslint and vitest never walk the copied dist/.
+    alt = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sway" / "parity-refdata-pkg"
     if alt.exists():
         shutil.rmtree(alt)
     alt.mkdir(parents=True)
@@ -320,6 +329,52 @@ def compare_reports(spec: str, ref: dict[str, Any], ours: dict[str, Any]) -> lis
     return rows
 
 
+CONFIRM_SEED_BASES = (5000, 5010, 5020)
+
+
+def confirm_null_rows(py: str, rows: list[Row], specs: list[Path]) -> None:
+    """Second stage for a null mean that fails on the suite's 5-10 seeds.
+
+    With n that small, "3 standard errors" is a t-test on an estimated SE over dozens of
+    comparisons, so an honest pair of draws fails now and then. A failing (spec, kind, rank)
+    is re-measured in both tools on 30 fresh seeds (3 × runs 10, seed_base 5000/5010/5020);
+    the row then agrees or not on those.
+    """
+    import yaml
+
+    by_stem = {s.stem: s for s in specs}
+    out = WORK / "confirm"
+    out.mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        if row.agree or not row.field.startswith("null.") or row.spec not in by_stem or row.ref is None or row.ours is None:
+            continue
+        mult = float(row.field.removeprefix("null.rank_").removesuffix(".mean"))
+        spec = yaml.safe_load(by_stem[row.spec].read_text(encoding="utf-8"))
+        for side in ("base", "ft"):
+            for key in ("base", "adapter"):
+                if spec["models"][side].get(key):
+                    spec["models"][side][key] = str((SPECS / spec["models"][side][key]).resolve())
+        entry = next(e for e in spec["suite"] if e.get("kind") == row.kind)
+        samples: dict[str, list[float]] = {"ref": [], "ours": []}
+        for sb in CONFIRM_SEED_BASES:
+            spec["suite"] = [{"name": "calib", "kind": "null_adapter", "runs": 10, "seed_base": sb, "cache": False, "rank_multipliers": [mult], "calibrate_kinds": [row.kind]}, entry]
+            path = out / f"{row.spec}-{row.kind}-{mult:g}-{sb}.yaml"
+            path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+            ref, _ = run_reference(py, path, path.with_suffix(".ref.json"))
+            ours = run_ours_report(path, path.with_suffix(".ours.json"))
+            for side, rep in (("ref", ref), ("ours", ours)):
+                ev = next(p for p in rep["probes"] if p["kind"] == "null_adapter")["evidence"]
+                samples[side] += ev.get("per_kind_raw_samples", {}).get(row.kind, [])
+        stats = {k: {"mean": statistics.fmean(v), "std": statistics.pstdev(v), "n": float(len(v)), "degenerate": 0.0} for k, v in samples.items() if len(v) > 1}
+        if len(stats) != 2:
+            raise SystemExit(f"parity: re-measuring {row.spec} / {row.probe} produced no null samples (see {out})")
+        if len(stats) == 2:
+            ok, note = null_means_agree(stats["ref"], stats["ours"])
+            row.agree = ok
+            row.note = f"{row.note} — on {len(samples['ref'])} fresh seeds: {stats['ref']['mean']:.4g} vs {stats['ours']['mean']:.4g}, {note}"
+        print(f"parity: re-measured {row.spec} / {row.probe} / {row.field} on fresh seeds: {'agrees' if row.agree else 'differs'}", flush=True)
+
+
 def load_deliberate() -> list[dict[str, Any]]:
     data = json.loads((HERE / "deliberate.json").read_text(encoding="utf-8"))
     text = CHANGELOG.read_text(encoding="utf-8")
@@ -387,7 +442,7 @@ def write_doc(ctx: dict[str, Any]) -> str:
     w("# Parity with the reference `sway` (PyPI `dlm-sway`)")
     w("")
     w("Generated by `parity/report/run.sh` (`python parity/report/driver.py`); do not edit by hand.")
-    w(f"Run on {ctx['when']} on `{platform.machine()}` Linux, {os.cpu_count()} CPUs **shared with other processes**,")
+    w(f"Runs finished {ctx['when']} on `{platform.machine()}` Linux, {os.cpu_count()} CPUs **shared with other processes**,")
     w(f"{THREADS} threads for both tools (torch `set_num_threads({THREADS})`; sway's engine defaults to")
     w(f"min(8, cores) = {THREADS} intra-op threads here — it has no thread option), CPU, fp32, seed 0.")
     w("")
@@ -433,7 +488,7 @@ def write_doc(ctx: dict[str, Any]) -> str:
         w(f"| `{kind}` | {info['ref']} | {info['ours']} | {', '.join(info['specs']) or '—'} |")
     w("")
     w("Kinds sway has that the PyPI release lacks: " + ", ".join(f"`{k}`" for k in ctx["ours_only"]) + ".")
-    w("The PyPI release has no kind that sway lacks.")
+    w("Kinds the PyPI release has that sway lacks: " + (", ".join(f"`{k}`" for k in ctx["ref_only"]) or "none") + ".")
     w("")
     w("## How fields are compared")
     w("")
@@ -442,7 +497,7 @@ def write_doc(ctx: dict[str, Any]) -> str:
     w("## Agreement")
     w("")
     w("`+refdata` rows: sway's `external_perplexity` and `calibration_drift` results from a scratch copy of the package")
-    w("whose `data/` holds the reference's corpus and calibration pack (`.work/refdata-pkg`), against the same reference")
+    w("whose `data/` holds the reference's corpus and calibration pack (made under the XDG cache), against the same reference")
     w("report. sway ships its own text for both on purpose; these rows check the computation on the same text.")
     w("")
     w("| spec | fields | agree | deliberate | unexplained |")
@@ -549,7 +604,8 @@ HAND_CHECKS = [
 
 SPEC_NOTES = [
     "The PyPI release has 13 probe kinds; the spec also describes `multi_turn_coherence_decay`, `tool_use_fidelity`, `gradient_ghost` and `training_drift`, which are not in 0.1.0's registry (`dlm_sway.probes.__init__`). `sway run` of the release rejects them as unknown kinds.",
-    "Its CLI has `run`, `gate`, `check`, `diff`, `autogen`, `doctor`, `report`, `compare`, `trace`, `mine`, `list-probes`; no `serve`, `watch` or `pack`.",
+    "Its CLI registers 11 commands (`run`, `gate`, `check`, `diff`, `autogen`, `doctor`, `report`, `compare`, `trace`, `mine`, `list-probes`); the spec's 16-command registry (cli-backends.md) adds `convert-adapter`, `pack`, `unpack`, `serve` and `watch`, none of which 0.1.0 has.",
+    "Its extras are `all`, `api`, `dlm`, `hf`, `mlx`, `pytest`, `semsim`, `style`, `viz`: no `serve` or `watch` extra (the spec lists both).",
     "`run --dry-run` and `run --trace` exist in the release; sway's `run` has neither (`--dry-run` is rejected as an unknown option).",
     "Model paths (`base`, `adapter`) resolve against the working directory, not the spec file; the adapter path is made absolute when the spec is parsed.",
     "The HF backend loads the tokenizer from the adapter folder when it holds a `tokenizer_config.json`, else from `base`; a missing pad token becomes the EOS token.",
@@ -623,6 +679,7 @@ def main() -> int:
         rows.extend(compare_reports(spec.stem, reports[spec.stem]["ref"], reports[spec.stem]["ours"]))
     for spec in specs:
         rows.extend(refdata_rows(spec.stem, reports[spec.stem]["ref"], refdata[spec.stem]))
+    confirm_null_rows(py, rows, specs)
     for stem in list(reports):
         reports[f"{stem}+refdata"] = {"ref": reports[stem]["ref"], "ours": refdata[stem]}
     apply_deliberate(rows, diffs, reports)
@@ -649,12 +706,13 @@ def main() -> int:
                 "fixtures": fixtures,
                 "coverage": coverage,
                 "ours_only": sorted(set(our_kinds) - set(ref_kinds)),
+                "ref_only": sorted(set(ref_kinds) - set(our_kinds)),
                 "spec_names": [s.stem for s in specs],
                 "timing": timing,
                 "reps": args.reps,
                 "spec_notes": SPEC_NOTES,
                 "causes": [c["text"] for c in causes if any(matches(c["match"], f"{r.spec}/{r.probe}/{r.field}") for r in unexplained)],
-                "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timing_file.stat().st_mtime)),
             }
         )
         tmp = DOC.with_suffix(".md.tmp")
