@@ -28,6 +28,8 @@ export interface RunSuiteOptions {
   skipPreflight?: boolean;
   /** Warnings gathered before the run (spec, loader, backend); recorded in the result. */
   warnings?: readonly string[];
+  /** Called for each warning a probe raises while it runs (also recorded in the result). */
+  onWarning?: (message: string) => void;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -58,6 +60,12 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
     seed: o.seed,
     notes: ['CPU-only ONNX Runtime engine: results are deterministic for a seed on one machine; BLAS kernels may differ across CPUs'],
   };
+  const warnings = [...(o.warnings ?? [])];
+  const warn = (message: string): void => {
+    if (warnings.includes(message)) return;
+    warnings.push(message);
+    o.onWarning?.(message);
+  };
   const finish = (probes: ProbeResult[], nullStats: Record<string, NullStat>): SuiteResult => ({
     spec_path: o.specPath,
     started_at: started,
@@ -69,7 +77,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
     null_stats: nullStats,
     determinism,
     backend_stats: o.backend?.stats?.() ?? {},
-    warnings: [...(o.warnings ?? [])],
+    warnings: [...warnings],
   });
 
   if (o.backend && !o.skipPreflight && o.backend.preflightFiniteCheck) {
@@ -104,6 +112,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
         nullStatsByRank: deepFreeze(structuredClone(nullByRank)),
         downstreamKinds: kinds.slice(idx + 1).filter(Boolean),
         downstreamEntries: o.rawSuite.slice(idx + 1),
+        warn,
       };
       const t0 = performance.now();
       try {

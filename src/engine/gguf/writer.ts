@@ -3,6 +3,7 @@
  * infos, then the aligned tensor data. Files are written atomically.
  */
 import { writeFileAtomic } from '../../core/atomic-write.js';
+import { SwayError } from '../../core/errors.js';
 
 export type Kv =
   | [string, 'u32' | 'f32' | 'str' | 'bool' | 'i32', unknown]
@@ -76,7 +77,7 @@ export function encodeGguf(kvs: readonly Kv[], tensors: readonly GgufTensor[]): 
   let offset = 0;
   for (const t of tensors) {
     const numel = t.shape.reduce((a, d) => a * d, 1);
-    if (numel !== t.data.length) throw new Error(`gguf tensor ${t.name}: shape [${t.shape}] needs ${numel} values, got ${t.data.length}`);
+    if (numel !== t.data.length) throw new SwayError(`internal: gguf tensor ${t.name}: shape [${t.shape}] needs ${numel} values, got ${t.data.length}`, 'SWAY_RUNTIME', 3);
     w.str(t.name);
     w.u32(t.shape.length);
     for (const d of [...t.shape].reverse()) w.u64(d);
