@@ -238,7 +238,9 @@ MODELS: list[ModelSpec] = [
             T.Phi3Config,
             "chatml",
             tie_word_embeddings=False,
-            original_max_position_embeddings=64,
+            # 16: shorter than some golden sequences and longer than others, so both the
+            # short and the long factors (chosen per sequence) are exercised.
+            original_max_position_embeddings=16,
             rope_parameters={
                 "rope_type": "longrope",
                 "short_factor": [1.0, 1.2, 1.6, 2.4],

@@ -7,11 +7,9 @@
 import { ModelError } from '../../core/errors.js';
 import type { ArchSpec } from '../types.js';
 
-export function unimplementedTraits(a: ArchSpec): string[] {
-  const out: string[] = [];
-  // onnxruntime's fused rotary (GroupQueryAttention) takes cos/sin caches of width rotaryDim/2, a multiple of 8.
-  if (a.positions === 'rotary' && (a.rope.rotaryDim / 2) % 8 !== 0) out.push(`a rotary dimension of ${a.rope.rotaryDim} (must be a multiple of 16)`);
-  return out;
+export function unimplementedTraits(_a: ArchSpec): string[] {
+  // Rotary dimensions GroupQueryAttention cannot rotate are done with plain ops (graph/rotary.ts).
+  return [];
 }
 
 export function assertImplemented(a: ArchSpec, who: string): void {
