@@ -236,7 +236,7 @@ export const FAMILIES = {
     ...LLAMA,
     rotary: { partial: 1, layersKey: 'no_rope_layers', intervalKey: { key: 'no_rope_layer_interval', default: 4 } },
     tieWordEmbeddings: true,
-    unsupportedWhen: [{ key: 'use_sliding_window', value: true, why: 'sliding-window attention on no-rope layers is not implemented for smollm3 (set it to false, as the released checkpoints do)' }],
+    unsupportedWhen: [{ key: 'use_sliding_window', value: true, why: 'is not supported: sliding-window attention is not implemented for this family; set it to false, as the released checkpoints do' }],
   },
   gpt2: {
     ...LLAMA,
