@@ -253,7 +253,6 @@ export const FAMILIES = {
     unsupportedWhen: [
       { key: 'scale_attn_by_inverse_layer_idx', value: true, why: 'is not implemented (per-layer attention scaling); use a checkpoint with it false' },
       { key: 'scale_attn_weights', value: false, why: 'is not implemented (unscaled attention); use a checkpoint with it true' },
-      { key: 'add_cross_attention', value: true, why: 'is set; sway runs decoder-only GPT-2 checkpoints' },
     ],
     naming: {
       root: 'transformer.',
