@@ -63,6 +63,8 @@ export interface WeightNaming {
   layers: string;
   /** Module path of the LM head (not under root). */
   head: string;
+  /** Other module paths adapters use for the head (gpt_neox: transformers 5 calls `embed_out` `lm_head`). */
+  headAliases?: readonly string[];
   model: Partial<Record<Exclude<ModelWeight, 'lm_head'>, string>>;
   layer: Partial<Record<LayerWeight, string>>;
 }
@@ -277,6 +279,7 @@ export const FAMILIES = {
       root: 'gpt_neox.',
       layers: 'layers',
       head: 'embed_out',
+      headAliases: ['lm_head'],
       model: { embed: 'embed_in', final_norm: 'final_layer_norm' },
       layer: { attn_norm: 'input_layernorm', mlp_norm: 'post_attention_layernorm', qkv_proj: 'attention.query_key_value', o_proj: 'attention.dense', up_proj: 'mlp.dense_h_to_4h', down_proj: 'mlp.dense_4h_to_h' },
     },
@@ -318,7 +321,7 @@ export function weightName(naming: WeightNaming, ref: WeightRef): string {
 
 /** Inverse of modulePath for adapter module paths: which logical weight does `path` name? */
 export function parseModulePath(naming: WeightNaming, path: string): WeightRef | null {
-  if (path === naming.head) return { module: 'lm_head' };
+  if (path === naming.head || naming.headAliases?.includes(path)) return { module: 'lm_head' };
   for (const [k, m] of Object.entries(naming.model)) if (path === `${naming.root}${m}`) return { module: k as ModelWeight };
   const lp = `${naming.root}${naming.layers}.`;
   if (!path.startsWith(lp)) return null;

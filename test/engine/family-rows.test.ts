@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../src/core/errors.js';
 import { archFromConfig } from '../../src/engine/config.js';
-import { weightName } from '../../src/engine/families.js';
+import { parseModulePath, weightName } from '../../src/engine/families.js';
 import { tinyConfig } from '../../src/engine/fixtures/tiny-model.js';
 import { qkvColumnMap } from '../../src/engine/graph/lora-groups.js';
 import { referenceFrequencies, referenceRotaryScale } from '../../src/engine/reference/rope.js';
@@ -110,6 +110,9 @@ describe('gpt_neox', () => {
     expect([a.rope.rotaryDim, a.rope.theta, a.residual, a.qkvLayout, a.qkvBias, a.oBias, a.mlpBias]).toEqual([4, 500, 'parallel', 'per_head', true, true, true]);
     expect(archFromConfig(cfg('gpt_neox', { use_parallel_residual: false }), 'c').residual).toBe('sequential');
     expect(weightName(a.weights, { module: 'lm_head' })).toBe('embed_out.weight');
+    // transformers 5 names the module lm_head (PEFT adapters say so) while checkpoints keep embed_out.
+    expect(parseModulePath(a.weights, 'lm_head')).toEqual({ module: 'lm_head' });
+    expect(parseModulePath(a.weights, 'embed_out')).toEqual({ module: 'lm_head' });
   });
   it('the graph regroups [q_h, k_h, v_h] per head into [all q, all k, all v]', () => {
     const a = archFromConfig(cfg('gpt_neox'), 'c');
