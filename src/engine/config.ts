@@ -336,12 +336,34 @@ export function loadArch(modelDir: string): ArchSpec {
 }
 
 /**
+ * A checkpoint saved from the bare base model (e.g. the original GPT-2 files: `wte.weight`,
+ * `h.0.attn.c_attn.weight`) seen under the text-tower root the family's names use; the
+ * head, outside the root, keeps its name.
+ */
+function underRoot(weights: WeightSource, root: string, head: string): WeightSource {
+  const inner = (name: string) => (name.startsWith(root) ? name.slice(root.length) : name);
+  return {
+    description: weights.description,
+    names: () => weights.names().map((n) => (n.startsWith(`${head}.`) ? n : `${root}${n}`)),
+    has: (name) => weights.has(inner(name)),
+    shape: (name) => weights.shape(inner(name)),
+    dtype: (name) => weights.dtype(inner(name)),
+    readF32: (name, options) => weights.readF32(inner(name), options),
+    close: () => weights.close(),
+  };
+}
+
+/**
  * Holds config.json against the checkpoint before anything else reads sizes from it, so a
  * wrong size is reported as config.json's fault (not as an adapter or graph mismatch).
+ * Returns the weights to read: `weights` itself, or the same tensors under the family's
+ * root when the checkpoint was saved without it.
  */
-export function checkArchAgainstWeights(arch: ArchSpec, weights: WeightSource, modelDir: string): void {
+export function checkArchAgainstWeights(arch: ArchSpec, source: WeightSource, modelDir: string): WeightSource {
   const cfgPath = join(modelDir, 'config.json');
   const embed = weightName(arch.weights, { module: 'embed' });
+  const root = arch.weights.root;
+  const weights = !source.has(embed) && root !== '' && source.has(embed.slice(root.length)) ? underRoot(source, root, arch.weights.head) : source;
   if (!weights.has(embed)) {
     throw new ModelError(`${weights.description}: tensor '${embed}' is missing — does model_type '${arch.family}' in ${cfgPath} match this checkpoint?`, 'SWAY_MODEL_INVALID');
   }
@@ -352,4 +374,5 @@ export function checkArchAgainstWeights(arch: ArchSpec, weights: WeightSource, m
       'SWAY_MODEL_INVALID',
     );
   }
+  return weights;
 }

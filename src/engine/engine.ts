@@ -76,9 +76,9 @@ export class Engine {
     const baseDir = resolveModelDir(baseRef, 'model');
     const arch = loadArch(baseDir);
     const tokenizer = loadTokenizer(baseDir, arch.eosTokenIds);
-    const weights = SafetensorsSource.openDir(baseDir);
+    const source = SafetensorsSource.openDir(baseDir);
     try {
-      checkArchAgainstWeights(arch, weights, baseDir);
+      const weights = checkArchAgainstWeights(arch, source, baseDir);
       const adapter = adapterDir ? loadAdapter(adapterDir, arch, weights) : null;
       const { groups, overrides, doraBase } = prepareModel(arch, adapter, weights);
       const maxPositions = Math.min(options.maxPositions ?? 2048, arch.maxPositionEmbeddings);
@@ -96,7 +96,7 @@ export class Engine {
       engine.stats.sessionSeconds = (performance.now() - tSession) / 1000;
       return engine;
     } finally {
-      weights.close();
+      source.close();
     }
   }
 

@@ -2,7 +2,14 @@
  * config.json -> ArchSpec for the phi3, olmo2, granite, smollm3, gpt2 and gpt_neox rows:
  * the keys each family spells its own way, the LongRoPE block, and the refusals by key.
  */
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
+import { SafetensorsSource } from '../../src/engine/safetensors/reader.js';
+import { writeSafetensors } from '../../src/engine/safetensors/writer.js';
+import { maxAbsDiff, tinyFixtures } from '../support/fixtures.js';
 import { ModelError } from '../../src/core/errors.js';
 import { archFromConfig } from '../../src/engine/config.js';
 import { parseModulePath, weightName } from '../../src/engine/families.js';
@@ -101,6 +108,28 @@ describe('gpt2', () => {
     expect(refusal(cfg('gpt2', { scale_attn_by_inverse_layer_idx: true }))).toMatch(/config\.json: scale_attn_by_inverse_layer_idx = true is not implemented/);
     expect(refusal(cfg('gpt2', { scale_attn_weights: false }))).toMatch(/scale_attn_weights = false/);
     expect(refusal(cfg('gpt2', { activation_function: 'relu' }))).toMatch(/activation_function 'relu' is not supported for gpt2/);
+  });
+});
+
+describe('gpt2 checkpoints saved from the bare base model (wte.weight, h.0...., no transformer. prefix)', () => {
+  it('load under the family root and score exactly as the prefixed checkpoint, adapters included', async () => {
+    const fx = tinyFixtures('gpt2');
+    const bare = join(mkdtempSync(join(tmpdir(), 'sway-gpt2-bare-')), 'base');
+    cpSync(fx.base, bare, { recursive: true });
+    const src = SafetensorsSource.openDir(fx.base);
+    const tensors = src.names().map((n) => ({ name: n.replace(/^transformer\./, ''), dtype: src.dtype(n), shape: src.shape(n), data: src.readF32(n) }));
+    src.close();
+    expect(tensors.some((t) => t.name === 'wte.weight')).toBe(true);
+    writeSafetensors(join(bare, 'model.safetensors'), tensors, { format: 'pt' });
+    const a = await Engine.load({ base: fx.base, adapter: fx.trained, threads: 1 });
+    const b = await Engine.load({ base: bare, adapter: fx.trained, threads: 1 });
+    try {
+      const ids = a.encode('The capital of France is');
+      for (const view of [{ kind: 'base' }, { kind: 'ft' }] as const) expect(maxAbsDiff(await a.fullLogits(view, ids), await b.fullLogits(view, ids))).toBe(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
 
