@@ -159,3 +159,38 @@ describe('gpt_neox', () => {
     expect(refusal(cfg('gpt_neox', { num_key_value_heads: 2 }))).toMatch(/config\.json: num_key_value_heads \(2\) differs from num_attention_heads \(4\)/);
   });
 });
+
+describe('KV-cache generation through rotary done with plain ops (phi3 LongRoPE, gpt_neox rotary dim 4) and learned positions (gpt2)', () => {
+  for (const family of ['phi3', 'gpt_neox', 'gpt2'] as const) {
+    it(`${family}: greedy generation equals argmax over full forwards`, async () => {
+      const fx = tinyFixtures(family);
+      const engine = await Engine.load({ base: fx.base, adapter: fx.trained, threads: 1 });
+      try {
+        // 4 prompt tokens (+ 8 new: phi3's short factors) and 23 (past its original length of 16: long factors).
+        for (const text of ['The sky is', 'Once upon a time there was a fish. The sky is']) await greedyMatchesFull(engine, engine.encode(text));
+      } finally {
+        await engine.close();
+      }
+    });
+  }
+});
+
+async function greedyMatchesFull(engine: Engine, prompt: number[]): Promise<void> {
+  const view = engine.resolveView({ kind: 'ft' });
+  const gen = await engine.generateIds(view, prompt, { maxNewTokens: 8 });
+  let ids = [...prompt];
+  const V = engine.arch.vocabSize;
+  const eos = new Set(engine.tokenizer.eosTokenIds);
+  const expected: number[] = [];
+  for (let step = 0; step < 8; step++) {
+    const lg = await engine.fullLogits({ kind: 'ft' }, ids);
+    const last = lg.subarray((ids.length - 1) * V, ids.length * V);
+    let best = 0;
+    for (let i = 1; i < V; i++) if ((last[i] as number) > (last[best] as number)) best = i;
+    if (eos.has(best)) break;
+    expected.push(best);
+    ids = [...ids, best];
+  }
+  expect(gen).toEqual(expected);
+  expect(gen.length).toBeGreaterThan(0);
+}
