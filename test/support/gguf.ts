@@ -4,7 +4,8 @@
  * architecture rotates interleaved pairs, so q/k rows (and LoRA B rows for q/k) are
  * permuted per head from HF's half-split layout.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 type Kv = [string, 'u32' | 'f32' | 'str' | 'bool' | 'i32', unknown] | [string, 'arr_str' | 'arr_i32' | 'arr_f32', unknown[]];
 
@@ -108,6 +109,34 @@ export function permuteRows(w: Float32Array, heads: number, headDim: number, col
     }
   }
   return out;
+}
+
+/** Tokenizer metadata of a fixture's byte-level BPE tokenizer.json (BOS = EOS, no BOS added). */
+export function tokenizerKvs(baseDir: string, vocabSize: number, eos: number): Kv[] {
+  const tok = JSON.parse(readFileSync(join(baseDir, 'tokenizer.json'), 'utf8'));
+  const tokens: string[] = new Array(vocabSize);
+  const types: number[] = new Array(vocabSize).fill(1);
+  for (const [s, id] of Object.entries(tok.model.vocab as Record<string, number>)) tokens[id] = s;
+  for (const a of tok.added_tokens as { id: number; content: string }[]) {
+    tokens[a.id] = a.content;
+    types[a.id] = 3;
+  }
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i] === undefined) {
+      tokens[i] = `<|pad_${i}|>`;
+      types[i] = 5;
+    }
+  }
+  return [
+    ['tokenizer.ggml.model', 'str', 'gpt2'],
+    ['tokenizer.ggml.pre', 'str', 'default'],
+    ['tokenizer.ggml.tokens', 'arr_str', tokens],
+    ['tokenizer.ggml.token_type', 'arr_i32', types],
+    ['tokenizer.ggml.merges', 'arr_str', tok.model.merges as string[]],
+    ['tokenizer.ggml.bos_token_id', 'u32', eos],
+    ['tokenizer.ggml.eos_token_id', 'u32', eos],
+    ['tokenizer.ggml.add_bos_token', 'bool', false],
+  ];
 }
 
 export type { Kv };
