@@ -48,5 +48,6 @@ describe('compare, diff, doctor', () => {
     const r = JSON.parse(sway(['doctor', '--json']).stdout);
     expect(r.backends.hf.available).toBe(true);
     expect(r.probe_kinds).toContain('delta_kl');
+    expect(r.model_families).toEqual(expect.arrayContaining(['llama', 'phi3', 'gpt2', 'gpt_neox']));
   });
 });

@@ -2,6 +2,7 @@ import '../../engine/ort-privacy.js'; // before onnxruntime-node is loaded below
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { SWAY_VERSION } from '../../core/version.js';
+import { SUPPORTED_FAMILIES } from '../../engine/families.js';
 import { allProbes } from '../../probes/registry.js';
 
 function pkgVersion(name: string): string | null {
@@ -38,6 +39,8 @@ export function register(program: Command): void {
         },
         tokenizers: pkgVersion('@huggingface/tokenizers'),
         probe_kinds: allProbes().map((p) => p.kind).sort(),
+        /** config.json model_type values the local engine runs (docs/engine.md, "What runs"). */
+        model_families: [...SUPPORTED_FAMILIES],
       };
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(payload, null, 2)}\n`);
@@ -49,5 +52,6 @@ export function register(program: Command): void {
         process.stdout.write(`  ${name.padEnd(6)} ${info.available ? `available${info.version ? ` (onnxruntime-node ${info.version}, cpu)` : ''}` : `unavailable — ${info.reason ?? 'onnxruntime-node failed to load'}`}\n`);
       }
       process.stdout.write(`\nprobes: ${payload.probe_kinds.join(', ')}\n`);
+      process.stdout.write(`model families (hf engine): ${payload.model_families.join(', ')}\n`);
     });
 }
