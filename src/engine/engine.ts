@@ -278,7 +278,16 @@ export class Engine {
     let input = promptIds;
     let total = 0;
     const generated: number[] = [];
+    const rope = this.arch.rope.scaling;
+    const original = rope.type === 'longrope' ? rope.originalMaxPositionEmbeddings : null;
     for (let step = 0; step < options.maxNewTokens; step++) {
+      if (original !== null && total > 0 && total <= original && total + input.length > original) {
+        // LongRoPE switches to its long factors past the original length; the cached keys were
+        // rotated with the short ones, so everything is re-encoded (as transformers does).
+        input = [...promptIds, ...generated];
+        past = emptyPastFeeds(this.arch, 1);
+        total = 0;
+      }
       total += input.length;
       const res = await this.session.run({ ...viewPart, ...stepFeeds(input, total), ...past }, ['logits', ...kvNames]);
       this.stats.forwardPasses += 1;
