@@ -100,6 +100,10 @@ QWEN2_ADAPTERS = [
     AdapterSpec("modules_to_save", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens"])),
     AdapterSpec("trainable_tokens", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], trainable_token_indices=[5, 17, 300])),
     AdapterSpec("bias_lora_only", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], bias="lora_only")),
+    # LoRA on the embedding of a tied model (default save: the base copy is stored too), and
+    # with ensure_weight_tying, where PEFT gives the tied lm_head the transposed LoRA.
+    AdapterSpec("embedding_lora", dict(r=4, lora_alpha=8, target_modules=["embed_tokens", "q_proj"])),
+    AdapterSpec("embedding_lora_tied", dict(r=4, lora_alpha=8, target_modules=["embed_tokens", "q_proj"], ensure_weight_tying=True)),
 ]
 
 # Gemma 3's real layout: linear-scaled RoPE (factor 8, theta 1e6) on global layers, plain

@@ -37,8 +37,22 @@ function ids(v: unknown): number[] {
   return [];
 }
 
-function parseRopeScaling(file: string, cfg: Json): { scaling: RopeScaling; theta?: number } {
+/**
+ * RoPE blocks of config.json: one flat block (rope_scaling / rope_parameters), or one per
+ * layer type (`rope_parameters: {full_attention, sliding_attention}`, gemma3/4 in transformers 5).
+ */
+function ropeBlocks(cfg: Json): { global: Json | null; local: Json | null; perType: boolean } {
   const block = (cfg['rope_scaling'] ?? cfg['rope_parameters']) as Json | null | undefined;
+  if (!block || typeof block !== 'object') return { global: null, local: null, perType: false };
+  const isObj = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(block['full_attention']) || isObj(block['sliding_attention'])) {
+    return { global: isObj(block['full_attention']) ? block['full_attention'] : null, local: isObj(block['sliding_attention']) ? block['sliding_attention'] : null, perType: true };
+  }
+  return { global: block, local: null, perType: false };
+}
+
+/** One RoPE block (`top`: the whole config, for keys LongRoPE reads outside the block). */
+function parseRopeScaling(file: string, block: Json | null, headDim: number, top: Json): { scaling: RopeScaling; theta?: number } {
   if (!block || typeof block !== 'object') return { scaling: { type: 'default' } };
   const theta = typeof block['rope_theta'] === 'number' ? (block['rope_theta'] as number) : undefined;
   const type = String(block['rope_type'] ?? block['type'] ?? 'default');
@@ -66,11 +80,16 @@ function parseRopeScaling(file: string, cfg: Json): { scaling: RopeScaling; thet
         },
         ...(theta !== undefined ? { theta } : {}),
       };
+    case 'proportional': {
+      const p = Number(block['partial_rotary_factor'] ?? 1);
+      if (!(p > 0 && p <= 1)) throw new ModelError(`${file}: rope_parameters.partial_rotary_factor must be in (0, 1], got ${JSON.stringify(block['partial_rotary_factor'])} — fix config.json`, 'SWAY_MODEL_INVALID');
+      return { scaling: { type: 'proportional', factor, angles: Math.floor((p * headDim) / 2) }, ...(theta !== undefined ? { theta } : {}) };
+    }
     case 'longrope':
     case 'su':
-      return { scaling: longrope(file, cfg, block), ...(theta !== undefined ? { theta } : {}) };
+      return { scaling: longrope(file, top, block), ...(theta !== undefined ? { theta } : {}) };
     default:
-      throw refuse(file, `rope_scaling.rope_type '${type}'`, 'is not supported (supported: default, dynamic, linear, llama3, longrope)');
+      throw refuse(file, `rope_scaling.rope_type '${type}'`, 'is not supported (supported: default, dynamic, linear, llama3, longrope, proportional)');
   }
 }
 
@@ -147,6 +166,12 @@ function optionalPositive(cfg: Json, file: string, key: string | undefined): num
 }
 
 function slidingWindows(cfg: Json, file: string, rule: SlidingRule, numLayers: number): (number | null)[] {
+  const w = slidingWindowsAsConfigured(cfg, file, rule, numLayers);
+  if (rule.lastGlobal) w[numLayers - 1] = null;
+  return w;
+}
+
+function slidingWindowsAsConfigured(cfg: Json, file: string, rule: SlidingRule, numLayers: number): (number | null)[] {
   const none = Array.from({ length: numLayers }, () => null);
   if (rule.windowKey === null || cfg[rule.windowKey] === undefined || cfg[rule.windowKey] === null) return none;
   if (rule.enabledKey && cfg[rule.enabledKey] !== true) return none;
@@ -194,7 +219,9 @@ function canonicalConfig(tr: FamilyTraits, rawCfg: Json): { cfg: Json; nested: b
     if ((cfg[canonical] === undefined || cfg[canonical] === null) && cfg[alias] !== undefined && cfg[alias] !== null) cfg[canonical] = cfg[alias];
   }
   const rope = (cfg['rope_scaling'] ?? cfg['rope_parameters']) as Json | null | undefined;
-  if (cfg['partial_rotary_factor'] == null && rope && typeof rope === 'object' && typeof rope['partial_rotary_factor'] === 'number') cfg['partial_rotary_factor'] = rope['partial_rotary_factor'];
+  // transformers 5 may keep partial_rotary_factor in the rope block; under `proportional` (gemma4) it counts rotated angles instead.
+  const ropeType = rope && typeof rope === 'object' ? (rope['rope_type'] ?? rope['type']) : undefined;
+  if (cfg['partial_rotary_factor'] == null && rope && typeof rope === 'object' && ropeType !== 'proportional' && typeof rope['partial_rotary_factor'] === 'number') cfg['partial_rotary_factor'] = rope['partial_rotary_factor'];
   for (const [key, d] of Object.entries(tr.configDefaults ?? {})) {
     if (cfg[key] !== undefined && cfg[key] !== null) continue;
     cfg[key] = typeof d === 'number' ? d : typeof cfg[d.timesKey] === 'number' ? (cfg[d.timesKey] as number) * d.factor : undefined;
@@ -231,7 +258,8 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
   const headDim = size(cfg, file, 'head_dim', derivedHeadDim);
   if (headDim % 2 !== 0) throw new ModelError(`${file}: head_dim ${headDim} must be an even integer`, 'SWAY_MODEL_INVALID');
   const numLayers = size(cfg, file, 'num_hidden_layers');
-  const { scaling, theta: blockTheta } = parseRopeScaling(file, cfg);
+  const blocks = ropeBlocks(cfg);
+  const { scaling, theta: blockTheta } = parseRopeScaling(file, blocks.global, headDim, cfg);
   const theta = positive(cfg, file, 'rope_theta', blockTheta ?? 10000);
   const partialRaw = tr.rotary.partial;
   const partial = typeof partialRaw === 'number' ? partialRaw : num(cfg, file, partialRaw.key, partialRaw.default);
@@ -254,9 +282,26 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
       if (n !== rotaryDim / 2) throw new ModelError(`${file}: rope_scaling.${key} has ${n} entries but the rotary dimension ${rotaryDim} needs ${rotaryDim / 2} — fix config.json`, 'SWAY_MODEL_INVALID');
     }
   }
+  const localThetaKeyed = optionalPositive(cfg, file, tr.rotary.localThetaKey);
+  let ropeLocal: ArchSpec['ropeLocal'] = null;
+  if (blocks.local) {
+    const local = parseRopeScaling(file, blocks.local, headDim, cfg);
+    ropeLocal = { theta: local.theta ?? localThetaKeyed ?? 10000, rotaryDim, scaling: local.scaling };
+  } else if (tr.rotary.localThetaKey && !blocks.perType) {
+    // Older configs: rope_local_base_freq (default 10000) with plain RoPE on sliding layers; rope_scaling applies to global layers only.
+    ropeLocal = { theta: localThetaKeyed ?? 10000, rotaryDim, scaling: { type: 'default' } };
+  }
+  for (const r of tr.refusedKeys ?? []) {
+    const v = cfg[r.key];
+    if (v === undefined || v === null) continue;
+    const why = r.refuse(v, cfg);
+    if (why) throw refuse(file, r.key, `${why} — sway cannot score this ${family} checkpoint faithfully`);
+  }
+  const pli = tr.perLayerInputs;
+  const pliSize = pli && cfg[pli.sizeKey] ? size(cfg, file, pli.sizeKey) : null;
   const scale = tr.attentionScale;
   const attentionScale =
-    scale === 'head_dim' ? 1 / Math.sqrt(headDim) : 'inverseSqrtOf' in scale ? 1 / Math.sqrt(positive(cfg, file, scale.inverseSqrtOf, headDim)) : positive(cfg, file, scale.key, scale.default);
+    scale === 'head_dim' ? 1 / Math.sqrt(headDim) : scale === 'unscaled' ? 1 : 'inverseSqrtOf' in scale ? 1 / Math.sqrt(positive(cfg, file, scale.inverseSqrtOf, headDim)) : positive(cfg, file, scale.key, scale.default);
   const emb = tr.embeddingScale;
   const embeddingScale = emb === 'none' ? 1 : emb === 'sqrt_hidden' ? Math.sqrt(hiddenSize) : positive(cfg, file, emb.key, emb.default);
   const epsKey = tr.norm.epsKeys.find((k) => cfg[k] !== undefined && cfg[k] !== null) ?? tr.norm.epsKeys[0]!;
@@ -282,7 +327,10 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
     positions: tr.positions,
     rope: { theta, rotaryDim, scaling },
     ropeLayers,
-    ropeLocalTheta: optionalPositive(cfg, file, tr.rotary.localThetaKey),
+    ropeLocal,
+    vNorm: tr.vNorm ?? false,
+    perLayerInput: pliSize === null ? null : { size: pliSize, vocab: size(cfg, file, pli!.vocabKey, size(cfg, file, 'vocab_size')) },
+    layerScalar: tr.layerScalar ?? false,
     attentionScale,
     attnSoftcap: optionalPositive(cfg, file, tr.softcap.attention),
     finalLogitSoftcap: optionalPositive(cfg, file, tr.softcap.finalLogits),

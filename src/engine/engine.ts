@@ -8,6 +8,7 @@ import { ModelError, ProbeError, SwayError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { RollingLogprob, TokenDist } from '../core/results.js';
 import type { GenerateOptions } from '../core/views.js';
+import { withBaseTensors } from './adapter/base-tensors.js';
 import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
 import { AnswerCache, answerKey } from './answer-cache.js';
@@ -19,6 +20,8 @@ import { logSoftmax, topKDist } from './logsoftmax.js';
 import { adapterBaseModel, resolveModelDir } from './resolve.js';
 import { chooseToken } from './sampling.js';
 import { SafetensorsSource } from './safetensors/reader.js';
+import { withLegacyNames } from './legacy-names.js';
+import { familyTraits } from './families.js';
 import { createSession, prepareModel } from './session.js';
 import { loadTokenizer } from './tokenizer.js';
 import type { ArchSpec, Tokenizer } from './types.js';
@@ -76,17 +79,18 @@ export class Engine {
     const baseDir = resolveModelDir(baseRef, 'model');
     const arch = loadArch(baseDir);
     const tokenizer = loadTokenizer(baseDir, arch.eosTokenIds);
-    const source = SafetensorsSource.openDir(baseDir);
+    const opened = withLegacyNames(SafetensorsSource.openDir(baseDir), familyTraits(arch.family).legacyPrefixes);
     try {
-      const weights = checkArchAgainstWeights(arch, source, baseDir);
+      const weights = checkArchAgainstWeights(arch, opened, baseDir);
       const adapter = adapterDir ? loadAdapter(adapterDir, arch, weights) : null;
-      const { groups, overrides, doraBase } = prepareModel(arch, adapter, weights);
+      const source = withBaseTensors(weights, adapter);
+      const { groups, overrides, doraBase } = prepareModel(arch, adapter, source);
       const maxPositions = Math.min(options.maxPositions ?? 2048, arch.maxPositionEmbeddings);
       const tBuild = performance.now();
       const threads = options.threads ?? Math.max(1, Math.min(8, (await import('node:os')).availableParallelism()));
       const timing = { session: 0 };
       const useDora = adapter?.useDora ?? false;
-      const { session, hasOverrides } = await createSession({ arch, groups, dora: useDora, overrides, maxPositions }, weights, threads, timing);
+      const { session, hasOverrides } = await createSession({ arch, groups, dora: useDora, overrides, maxPositions }, source, threads, timing);
       const tSession = timing.session;
       const baseHash = hashDirFiles(baseDir, BASE_IDENTITY_FILES);
       const layout: FeedLayout = { arch, groups, useDora, hasOverrides };
@@ -96,7 +100,7 @@ export class Engine {
       engine.stats.sessionSeconds = (performance.now() - tSession) / 1000;
       return engine;
     } finally {
-      source.close();
+      opened.close();
     }
   }
 

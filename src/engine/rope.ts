@@ -1,4 +1,4 @@
-/** RoPE inverse frequencies (float64) and cos/sin caches, including linear, llama3 and longrope scaling. */
+/** RoPE inverse frequencies (float64) and cos/sin caches, including linear, llama3, longrope and proportional scaling. */
 import type { RopeSpec } from './types.js';
 
 /** `long`: LongRoPE's long factors (sequences past the original length); ignored by other scalings. */
@@ -10,6 +10,8 @@ export function ropeInvFreq(rope: RopeSpec, long = false): Float64Array {
   if (s.type === 'longrope') {
     const ext = long ? s.longFactor : s.shortFactor;
     for (let i = 0; i < half; i++) inv[i] = (inv[i] as number) / (ext[i] as number);
+  } else if (s.type === 'proportional') {
+    for (let i = 0; i < half; i++) inv[i] = i < s.angles ? (inv[i] as number) / s.factor : 0;
   } else if (s.type === 'linear') {
     for (let i = 0; i < half; i++) inv[i] = (inv[i] as number) / s.factor;
   } else if (s.type === 'llama3') {

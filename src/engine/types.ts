@@ -29,7 +29,12 @@ export type RopeScaling =
       factor: number;
       /** Multiplier of cos and sin; null: derived from `factor` as the LongRoPE paper does. */
       attentionFactor: number | null;
-    };
+    }
+  /**
+   * Gemma 4 "proportional": the full head is rotated, pair i at theta^(-2i/rotaryDim) / factor
+   * for i < angles and not at all (frequency 0) beyond.
+   */
+  | { type: 'proportional'; factor: number; angles: number };
 
 export interface RopeSpec {
   theta: number;
@@ -66,8 +71,17 @@ export interface ArchSpec {
   rope: RopeSpec;
   /** Per layer: whether rotary is applied (false for smollm3 no_rope layers). */
   ropeLayers: boolean[];
-  /** Theta of sliding-window layers when it differs from rope.theta (gemma3), else null. */
-  ropeLocalTheta: number | null;
+  /** RoPE of sliding-window layers when it differs from `rope` (gemma3/4 local base, per-type rope_parameters), else null. */
+  ropeLocal: RopeSpec | null;
+  /** Scale-free RMSNorm on each value head before attention (gemma4 v_norm). */
+  vNorm: boolean;
+  /**
+   * Per-layer inputs (gemma4 PLE): width per layer and rows of the per-layer embedding, or
+   * null. Each layer adds norm(proj(act(gate(h)) * input_l)) to its output.
+   */
+  perLayerInput: { size: number; vocab: number } | null;
+  /** Each layer's output is multiplied by its stored `layer_scalar` (gemma4). */
+  layerScalar: boolean;
   /** Multiplier of q·k (head_dim^-0.5 unless the family says otherwise). */
   attentionScale: number;
   /** tanh soft-cap of attention scores, or null. */

@@ -5,7 +5,8 @@
  */
 import { ZodError } from 'zod';
 import type { DifferentialBackend } from '../backends/contract.js';
-import { BackendNotAvailableError, isSwayError } from '../core/errors.js';
+import { BackendNotAvailableError, ViewUnavailableError, isSwayError } from '../core/errors.js';
+import { plainResult } from '../core/finalize.js';
 import type { NullStat, ProbeResult, SuiteResult } from '../core/results.js';
 import type { Section } from '../core/sections.js';
 import { SWAY_VERSION } from '../core/version.js';
@@ -113,7 +114,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
           : err instanceof ZodError
             ? `invalid probe settings: ${err.issues.map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; ')}`
             : `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
-        result = errorResult(spec.name, spec.kind, msg, 0);
+        result = err instanceof ViewUnavailableError ? plainResult(spec.name, spec.kind, 'skip', msg) : errorResult(spec.name, spec.kind, msg, 0);
       }
       result = { ...result, duration_s: (performance.now() - t0) / 1000 };
       if (spec.kind === 'null_adapter') {

@@ -15,6 +15,13 @@ const FAMILIES_UNDER_TEST = [
   'mistral',
   'qwen2',
   'qwen3',
+  // gemma: sandwich norms, soft-caps, local/global rotary, gemma4 per-layer inputs / v norm / layer scalar
+  'gemma',
+  'gemma2',
+  'gemma3_text',
+  'gemma3',
+  'gemma4_text',
+  'gemma4',
   // phi3 (fused, half rotary, LongRoPE), olmo2, granite, smollm3, gpt2, gpt_neox
   'phi3',
   'olmo2',

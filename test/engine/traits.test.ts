@@ -109,7 +109,14 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   ['sandwich norms, attention and final-logit soft-caps, alternating windows (gemma2)', (a) => ({ ...a, normPlacement: 'sandwich', attnSoftcap: 2, finalLogitSoftcap: 3, slidingWindow: [4, null], weights: NAMING_WIDE })],
   ['post-only norms and full-width q/k norm (olmo2)', (a) => ({ ...a, normPlacement: 'post', qkNorm: 'full', weights: NAMING_WIDE })],
   ['a layer without rotary (smollm3 no_rope_layers)', (a) => ({ ...a, ropeLayers: [true, false] })],
-  ['separate rotary base for sliding layers (gemma3)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocalTheta: 1000, rope: { ...a.rope, theta: 1e6 } })],
+  ['separate rotary base for sliding layers (gemma3)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1000 }, rope: { ...a.rope, theta: 1e6 } })],
+  ['linear-scaled global and plain local rotary (gemma3 per-type rope_parameters)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } }, rope: { ...a.rope, theta: 1e6, scaling: { type: 'linear', factor: 8 } } })],
+  ['proportional rotary on global layers, two of eight pairs turning (gemma4)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } }, rope: { ...a.rope, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: 2 } } })],
+  ['unscaled attention, per-head q/k norms and a scale-free v norm (gemma4)', (a) => ({ ...a, qkNorm: 'per_head', vNorm: true, attentionScale: 1 })],
+  [
+    'per-layer inputs and per-layer output scalar, sandwich norms (gemma4 PLE)',
+    (a) => ({ ...a, normPlacement: 'sandwich', hiddenAct: 'gelu_tanh', embeddingScale: Math.sqrt(a.hiddenSize), perLayerInput: { size: 8, vocab: VOCAB }, layerScalar: true, weights: FAMILIES.gemma4_text.naming }),
+  ],
   ['LayerNorm with bias, plain GELU MLP, parallel residual (gpt_neox)', (a) => ({ ...a, norm: { ...a.norm, kind: 'layernorm', bias: true }, mlp: 'plain', hiddenAct: 'gelu', residual: 'parallel', qkvBias: true, oBias: true, mlpBias: true })],
   ['learned positions, Conv1D weights, fused qkv (gpt2)', (a) => ({ ...a, positions: 'learned', ropeLayers: [false, false], transposedLinear: true, fused: { qkv: true, gateUp: false }, mlp: 'plain', hiddenAct: 'gelu_tanh', norm: { ...a.norm, kind: 'layernorm', bias: true }, weights: FAMILIES_PHI3_LIKE })],
   // ORT's fused rotary needs rotaryDim/2 to be a multiple of 8.

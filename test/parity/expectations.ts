@@ -28,13 +28,6 @@ export interface ParityExpectation {
   unusedSaved?: string[];
 }
 
-const unsupportedFamily = (fixture: string, modelType: string): ParityExpectation => ({
-  fixture,
-  status: 'refused',
-  reason: `model_type ${modelType} is not in the engine's families yet`,
-  error: new RegExp(`model_type "${modelType}" is not supported`),
-});
-
 export const EXPECTATIONS: ParityExpectation[] = [
   { fixture: 'llama/default', status: 'supported', reason: 'PEFT default targets (q_proj, v_proj)' },
   { fixture: 'llama/all_linear', status: 'supported', reason: 'target_modules all-linear' },
@@ -47,24 +40,17 @@ export const EXPECTATIONS: ParityExpectation[] = [
   { fixture: 'llama/layers_to_transform', status: 'supported', reason: 'layers_to_transform [1, 3]' },
   { fixture: 'llama/modules_to_save', status: 'supported', reason: 'modules_to_save embed_tokens + lm_head (saved copies)' },
   { fixture: 'llama/trainable_tokens', status: 'supported', reason: 'trainable_token_indices [5, 17, 300]' },
-  {
-    fixture: 'llama/embedding_lora',
-    status: 'refused',
-    reason: 'LoRA on embed_tokens is refused by name (modules_to_save is the supported way)',
-    error: /LoRA on embed_tokens \(model\.embed_tokens\) is not supported/,
-  },
+  { fixture: 'llama/embedding_lora', status: 'supported', reason: 'LoRA on embed_tokens (lora_embedding_A/B: each token gains scaling · B · A[:, id]), saved with save_embedding_layers=False' },
   {
     fixture: 'llama/embedding_lora_with_base',
-    status: 'refused',
-    reason: "PEFT's default save_embedding_layers='auto' also stores embed_tokens.base_layer.weight; sway calls it foreign",
-    error: /saved tensor 'base_model\.model\.model\.embed_tokens\.base_layer\.weight' does not correspond to any tensor of the base model/,
+    status: 'supported',
+    reason: "LoRA on embed_tokens with PEFT's default save_embedding_layers='auto': embed_tokens.base_layer.weight equals the base and is used as PEFT loads it (into the base, every view)",
   },
   { fixture: 'llama/lm_head_lora', status: 'supported', reason: 'LoRA on lm_head (saved with save_embedding_layers=False)' },
   {
     fixture: 'llama/lm_head_lora_with_base',
-    status: 'refused',
-    reason: "LoRA on lm_head saved with PEFT's default save_embedding_layers='auto' carries lm_head.base_layer.weight (a copy of the base head); sway refuses the tensor although it supports the LoRA",
-    error: /saved tensor 'base_model\.model\.lm_head\.base_layer\.weight' does not correspond to any tensor of the base model/,
+    status: 'supported',
+    reason: "LoRA on lm_head with PEFT's default save_embedding_layers='auto': lm_head.base_layer.weight equals the base head and is used as PEFT loads it (into the base, every view)",
   },
   { fixture: 'llama-rope3/default', status: 'supported', reason: 'rope_type llama3 (factor 8, original 64): all three frequency regions' },
   { fixture: 'llama-hd8/default', status: 'supported', reason: "head_dim 8: rotary done with plain ops where onnxruntime's GroupQueryAttention cannot (rotary dimension not a multiple of 16)" },
@@ -78,14 +64,15 @@ export const EXPECTATIONS: ParityExpectation[] = [
   { fixture: 'qwen2/trainable_tokens', status: 'supported', reason: 'trainable tokens on a tied head' },
   {
     fixture: 'qwen2/bias_lora_only',
-    status: 'refused',
-    reason: "bias='lora_only' saves the trained q/v biases as <module>.base_layer.bias; adapter_config's bias is accepted but the loader does not map base_layer.bias to the base tensor and calls it foreign",
-    error: /saved tensor 'base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.base_layer\.bias' does not correspond to any tensor of the base model/,
+    status: 'supported',
+    reason: "bias='lora_only': the trained q/v biases (<module>.base_layer.bias) replace the base biases in every view, base included, as PEFT's disable_adapter keeps them",
   },
+  { fixture: 'qwen2/embedding_lora', status: 'supported', reason: 'LoRA on embed_tokens of a tied model: the tied head keeps the base embedding (PEFT leaves it unadapted)' },
+  { fixture: 'qwen2/embedding_lora_tied', status: 'supported', reason: 'ensure_weight_tying: the tied lm_head carries the embedding LoRA transposed (A = B_emb^T, B = A_emb^T)' },
   { fixture: 'qwen3/default', status: 'supported', reason: 'q/k norm' },
-  unsupportedFamily('gemma/default', 'gemma'),
-  unsupportedFamily('gemma2/default', 'gemma2'),
-  unsupportedFamily('gemma3/default', 'gemma3_text'),
+  { fixture: 'gemma/default', status: 'supported', reason: 'RMSNorm (1 + w), √hidden embeddings, GeGLU with tanh-GELU' },
+  { fixture: 'gemma2/default', status: 'supported', reason: 'sandwich norms, attention and final-logit soft-caps, alternating sliding window 4, query_pre_attn_scalar 24' },
+  { fixture: 'gemma3/default', status: 'supported', reason: 'q/k norms, per-type rope_parameters (linear ×8 at 1e6 on global layers, 1e4 on sliding), sliding window 4' },
   // --- phi3, olmo2, granite, smollm3, gpt2, gpt_neox ---
   { fixture: 'phi3/default', status: 'supported', reason: 'LoRA on the fused qkv_proj; partial_rotary_factor 0.5 (rotary dim 8, rotated outside GroupQueryAttention)' },
   { fixture: 'phi3/fused', status: 'supported', reason: 'LoRA on fused qkv_proj, gate_up_proj and o_proj' },
@@ -97,6 +84,16 @@ export const EXPECTATIONS: ParityExpectation[] = [
   { fixture: 'gpt2/c_attn_c_proj', status: 'supported', reason: 'c_proj matches both attn.c_proj and mlp.c_proj, as in PEFT' },
   { fixture: 'gpt_neox/default', status: 'supported', reason: 'per-head fused query_key_value (LoRA regrouped the same way), rotary_pct 0.25 (rotary dim 4), parallel residual' },
   { fixture: 'gpt_neox/dense', status: 'supported', reason: 'LoRA on query_key_value, dense and dense_4h_to_h' },
-  { ...unsupportedFamily('gemma4-mm/seed', 'gemma4'), unusedSaved: ['model.vision_tower', 'model.embed_vision'] },
-  { ...unsupportedFamily('gemma3-mm/seed', 'gemma3'), unusedSaved: ['model.vision_tower', 'model.multi_modal_projector'] },
+  {
+    fixture: 'gemma4-mm/seed',
+    status: 'supported',
+    reason: 'seed scenario: Gemma 4 text tower (per-layer inputs, v norm, proportional rotary on global layers, final soft-cap 30); saved vision modules named unused',
+    unusedSaved: ['model.vision_tower', 'model.embed_vision'],
+  },
+  {
+    fixture: 'gemma3-mm/seed',
+    status: 'supported',
+    reason: 'Gemma 3 text tower of a conditional-generation checkpoint stored as language_model.model.*; saved vision modules named unused',
+    unusedSaved: ['model.vision_tower', 'model.multi_modal_projector'],
+  },
 ];

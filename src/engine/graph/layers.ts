@@ -6,6 +6,7 @@ import { DT } from '../onnx/model.js';
 import { ropeCaches } from '../rope.js';
 import type { WeightRef } from '../families.js';
 import type { GraphContext } from './context.js';
+import { addEmbeddingLora } from './embed-lora.js';
 import { qkvColumnMap } from './lora-groups.js';
 import { fusedTInto, transposeInto } from './packer.js';
 import { applyGraphRotary, needsGraphRotary, rotaryTables, type RotaryTables } from './rotary.js';
@@ -108,6 +109,7 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
   let x = ctx.one('Gather', [table, 'input_ids'], { axis: 0 });
   const saved = ctx.plan.overrides.get(ctx.name({ module: 'embed' }));
   if (saved) x = selectSaved(ctx, x, ctx.one('Gather', [ctx.packer.add('embed_saved', [V, H], saved), 'input_ids'], { axis: 0 }));
+  x = addEmbeddingLora(ctx, x);
   if (arch.embeddingScale !== 1) x = ctx.one('Mul', [x, ctx.packer.scalar('embed_scale', arch.embeddingScale)]);
   if (arch.positions === 'learned') {
     // Positions of this call's tokens: total_seq_len - seq .. total_seq_len - 1 (prefill from 0, or one decode step).
@@ -136,6 +138,8 @@ export interface AttentionConsts {
   flatK: string;
   /** Rotary done with plain ops instead of inside GroupQueryAttention (see rotary.ts), or null. */
   graphRotary: RotaryTables | null;
+  /** Unit weight of the scale-free v norm, when the architecture has one. */
+  vNormOnes: string | null;
 }
 
 export function attentionConsts(ctx: GraphContext): AttentionConsts {
@@ -145,7 +149,7 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
   const kv = arch.numKvHeads * D;
   const half = arch.rope.rotaryDim / 2;
   const { cos, sin } = ropeCaches(arch.rope, ctx.plan.maxPositions);
-  const local = arch.ropeLocalTheta === null ? null : ropeCaches({ theta: arch.ropeLocalTheta, rotaryDim: arch.rope.rotaryDim, scaling: { type: 'default' } }, ctx.plan.maxPositions);
+  const local = arch.ropeLocal === null ? null : ropeCaches(arch.ropeLocal, ctx.plan.maxPositions);
   return {
     cos: packer.add('rope_cos', [ctx.plan.maxPositions, half], cos),
     sin: packer.add('rope_sin', [ctx.plan.maxPositions, half], sin),
@@ -157,6 +161,7 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
     flatQ: packer.int64('shape_q_flat', [0, 0, q]),
     flatK: packer.int64('shape_k_flat', [0, 0, kv]),
     graphRotary: needsGraphRotary(arch) ? rotaryTables(ctx) : null,
+    vNormOnes: arch.vNorm ? packer.add('v_norm_ones', [D], (t) => t.fill(1)) : null,
   };
 }
 
@@ -215,7 +220,9 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
     const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
     const qh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [qs, c.headsQ]), { layer: l, module: 'q_norm' }, `l${l}_qnorm`, D), c.flatQ]);
     const kh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [ks, c.headsK]), { layer: l, module: 'k_norm' }, `l${l}_knorm`, D), c.flatK]);
-    gqaInputs = [qh, kh, vs];
+    // gemma4 v_norm: RMS-normalise each value head, no weight.
+    const vh = c.vNormOnes ? ctx.one('Reshape', [rmsNorm(ctx, ctx.one('Reshape', [vs, c.headsK]), c.vNormOnes), c.flatK]) : vs;
+    gqaInputs = [qh, kh, vh];
   } else if (arch.qkNorm === 'full') {
     const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
     gqaInputs = [norm(ctx, qs, { layer: l, module: 'q_norm' }, `l${l}_qnorm`, q), norm(ctx, ks, { layer: l, module: 'k_norm' }, `l${l}_knorm`, arch.numKvHeads * D), vs];
@@ -303,8 +310,51 @@ export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string
   return projection(ctx, act, wdown, `${l}_down`, downBias);
 }
 
+/**
+ * Per-layer inputs (gemma4 PLE): the token's per-layer embedding (× √P) plus a normed
+ * projection of the scaled input embeddings (× H^-0.5), both over [layers, P], summed and
+ * scaled by 2^-0.5; returns one [batch, seq, P] slice per layer.
+ */
+export function perLayerInputs(ctx: GraphContext, x: string): string[] {
+  const { arch, packer } = ctx;
+  const spec = arch.perLayerInput;
+  if (!spec) return [];
+  const H = arch.hiddenSize;
+  const L = arch.numLayers;
+  const P = spec.size;
+  ctx.expect({ module: 'per_layer_embed' }, [spec.vocab, L * P]);
+  const table = packer.add('ple_embed', [spec.vocab, L * P], (t) => t.set(ctx.read({ module: 'per_layer_embed' })));
+  const tok = ctx.one('Mul', [ctx.one('Gather', [table, 'input_ids'], { axis: 0 }), packer.scalar('ple_embed_scale', Math.sqrt(P))]);
+  const projW = linearT(ctx, 'ple_model_proj', { module: 'per_layer_model_proj' }, L * P, H);
+  const proj = ctx.one('Mul', [ctx.one('MatMul', [x, projW]), packer.scalar('ple_proj_scale', 1 / Math.sqrt(H))]);
+  const normed = norm(ctx, ctx.one('Reshape', [proj, packer.int64('shape_ple_layers', [0, 0, L, P])]), { module: 'per_layer_proj_norm' }, 'ple_proj_norm', P);
+  const flat = ctx.one('Reshape', [normed, packer.int64('shape_ple_flat', [0, 0, L * P])]);
+  const combined = ctx.one('Mul', [ctx.one('Add', [flat, tok]), packer.scalar('ple_input_scale', Math.SQRT1_2)]);
+  const axis = packer.int64('ple_axis', [2]);
+  return Array.from({ length: L }, (_, l) => ctx.one('Slice', [combined, packer.int64(`ple_start_${l}`, [l * P]), packer.int64(`ple_end_${l}`, [(l + 1) * P]), axis]));
+}
+
+/** gemma4 layer tail: x + norm(proj(act(gate(x)) * input_l)), then × layer_scalar (each when the architecture has it). */
+function layerTail(ctx: GraphContext, l: number, x: string, perLayerInput: string | undefined): string {
+  const { arch, packer } = ctx;
+  const H = arch.hiddenSize;
+  let out = x;
+  if (perLayerInput !== undefined && arch.perLayerInput) {
+    const P = arch.perLayerInput.size;
+    const gate = ctx.one('MatMul', [out, linearT(ctx, `l${l}_ple_gate`, { layer: l, module: 'per_layer_gate' }, P, H)]);
+    const proj = ctx.one('MatMul', [ctx.one('Mul', [activation(ctx, gate), perLayerInput]), linearT(ctx, `l${l}_ple_proj`, { layer: l, module: 'per_layer_proj' }, H, P)]);
+    out = ctx.one('Add', [out, norm(ctx, proj, { layer: l, module: 'post_per_layer_norm' }, `l${l}_ple_norm`, H)]);
+  }
+  if (arch.layerScalar) {
+    const ref = { layer: l, module: 'layer_scalar', part: 'param' } as const;
+    ctx.expect(ref, [1]);
+    out = ctx.one('Mul', [out, packer.add(`l${l}_scalar`, [1], (t) => t.set(ctx.read(ref)))]);
+  }
+  return out;
+}
+
 /** One decoder layer: norm placement (pre / sandwich / post) and residual layout (sequential / parallel) from the traits. */
-export function decoderLayer(ctx: GraphContext, l: number, x: string, c: AttentionConsts, splitGu: string): string {
+export function decoderLayer(ctx: GraphContext, l: number, x: string, c: AttentionConsts, splitGu: string, perLayerInput?: string): string {
   const { arch } = ctx;
   const H = arch.hiddenSize;
   const pre = arch.normPlacement !== 'post';
@@ -315,11 +365,11 @@ export function decoderLayer(ctx: GraphContext, l: number, x: string, c: Attenti
   const a = postNorm(attention(ctx, l, preNorm(x, 'attn_norm', `l${l}_ln1`), c), 'post_attn_norm', `l${l}_post_attn_norm`);
   if (arch.residual === 'parallel') {
     const m = postNorm(mlp(ctx, l, preNorm(x, 'mlp_norm', `l${l}_ln2`), splitGu), 'post_mlp_norm', `l${l}_post_mlp_norm`);
-    return ctx.one('Add', [ctx.one('Add', [x, scaled(a)]), scaled(m)]);
+    return layerTail(ctx, l, ctx.one('Add', [ctx.one('Add', [x, scaled(a)]), scaled(m)]), perLayerInput);
   }
   const h = ctx.one('Add', [x, scaled(a)]);
   const m = postNorm(mlp(ctx, l, preNorm(h, 'mlp_norm', `l${l}_ln2`), splitGu), 'post_mlp_norm', `l${l}_post_mlp_norm`);
-  return ctx.one('Add', [h, scaled(m)]);
+  return layerTail(ctx, l, ctx.one('Add', [h, scaled(m)]), perLayerInput);
 }
 
 /** Final norm (and its saved copy), LM head (tied or not, saved copy, LoRA), logit scaling. */

@@ -2,14 +2,15 @@
  * LoRA slots grouped by the base MatMul they add to. The graph fuses q/k/v into one
  * projection and gate/up into another, so the LoRA of each group becomes one pair of
  * MatMuls: x·A_g (A_g = the slots' A^T side by side) then ·B_g (block rows of the slots'
- * scaled B^T placed at each module's output columns).
+ * scaled B^T placed at each module's output columns). The embedding's LoRA is the group
+ * `embed` ([vocab, hidden]): its A^T is gathered by token id instead of multiplied.
  */
 import { AdapterError } from '../../core/errors.js';
 import { refuseSlotTarget } from '../adapter/support.js';
 import type { LayerModule, LoraSlot } from '../adapter/types.js';
 import type { ArchSpec } from '../types.js';
 
-export type GroupKind = 'qkv' | 'o' | 'gate_up' | 'down' | 'head';
+export type GroupKind = 'qkv' | 'o' | 'gate_up' | 'down' | 'head' | 'embed';
 
 export interface GroupMember {
   slotIndex: number;
@@ -78,6 +79,8 @@ export function groupShape(arch: ArchSpec, kind: GroupKind): [number, number] {
       return [arch.intermediateSize, H];
     case 'head':
       return [H, arch.vocabSize];
+    case 'embed':
+      return [arch.vocabSize, H];
   }
 }
 
@@ -96,14 +99,13 @@ export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[], source =
   const qkvColumns = qkvColumnMap(arch);
   slots.forEach((slot, slotIndex) => {
     const t = slot.target;
-    refuseSlotTarget(source, slot.modulePath, t);
-    if (t.scope === 'embed_tokens') return;
+    refuseSlotTarget(source, slot.modulePath, t, slot.magnitude !== null);
     if (slot.magnitude && arch.transposedLinear && t.scope === 'layer') {
       throw new AdapterError(`${source}: DoRA on '${slot.modulePath}' (a Conv1D weight, fan_in_fan_out) is not supported by the sway engine; use a plain LoRA adapter`, 'SWAY_ADAPTER_UNSUPPORTED');
     }
-    const kind: GroupKind = t.scope === 'lm_head' ? 'head' : GROUP_OF[t.module];
+    const kind: GroupKind = t.scope === 'lm_head' ? 'head' : t.scope === 'embed_tokens' ? 'embed' : GROUP_OF[t.module];
     const layer = t.scope === 'layer' ? t.layer : null;
-    const key = layer === null ? 'head' : `${layer}_${kind}`;
+    const key = layer === null ? kind : `${layer}_${kind}`;
     const [inF, outF] = groupShape(arch, kind);
     const g = groups.get(key) ?? { key, kind, layer, inFeatures: inF, outFeatures: outF, rank: 0, members: [], hasBias: false };
     if (slot.bBias) g.hasBias = true;

@@ -13,7 +13,7 @@ export interface RotaryTables {
   /** cos/sin for this call's positions, broadcastable to [batch, seq, heads, rotaryDim/2]. */
   cos: string;
   sin: string;
-  /** The same for sliding-window layers with their own theta, or null. */
+  /** The same for sliding-window layers with their own RoPE (`ropeLocal`), or null. */
   localCos: string | null;
   localSin: string | null;
 }
@@ -49,8 +49,8 @@ export function rotaryTables(ctx: GraphContext): RotaryTables {
   }
   let localCos: string | null = null;
   let localSin: string | null = null;
-  if (arch.ropeLocalTheta !== null) {
-    const local = ropeCaches({ theta: arch.ropeLocalTheta, rotaryDim: arch.rope.rotaryDim, scaling: { type: 'default' } }, maxPos);
+  if (arch.ropeLocal !== null) {
+    const local = ropeCaches(arch.ropeLocal, maxPos);
     localCos = rows('rot_local_cos', local.cos);
     localSin = rows('rot_local_sin', local.sin);
   }

@@ -7,9 +7,11 @@
 import { ModelError } from '../../core/errors.js';
 import type { ArchSpec } from '../types.js';
 
-export function unimplementedTraits(_a: ArchSpec): string[] {
-  // Rotary dimensions GroupQueryAttention cannot rotate are done with plain ops (graph/rotary.ts).
-  return [];
+export function unimplementedTraits(a: ArchSpec): string[] {
+  const out: string[] = [];
+  // Rotary dimensions GroupQueryAttention cannot rotate are done with plain ops (graph/rotary.ts), so no rotary refusal.
+  if (a.vNorm && a.qkNorm !== 'per_head') out.push('a value norm without per-head q/k norms');
+  return out;
 }
 
 export function assertImplemented(a: ArchSpec, who: string): void {

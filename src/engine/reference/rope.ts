@@ -19,6 +19,9 @@ export function referenceFrequencies(rope: RopeSpec, seqLen = 0): number[] {
   switch (s.type) {
     case 'default':
       return freqs;
+    case 'proportional':
+      // Only the first `angles` pairs turn (at the unpartialed rate); the rest keep frequency 0.
+      return freqs.map((f, i) => (i < s.angles ? f / s.factor : 0));
     case 'linear':
       // Positions are divided by the factor; equivalently every frequency is.
       return freqs.map((f) => f / s.factor);
