@@ -47,6 +47,16 @@ describe('family table', () => {
     expect(archFromConfig(tinyConfig('qwen3', 300, 1, 2), 'c').qkNorm).toBe('per_head');
     expect(archFromConfig(tinyConfig('mistral', 300, 1, 2), 'c').slidingWindow).toEqual([8, 8]);
   });
+
+  it('a config without the activation key takes the family default (a config spelling from `allowed`)', () => {
+    for (const fam of SUPPORTED_FAMILIES) {
+      const cfg = tinyConfig(fam, 300, 1, 2);
+      const text = (cfg['text_config'] as Record<string, unknown> | undefined) ?? cfg;
+      for (const k of FAMILIES[fam].activation.keys) delete text[k];
+      const tr = FAMILIES[fam] as FamilyTraits;
+      expect(archFromConfig(cfg, `${fam}/config.json`).hiddenAct, fam).toBe(tr.activation.allowed[tr.activation.default]);
+    }
+  });
 });
 
 describe('reference RoPE (independent of src/engine/rope.ts)', () => {
