@@ -7,7 +7,9 @@ import { ropeCaches } from '../rope.js';
 import type { WeightRef } from '../families.js';
 import type { GraphContext } from './context.js';
 import { addEmbeddingLora } from './embed-lora.js';
+import { qkvColumnMap } from './lora-groups.js';
 import { fusedTInto, transposeInto } from './packer.js';
+import { applyGraphRotary, needsGraphRotary, rotaryTables, type RotaryTables } from './rotary.js';
 
 /** Base MatMul + LoRA branch (with its bias) + DoRA gains + base bias, in PEFT's order. */
 export function projection(ctx: GraphContext, input: string, weightT: string, key: string, bias: string | null): string {
@@ -134,6 +136,8 @@ export interface AttentionConsts {
   headsK: string;
   flatQ: string;
   flatK: string;
+  /** Rotary done with plain ops instead of inside GroupQueryAttention (see rotary.ts), or null. */
+  graphRotary: RotaryTables | null;
   /** Unit weight of the scale-free v norm, when the architecture has one. */
   vNormOnes: string | null;
 }
@@ -156,8 +160,23 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
     headsK: packer.int64('shape_k_heads', [0, 0, arch.numKvHeads, D]),
     flatQ: packer.int64('shape_q_flat', [0, 0, q]),
     flatK: packer.int64('shape_k_flat', [0, 0, kv]),
+    graphRotary: needsGraphRotary(arch) ? rotaryTables(ctx) : null,
     vNormOnes: arch.vNorm ? packer.add('v_norm_ones', [D], (t) => t.fill(1)) : null,
   };
+}
+
+/** A per-head fused qkv weight ([q_h, k_h, v_h] per head) packed [in, out] with its outputs regrouped to [all q, all k, all v]. */
+function perHeadQkvT(ctx: GraphContext, packName: string, ref: WeightRef, columns: Int32Array, inF: number): string {
+  const outF = columns.length;
+  ctx.expect(ref, ctx.arch.transposedLinear ? [inF, outF] : [outF, inF]);
+  return ctx.packer.add(packName, [inF, outF], (t) => {
+    const w = ctx.read(ref);
+    for (let o = 0; o < outF; o++) {
+      const c = columns[o] as number;
+      if (ctx.arch.transposedLinear) for (let i = 0; i < inF; i++) t[i * outF + c] = w[i * outF + o] as number;
+      else for (let i = 0; i < inF; i++) t[i * outF + c] = w[o * inF + i] as number;
+    }
+  });
 }
 
 /** Fused [H, q+2kv] q/k/v weight, whether the checkpoint stores it fused or as three tensors. */
@@ -167,12 +186,18 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
   const q = arch.numHeads * arch.headDim;
   const kv = arch.numKvHeads * arch.headDim;
   const part = (module: 'q_proj' | 'k_proj' | 'v_proj' | 'qkv_proj', p: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part: p }) as const;
-  const w = arch.fused.qkv
-    ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
-    : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
+  const columns = qkvColumnMap(arch);
+  const w = columns
+    ? perHeadQkvT(ctx, `l${l}_wqkv`, part('qkv_proj'), columns, H)
+    : arch.fused.qkv
+      ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
+      : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
   if (!arch.qkvBias) return { w, bias: null };
   const bias = packer.add(`l${l}_bqkv`, [q + 2 * kv], (t) => {
-    if (arch.fused.qkv) t.set(ctx.read(part('qkv_proj', 'bias')));
+    if (columns) {
+      const b = ctx.read(part('qkv_proj', 'bias'));
+      for (let o = 0; o < columns.length; o++) t[columns[o] as number] = b[o] as number;
+    } else if (arch.fused.qkv) t.set(ctx.read(part('qkv_proj', 'bias')));
     else {
       t.set(ctx.read(part('q_proj', 'bias')), 0);
       t.set(ctx.read(part('k_proj', 'bias')), q);
@@ -204,14 +229,23 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
   } else {
     gqaInputs = [qkv, '', ''];
   }
+  const rotary = arch.ropeLayers[l] ?? true;
+  const window = arch.slidingWindow[l] ?? null;
+  const gr = c.graphRotary;
+  if (gr && rotary) {
+    if (gqaInputs[1] === '') gqaInputs = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3);
+    const local = window !== null && gr.localCos !== null && gr.localSin !== null;
+    const cos = local ? (gr.localCos as string) : gr.cos;
+    const sin = local ? (gr.localSin as string) : gr.sin;
+    gqaInputs = [applyGraphRotary(ctx, gqaInputs[0] as string, arch.numHeads, cos, sin, `l${l}_rq`), applyGraphRotary(ctx, gqaInputs[1] as string, arch.numKvHeads, cos, sin, `l${l}_rk`), gqaInputs[2] as string];
+  }
+  const fusedRotary = rotary && !gr;
   const pastK = `past_key_${l}`;
   const pastV = `past_value_${l}`;
   ctx.inputs.push({ name: pastK, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'past', D] });
   ctx.inputs.push({ name: pastV, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'past', D] });
-  const window = arch.slidingWindow[l] ?? null;
-  const rotary = arch.ropeLayers[l] ?? true;
   const local = window !== null && c.localCos !== null && c.localSin !== null;
-  const caches = rotary ? [local ? (c.localCos as string) : c.cos, local ? (c.localSin as string) : c.sin] : [];
+  const caches = fusedRotary ? [local ? (c.localCos as string) : c.cos, local ? (c.localSin as string) : c.sin] : [];
   const presentK = `present_key_${l}`;
   const presentV = `present_value_${l}`;
   const attnOut = ctx.tmp('attn');
@@ -225,7 +259,7 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
       kv_num_heads: arch.numKvHeads,
       scale: { float: arch.attentionScale },
       ...(arch.attnSoftcap !== null ? { softcap: { float: arch.attnSoftcap } } : {}),
-      do_rotary: rotary ? 1 : 0,
+      do_rotary: fusedRotary ? 1 : 0,
       rotary_interleaved: 0,
       local_window_size: window === null ? -1 : window,
     },

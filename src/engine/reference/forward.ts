@@ -8,7 +8,7 @@
 import { weightName, type WeightRef } from '../families.js';
 import { assertImplemented } from '../graph/traits.js';
 import type { ArchSpec } from '../types.js';
-import { applyRotary, referenceFrequencies } from './rope.js';
+import { applyRotary, referenceFrequencies, referenceRotaryScale } from './rope.js';
 
 /** Returns a tensor by HF name; throws when absent. */
 export type WeightGetter = (hfName: string) => Float64Array | Float32Array;
@@ -108,8 +108,10 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
   const q = nH * D;
   const kv = nKv * D;
   const group = nH / nKv;
-  const freqs = referenceFrequencies(arch.rope);
-  const localFreqs = arch.ropeLocal === null ? freqs : referenceFrequencies(arch.ropeLocal);
+  const freqs = referenceFrequencies(arch.rope, S);
+  const rotaryScale = referenceRotaryScale(arch.rope);
+  const localFreqs = arch.ropeLocal === null ? freqs : referenceFrequencies(arch.ropeLocal, S);
+  const localRotaryScale = arch.ropeLocal === null ? rotaryScale : referenceRotaryScale(arch.ropeLocal);
   const ns: NormSpec = { kind: arch.norm.kind, eps: arch.norm.eps, offset: arch.norm.weightOffset };
   const T = arch.transposedLinear;
   const name = (ref: WeightRef) => weightName(arch.weights, ref);
@@ -129,6 +131,12 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
     if (fused) {
       const ref = { layer: l, module: fusedModule } as const;
       const y = linear(x, get(ref), parts.reduce((a, [, n]) => a + n, 0), biasOf(ref, hasBias), T);
+      if (fusedModule === 'qkv_proj' && arch.qkvLayout === 'per_head') {
+        // [q_h, k_h, v_h] for each head h in turn (equal q and kv head counts).
+        const out = parts.map(([, n]) => new Float64Array(n));
+        for (let h = 0; h < nH; h++) for (let p = 0; p < 3; p++) (out[p] as Float64Array).set(y.subarray((3 * h + p) * D, (3 * h + p + 1) * D), h * D);
+        return out;
+      }
       let at = 0;
       return parts.map(([, n]) => y.slice(at, (at += n)));
     }
@@ -187,8 +195,9 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
         kt.set(normBy(kt, { layer: l, module: 'k_norm' }));
       }
       if (rotary) {
-        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, arch.rope.rotaryDim, t, lf);
-        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, arch.rope.rotaryDim, t, lf);
+        const rs = window !== null ? localRotaryScale : rotaryScale;
+        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, arch.rope.rotaryDim, t, lf, rs);
+        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, arch.rope.rotaryDim, t, lf, rs);
       }
       qs.push(qt);
       ks.push(kt);
