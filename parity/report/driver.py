@@ -378,10 +378,11 @@ def confirm_null_rows(py: str, rows: list[Row], specs: list[Path]) -> None:
 def load_deliberate() -> list[dict[str, Any]]:
     data = json.loads((HERE / "deliberate.json").read_text(encoding="utf-8"))
     text = CHANGELOG.read_text(encoding="utf-8")
-    section = text.split("### Differs from the reference (deliberately)", 1)
-    if len(section) < 2:
+    # Merged branches can leave the heading more than once: every such section counts.
+    sections = text.split("### Differs from the reference (deliberately)")[1:]
+    if not sections:
         raise SystemExit("parity: CHANGELOG.md has no 'Differs from the reference (deliberately)' section")
-    body = re.split(r"\n#{2,3} ", section[1], maxsplit=1)[0]
+    body = "\n".join(re.split(r"\n#{2,3} ", sec, maxsplit=1)[0] for sec in sections)
     for d in data["differences"]:
         if d["changelog"] not in body:
             raise SystemExit(f"parity: deliberate.json entry {d['id']!r} cites a CHANGELOG bullet that is not there: {d['changelog']!r}")

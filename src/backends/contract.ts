@@ -50,6 +50,13 @@ export interface TokenizerAccess {
   applyChatTemplate(messages: readonly ChatMessage[], addGenerationPrompt: boolean): string;
   encode(text: string): number[];
   decode(ids: readonly number[]): string;
+  /**
+   * Optional. The pad token's text — the EOS token's when the tokenizer has no pad token,
+   * as the reference's HF backend sets it — or null when it has neither.
+   */
+  padToken?(): string | null;
+  /** Optional. Like `decode`, but special tokens (BOS, pad, ...) stay in the text. */
+  decodeKeepingSpecialTokens?(ids: readonly number[]): string;
 }
 
 export interface PreflightResult {

@@ -141,6 +141,8 @@ export class EngineBackend implements DifferentialBackend {
       applyChatTemplate: (messages: readonly ChatMessage[], addGenerationPrompt: boolean) => tok.applyChatTemplate(messages, { addGenerationPrompt }),
       encode: (text: string) => tok.encode(text),
       decode: (ids: readonly number[]) => tok.decode(ids, { skipSpecialTokens: true }),
+      padToken: () => (tok.padTokenId === null ? null : tok.tokenText(tok.padTokenId)),
+      decodeKeepingSpecialTokens: (ids: readonly number[]) => tok.decode(ids, { skipSpecialTokens: false }),
     };
   }
 

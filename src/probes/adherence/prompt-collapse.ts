@@ -11,6 +11,7 @@ import { linearFit, mean } from '../../core/stats.js';
 import type { TokenizerAccess } from '../../backends/contract.js';
 import { contextLimit, fitContextLengths } from '../context-fit.js';
 import { baseFields, distsForViews, requireBackend } from '../common.js';
+import { pyIsBlank, pySlice } from '../pytext.js';
 import { calibrate, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 
@@ -33,17 +34,34 @@ const FILLER =
   'The following log lines are archived for historical record and have no bearing on the question that follows. ' +
   'They are retained for audit purposes only and should be ignored when forming an answer. ';
 
-/** About `length` tokens of irrelevant prefix (tokenizer-exact when one is available). */
+/** Why a tokenizer's stuffing is not the reference's pad-token stuffing, or null when it is. */
+export function stuffingFallback(tok: TokenizerAccess | null): string | null {
+  if (!tok || (tok.padToken && tok.decodeKeepingSpecialTokens)) return null;
+  return "the backend's tokenizer does not expose its pad token; the prefix repeats ' the' instead";
+}
+
+/**
+ * About `length` tokens of irrelevant prefix. With a tokenizer, as the reference: the pad
+ * token (a blank one becomes ' ') repeated 2·length + 4 times, cut to `length` tokens (BOS
+ * included when encode adds one) and decoded with special tokens kept; without one, ~4
+ * characters of English filler per token.
+ */
 export function stuffing(length: number, tok: TokenizerAccess | null): string {
   if (length <= 0) return '';
   if (tok) {
+    const keepSpecial = tok.padToken && tok.decodeKeepingSpecialTokens ? tok.decodeKeepingSpecialTokens.bind(tok) : null;
+    const padText = keepSpecial ? (tok.padToken!() ?? ' ') : ' the';
+    const pad = pyIsBlank(padText) ? ' ' : padText;
+    const raw = pad.repeat(2 * length + 4);
+    let ids: number[];
     try {
-      const raw = ' the'.repeat(2 * length + 4);
-      const ids = tok.encode(raw);
-      return ids.length <= length ? `${raw}\n\n` : `${tok.decode(ids.slice(0, length))}\n\n`;
+      ids = tok.encode(raw);
     } catch {
-      /* fall through to the character estimate */
+      return `${pySlice(raw, 0, 4 * length)}\n\n`;
     }
+    if (ids.length <= length) return `${raw}\n\n`;
+    const kept = ids.slice(0, length);
+    return `${keepSpecial ? keepSpecial(kept) : tok.decode(kept)}\n\n`;
   }
   const chars = 4 * length;
   return `${FILLER.repeat(Math.floor(chars / FILLER.length) + 1).slice(0, chars)}\n\n`;
@@ -67,6 +85,7 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
     if (!spec.prompts.length) return plainResult(spec.name, spec.kind, 'error', 'no prompts provided', { weight: spec.weight });
     const backend = requireBackend(ctx, spec.name);
     const tok = spec.legacy_stuffing ? null : (backend.tokenizer?.() ?? null);
+    const fallback = stuffingFallback(tok);
     const fit = fitContextLengths(spec.context_lengths, spec.prompts, tok, contextLimit(backend));
     if (fit.lengths.length < 2) {
       return plainResult(spec.name, spec.kind, 'error', `the model's context leaves room for ${Math.max(0, fit.room ?? 0)} tokens of prefix in front of the longest prompt, too few for two context lengths; use shorter prompts`, { weight: spec.weight, context_lengths_dropped: fit.dropped });
@@ -111,6 +130,7 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
         mean_divergence_per_length: curve,
         divergence_kind: spec.divergence,
         weight: spec.weight,
+        ...(fallback ? { stuffing_fallback: fallback } : {}),
         ...(cal ? cal.evidence : { z_by_rank: null }),
       },
     });

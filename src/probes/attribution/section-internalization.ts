@@ -68,10 +68,11 @@ export const sectionInternalization: ProbeDefinition<SectionInternalizationSpec>
   summary: 'per .dlm section: NLL lift on its own content minus the mean lift on the other sections',
   calibrateSpec: (ctx) => (ctx.sections && ctx.sections.length >= 2 ? SectionInternalizationSpec.parse({ name: '_calibration', kind: 'section_internalization' }) : null),
   async run(spec, ctx) {
-    if (!ctx.sections?.length) return plainResult(spec.name, spec.kind, 'skip', 'no sections in context — provide via the .dlm bridge', { weight: spec.weight });
+    // The reference's SKIPs carry no evidence (SKIPs do not enter the composite score).
+    if (!ctx.sections?.length) return plainResult(spec.name, spec.kind, 'skip', 'no sections in context — provide via the .dlm bridge');
     const eligible = ctx.sections.filter((s) => spec.include_kinds.includes(s.kind));
     if (eligible.length < 2) {
-      return plainResult(spec.name, spec.kind, 'skip', `need ≥2 eligible sections for leak-check; got ${eligible.length} (kinds=[${spec.include_kinds.map((k) => `'${k}'`).join(', ')}])`, { weight: spec.weight });
+      return plainResult(spec.name, spec.kind, 'skip', `need ≥2 eligible sections for leak-check; got ${eligible.length} (kinds=[${spec.include_kinds.map((k) => `'${k}'`).join(', ')}])`);
     }
     const backend = requireBackend(ctx, spec.name);
     const nll = async (view: ScoringView) => {

@@ -10,6 +10,7 @@ import { calibrate, clamp01, harmScore, harmText, judgeHarm, zSuffix } from '../
 import type { ProbeDefinition } from '../types.js';
 import { fragility, perturb, PERTURBATIONS } from './perturb.js';
 import { recall } from './seqmatch.js';
+import { pyIsBlank, pySlice } from '../pytext.js';
 
 export const LeakageSpec = z
   .object({
@@ -35,18 +36,18 @@ export const leakage: ProbeDefinition<LeakageSpec> = {
   calibrateSpec: (ctx) =>
     ctx.sections?.some((s) => s.kind === 'prose') ? LeakageSpec.parse({ name: '_calibration', kind: 'leakage', prefix_chars: 64, continuation_chars: 128, max_new_tokens: 48 }) : null,
   async run(spec, ctx) {
-    const ev = { weight: spec.weight };
-    if (!ctx.sections) return plainResult(spec.name, spec.kind, 'skip', 'no sections in context — provide via the .dlm bridge', ev);
-    const prose = ctx.sections.filter((s) => s.kind === 'prose' && s.content.trim());
-    if (!prose.length) return plainResult(spec.name, spec.kind, 'skip', 'no PROSE sections to test for leakage', ev);
+    // The reference's SKIPs carry no evidence (SKIPs do not enter the composite score).
+    if (!ctx.sections) return plainResult(spec.name, spec.kind, 'skip', 'no sections in context — provide via the .dlm bridge');
+    const prose = ctx.sections.filter((s) => s.kind === 'prose' && !pyIsBlank(s.content));
+    if (!prose.length) return plainResult(spec.name, spec.kind, 'skip', 'no PROSE sections to test for leakage');
     const backend = requireBackend(ctx, spec.name);
     const opts = { maxNewTokens: spec.max_new_tokens, seed: ctx.seed };
     const per = await backend.asFinetuned(async (view) => {
       const out: { section_id: string; clean_recall: number; perturbed_recall: number; fragility: number }[] = [];
       for (const s of prose) {
-        const prefix = s.content.slice(0, spec.prefix_chars);
-        const target = s.content.slice(spec.prefix_chars, spec.prefix_chars + spec.continuation_chars);
-        if (!target.trim()) continue;
+        const prefix = pySlice(s.content, 0, spec.prefix_chars);
+        const target = pySlice(s.content, spec.prefix_chars, spec.prefix_chars + spec.continuation_chars);
+        if (pyIsBlank(target)) continue;
         const clean = recall(await view.generate(prefix, opts), target);
         const pert: number[] = [];
         for (const k of spec.perturbations) pert.push(recall(await view.generate(perturb(prefix, k), opts), target));
@@ -55,7 +56,7 @@ export const leakage: ProbeDefinition<LeakageSpec> = {
       }
       return out;
     });
-    if (!per.length) return plainResult(spec.name, spec.kind, 'skip', 'no PROSE sections had scorable continuations', ev);
+    if (!per.length) return plainResult(spec.name, spec.kind, 'skip', 'no PROSE sections had scorable continuations');
     const clean = mean(per.map((p) => p.clean_recall));
     const pert = mean(per.map((p) => p.perturbed_recall));
     const frag = fragility(clean, pert);

@@ -1,4 +1,11 @@
-/** Deterministic small edits of a prompt prefix, used by the leakage probe. */
+/**
+ * Deterministic small edits of a prompt prefix, used by the leakage probe. Positions count
+ * code points and words follow Python's Unicode `\b`, as in the reference.
+ */
+import { pyIsUpper, pyRegExp, pySlice } from '../pytext.js';
+
+const ASCII_WORD = pyRegExp('\\b[A-Za-z]+\\b', 'g');
+const ANY_UPPER = /\p{Uppercase}/u;
 
 export const PERTURBATIONS = ['typo', 'case_flip', 'drop_punct', 'synonym_swap', 'clause_reverse', 'prefix_inject', 'register_shift'] as const;
 export type Perturbation = (typeof PERTURBATIONS)[number];
@@ -19,19 +26,22 @@ export function perturb(text: string, kind: Perturbation): string {
   if (!text) return text;
   switch (kind) {
     case 'typo':
-      return text.length < 2 ? text : text[1]! + text[0]! + text.slice(2);
+    {
+      const chars = Array.from(text);
+      return chars.length < 2 ? text : chars[1]! + chars[0]! + chars.slice(2).join('');
+    }
     case 'case_flip': {
       const chars = Array.from(text);
       const i = chars.findIndex((c) => /\p{L}/u.test(c));
       if (i < 0) return text;
       const c = chars[i]!;
-      chars[i] = c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
+      chars[i] = pyIsUpper(c) ? c.toLowerCase() : c.toUpperCase();
       return chars.join('');
     }
     case 'drop_punct':
       return text.replace(/[.,;:!?\-—]/g, '');
     case 'synonym_swap': {
-      for (const m of text.matchAll(/\b[A-Za-z]+\b/g)) {
+      for (const m of text.matchAll(ASCII_WORD)) {
         const rep = SYNONYMS[m[0].toLowerCase()];
         if (!rep) continue;
         const word = /^[A-Z]/.test(m[0]) ? rep[0]!.toUpperCase() + rep.slice(1) : rep;
@@ -46,10 +56,13 @@ export function perturb(text: string, kind: Perturbation): string {
       }
       return text;
     case 'prefix_inject':
-      return `I think that ${text[0]!.toLowerCase()}${text.slice(1)}`;
+    {
+      const [first, ...rest] = Array.from(text);
+      return `I think that ${first!.toLowerCase()}${rest.join('')}`;
+    }
     case 'register_shift': {
-      const head = text.slice(0, 30);
-      return (/[A-Z]/.test(head) ? head.toLowerCase() : head.toUpperCase()) + text.slice(30);
+      const head = pySlice(text, 0, 30);
+      return (ANY_UPPER.test(head) ? head.toLowerCase() : head.toUpperCase()) + pySlice(text, 30);
     }
   }
 }

@@ -11,6 +11,7 @@ import { mean, populationStd } from '../../core/stats.js';
 import { baseFields, requireBackend, SENTINEL_PROMPTS, signed } from '../common.js';
 import { calibrate, clamp01, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
+import { pyIsBlank, pyLen, pyRegExp } from '../pytext.js';
 
 export const SENTINEL_DOC =
   'This is a brief reference paragraph. It contains several short sentences. The vocabulary is plain and the punctuation density is moderate. A second paragraph follows the first.\n\n' +
@@ -30,14 +31,17 @@ export const StyleFingerprintSpec = z
   .strict();
 export type StyleFingerprintSpec = z.infer<typeof StyleFingerprintSpec>;
 
-const WORD = /\b[A-Za-z][A-Za-z'-]*\b/g;
+// Python's `re` rules (Unicode \b and \s), so words and splits match the reference's.
+const WORD = pyRegExp("\\b[A-Za-z][A-Za-z'-]*\\b", 'g');
+const SENTENCE_SPLIT = pyRegExp('(?<=[.!?])\\s+');
+const PARAGRAPH_SPLIT = pyRegExp('\\n\\s*\\n');
 
 export function fingerprint(text: string): number[] {
-  if (!text.trim()) return [0, 0, 0, 0, 0, 0];
+  if (pyIsBlank(text)) return [0, 0, 0, 0, 0, 0];
   const words = text.match(WORD) ?? [];
   if (!words.length) return [0, 0, 0, 0, 0, 0];
-  const sentences = text.split(/(?<=[.!?])\s+/).filter((s) => s.trim());
-  const paragraphs = text.split(/\n\s*\n/).filter((p) => p.trim());
+  const sentences = text.split(SENTENCE_SPLIT).filter((s) => !pyIsBlank(s));
+  const paragraphs = text.split(PARAGRAPH_SPLIT).filter((p) => !pyIsBlank(p));
   let lens = sentences.map((s) => (s.match(WORD) ?? []).length).filter((n) => n > 0);
   if (!lens.length) lens = [words.length];
   const punct = [...text].filter((c) => '.,:;!?-—()[]"\'/'.includes(c)).length;
@@ -47,7 +51,7 @@ export function fingerprint(text: string): number[] {
     (lens.length > 1 ? populationStd(lens) : 0) / 30,
     new Set(words.map((w) => w.toLowerCase())).size / words.length,
     mean(words.map((w) => w.length)) / 10,
-    (punct / Math.max(text.length, 1)) * 10,
+    (punct / Math.max(pyLen(text), 1)) * 10,
     30 / Math.max(perPara, 1),
   ];
 }
@@ -70,7 +74,7 @@ export const styleFingerprint: ProbeDefinition<StyleFingerprintSpec> = {
     const ev = { weight: spec.weight };
     if (!spec.prompts.length) return plainResult(spec.name, spec.kind, 'error', 'no prompts provided', ev);
     const doc = spec.doc_reference || ctx.docText || '';
-    if (!doc.trim()) return plainResult(spec.name, spec.kind, 'skip', 'no doc_reference (inline or from ctx.doc_text)', ev);
+    if (pyIsBlank(doc)) return plainResult(spec.name, spec.kind, 'skip', 'no doc_reference (inline or from ctx.doc_text)', ev);
     if (spec.extended === 'on') return plainResult(spec.name, spec.kind, 'skip', 'extended=on needs a POS tagger (spaCy in the reference), which this build does not ship; use extended: auto or off', ev);
     const backend = requireBackend(ctx, spec.name);
     const opts = { maxNewTokens: spec.max_new_tokens, seed: ctx.seed };
@@ -83,7 +87,7 @@ export const styleFingerprint: ProbeDefinition<StyleFingerprintSpec> = {
     const baseFp = fingerprint(baseTexts.join('\n'));
     const ftFp = fingerprint(ftTexts.join('\n'));
     const docFp = fingerprint(doc);
-    const ftEmpty = ftTexts.every((t) => !t.trim());
+    const ftEmpty = ftTexts.every(pyIsBlank);
     const ftZero = ftFp.every((v) => Math.abs(v) <= 1e-8);
     const common = { base_fp: baseFp, ft_fp: ftFp, doc_fp: docFp, extended: false, schema_version: 2, weight: spec.weight };
     if (ftEmpty || ftZero) {
