@@ -141,6 +141,25 @@ def _gemma4_config() -> Any:
     return T.Gemma4Config(text_config=text, vision_config=vision, audio_config=None, image_token_id=4, boi_token_id=6, eoi_token_id=7)
 
 
+GEMMA4_LINEAR = AdapterSpec("linear", dict(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]))
+
+
+def _gemma4_text(**extra: Any) -> Any:
+    """Text-only Gemma 4 on six layers (sliding, full alternating), global layers at twice the head size."""
+    text = dict(
+        **{**SMALL, "eos_token_id": 2, "num_hidden_layers": 6},
+        head_dim=16,
+        global_head_dim=32,
+        sliding_window=WINDOW,
+        layer_types=["sliding_attention", "full_attention"] * 3,
+        vocab_size_per_layer_input=VOCAB,
+        hidden_size_per_layer_input=8,
+        final_logit_softcapping=30.0,
+    )
+    text.update(extra)
+    return T.Gemma4TextConfig(**text)
+
+
 def _gemma3_config() -> Any:
     text = dict(
         **{**SMALL, "eos_token_id": 2},
@@ -288,5 +307,6 @@ MODELS: list[ModelSpec] = [
         adapters=[DEFAULT, AdapterSpec("dense", dict(r=4, lora_alpha=8, target_modules=["query_key_value", "dense", "dense_4h_to_h"]))],
     ),
     ModelSpec("gemma4-mm", _gemma4_config, "gemma-sp", model_class="Gemma4ForConditionalGeneration", adapters=SEED_ADAPTER),
+    ModelSpec("gemma4-gh", _gemma4_text, "gemma-sp", model_class="Gemma4ForCausalLM", adapters=[GEMMA4_LINEAR]),
     ModelSpec("gemma3-mm", _gemma3_config, "gemma-sp", model_class="Gemma3ForConditionalGeneration", adapters=SEED_ADAPTER_G3),
 ]

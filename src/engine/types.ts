@@ -37,6 +37,11 @@ export interface RopeSpec {
  * families.ts plus config.json; the graph builder and the float64 reference read only this
  * (never `family`, which is for messages and identities).
  */
+export interface LayerHeads {
+  headDim: number;
+  numKvHeads: number;
+}
+
 export interface ArchSpec {
   family: Family;
   hiddenSize: number;
@@ -45,6 +50,12 @@ export interface ArchSpec {
   numHeads: number;
   numKvHeads: number;
   headDim: number;
+  /**
+   * Per-layer head size and key/value head count where some layer differs from headDim /
+   * numKvHeads (gemma4 global_head_dim on full-attention layers); absent when uniform.
+   * Read it through layerHeads() in heads.ts.
+   */
+  layerHeads?: readonly LayerHeads[];
   /** Rows of the embedding / lm_head (may exceed the tokenizer vocabulary). */
   vocabSize: number;
   maxPositionEmbeddings: number;

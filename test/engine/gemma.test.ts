@@ -76,7 +76,10 @@ describe('gemma config spellings', () => {
     expect(a.vNorm).toBe(true);
     expect(a.layerScalar).toBe(true);
     expect(a.perLayerInput).toEqual({ size: 8, vocab: 300 });
-    expect(a.rope).toMatchObject({ theta: 1e6, rotaryDim: 16, scaling: { type: 'proportional', factor: 1, angles: 2 } });
+    // Full-attention layers at global_head_dim 32: their RoPE spans 32 dims, a quarter of the 16 pairs turning.
+    expect(a.rope).toMatchObject({ theta: 1e6, rotaryDim: 32, scaling: { type: 'proportional', factor: 1, angles: 4 } });
+    expect(a.ropeLocal).toMatchObject({ rotaryDim: 16 });
+    expect(a.layerHeads).toEqual([16, 32, 16, 32].map((headDim) => ({ headDim, numKvHeads: 2 })));
     expect(a.ropeLocal).toMatchObject({ theta: 1e4, scaling: { type: 'default' } });
     expect(a.slidingWindow).toEqual([4, null, 4, null]);
     expect(a.finalLogitSoftcap).toBe(30);
@@ -93,8 +96,8 @@ describe('gemma features sway does not implement are refused by name (exit 2)', 
     [{ attention_k_eq_v: true }, /attention_k_eq_v = true reuses keys as values/],
     [{ enable_moe_block: true }, /enable_moe_block = true adds mixture-of-experts/],
     [{ use_bidirectional_attention: 'all' }, /use_bidirectional_attention = "all" makes text attention bidirectional/],
-    [{ global_head_dim: 32 }, /global_head_dim = 32 differs from head_dim 16/],
-    [{ per_layer_config: { '1': { head_dim: 32 } } }, /per_layer_config gives layer 1 head_dim 32 \(global 16\)/],
+    [{ per_layer_config: { '1': { head_dim: 32 } } }, /per_layer_config gives layers of one attention type different head sizes \(32, 16\)/],
+    [{ per_layer_config: { '1': { sliding_window: 8 } } }, /per_layer_config\.1\.sliding_window overrides a setting per layer/],
   ];
   for (const [patch, re] of cases) {
     it(JSON.stringify(patch), () => {
@@ -110,6 +113,12 @@ describe('gemma features sway does not implement are refused by name (exit 2)', 
       expect((caught as ModelError).message).toMatch(re);
     });
   }
+  it('per-layer head sizes load: global_head_dim on full-attention layers (transformers default 512), per_layer_config overrides, global kv heads only with attention_k_eq_v', () => {
+    expect(archFromConfig(gemma4({ global_head_dim: undefined }), FILE).layerHeads?.[1]).toEqual({ headDim: 512, numKvHeads: 2 });
+    expect(archFromConfig(gemma4({ num_global_key_value_heads: 1 }), FILE).layerHeads?.[1]).toEqual({ headDim: 32, numKvHeads: 2 });
+    const explicit = archFromConfig(gemma4({ per_layer_config: { '1': { head_dim: 32, num_key_value_heads: 1 }, '3': { head_dim: 32, num_key_value_heads: 1 } } }), FILE);
+    expect(explicit.layerHeads).toEqual([{ headDim: 16, numKvHeads: 2 }, { headDim: 32, numKvHeads: 1 }, { headDim: 16, numKvHeads: 2 }, { headDim: 32, numKvHeads: 1 }]);
+  });
   it('values that change nothing are accepted (global_head_dim equal to head_dim, empty per_layer_config, "vision" bidirectional)', () => {
     expect(() => archFromConfig(gemma4({ global_head_dim: 16, per_layer_config: {}, use_bidirectional_attention: 'vision' }), FILE)).not.toThrow();
   });

@@ -107,6 +107,19 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   ['separate rotary base for sliding layers (gemma3)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1000 }, rope: { ...a.rope, theta: 1e6 } })],
   ['linear-scaled global and plain local rotary (gemma3 per-type rope_parameters)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } }, rope: { ...a.rope, theta: 1e6, scaling: { type: 'linear', factor: 8 } } })],
   ['proportional rotary on global layers, two of eight pairs turning (gemma4)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } }, rope: { ...a.rope, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: 2 } } })],
+  [
+    'per-layer head sizes: global layer with twice the head size and one kv head, own RoPE tables (gemma4 global_head_dim)',
+    (a) => ({
+      ...a,
+      qkNorm: 'per_head',
+      vNorm: true,
+      attentionScale: 1,
+      slidingWindow: [4, null],
+      layerHeads: [{ headDim: a.headDim, numKvHeads: a.numKvHeads }, { headDim: 2 * a.headDim, numKvHeads: 1 }],
+      ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
+      rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
+    }),
+  ],
   ['unscaled attention, per-head q/k norms and a scale-free v norm (gemma4)', (a) => ({ ...a, qkNorm: 'per_head', vNorm: true, attentionScale: 1 })],
   [
     'per-layer inputs and per-layer output scalar, sandwich norms (gemma4 PLE)',

@@ -102,6 +102,11 @@ export const EXPECTATIONS: ParityExpectation[] = [
     unusedSaved: ['model.vision_tower', 'model.embed_vision'],
   },
   {
+    fixture: 'gemma4-gh/linear',
+    status: 'supported',
+    reason: 'Gemma 4 text model with per-layer head sizes: full-attention layers at global_head_dim 32 (twice head_dim, saved as per_layer_config), their own proportional RoPE; LoRA on every attention and MLP projection',
+  },
+  {
     fixture: 'gemma3-mm/seed',
     status: 'supported',
     reason: 'Gemma 3 text tower of a conditional-generation checkpoint stored as language_model.model.*; saved vision modules named unused',

@@ -3,6 +3,7 @@
  * in/out features of each target, and the check that adapter_config.json's target_modules
  * / layers_to_transform / exclude_modules agree with the tensors the file holds.
  */
+import { layerWidths } from '../heads.js';
 import { AdapterError } from '../../core/errors.js';
 import { LINEAR_ORDER, layerLinearModules, modulePath, parseModulePath } from '../families.js';
 import type { ArchSpec } from '../types.js';
@@ -24,8 +25,7 @@ export function slotTargetOf(arch: ArchSpec, path: string): SlotTarget | null {
 /** [in, out] features of a slot target for this architecture. */
 export function slotFeatures(arch: ArchSpec, t: SlotTarget): [number, number] {
   const H = arch.hiddenSize;
-  const q = arch.numHeads * arch.headDim;
-  const kv = arch.numKvHeads * arch.headDim;
+  const { q, kv } = layerWidths(arch, t.scope === 'layer' ? t.layer : 0);
   const I = arch.intermediateSize;
   if (t.scope === 'lm_head') return [H, arch.vocabSize];
   if (t.scope === 'embed_tokens') return [arch.vocabSize, H];

@@ -5,6 +5,7 @@
 import { DT } from '../onnx/model.js';
 import { ropeCaches } from '../rope.js';
 import type { WeightRef } from '../families.js';
+import { layerHeads, layerWidths } from '../heads.js';
 import type { GraphContext } from './context.js';
 import { addEmbeddingLora } from './embed-lora.js';
 import { fusedTInto, transposeInto } from './packer.js';
@@ -122,13 +123,8 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
   return { table, x };
 }
 
-/** Shared constants of the attention blocks (RoPE caches, split/reshape shapes). */
-export interface AttentionConsts {
-  cos: string;
-  sin: string;
-  /** Caches of sliding-window layers when they use their own theta. */
-  localCos: string | null;
-  localSin: string | null;
+/** Split/reshape constants of one attention geometry (head size, key/value heads). */
+export interface HeadShapes {
   split: string;
   headsQ: string;
   headsK: string;
@@ -138,25 +134,50 @@ export interface AttentionConsts {
   vNormOnes: string | null;
 }
 
+/** Shared constants of the attention blocks (RoPE caches, per-geometry split/reshape shapes). */
+export interface AttentionConsts {
+  cos: string;
+  sin: string;
+  /** Caches of sliding-window layers when they use their own theta. */
+  localCos: string | null;
+  localSin: string | null;
+  /** The shapes of layer l (created once per distinct geometry). */
+  shapes: (l: number) => HeadShapes;
+}
+
 export function attentionConsts(ctx: GraphContext): AttentionConsts {
   const { arch, packer } = ctx;
-  const D = arch.headDim;
-  const q = arch.numHeads * D;
-  const kv = arch.numKvHeads * D;
   const half = arch.rope.rotaryDim / 2;
   const { cos, sin } = ropeCaches(arch.rope, ctx.plan.maxPositions);
   const local = arch.ropeLocal === null ? null : ropeCaches(arch.ropeLocal, ctx.plan.maxPositions);
+  const localHalf = arch.ropeLocal === null ? half : arch.ropeLocal.rotaryDim / 2;
+  const byGeometry = new Map<string, HeadShapes>();
+  const shapes = (l: number): HeadShapes => {
+    const { headDim: D, numKvHeads: nKv } = layerHeads(arch, l);
+    const key = `${D}x${nKv}`;
+    const known = byGeometry.get(key);
+    if (known) return known;
+    // The first geometry keeps the historical constant names.
+    const sfx = byGeometry.size === 0 ? '' : `_${key}`;
+    const q = arch.numHeads * D;
+    const kv = nKv * D;
+    const made: HeadShapes = {
+      split: packer.int64(`split_qkv${sfx}`, [q, kv, kv]),
+      headsQ: packer.int64(`shape_q_heads${sfx}`, [0, 0, arch.numHeads, D]),
+      headsK: packer.int64(`shape_k_heads${sfx}`, [0, 0, nKv, D]),
+      flatQ: packer.int64(`shape_q_flat${sfx}`, [0, 0, q]),
+      flatK: packer.int64(`shape_k_flat${sfx}`, [0, 0, kv]),
+      vNormOnes: arch.vNorm ? packer.add(`v_norm_ones${sfx}`, [D], (t) => t.fill(1)) : null,
+    };
+    byGeometry.set(key, made);
+    return made;
+  };
   return {
     cos: packer.add('rope_cos', [ctx.plan.maxPositions, half], cos),
     sin: packer.add('rope_sin', [ctx.plan.maxPositions, half], sin),
-    localCos: local ? packer.add('rope_local_cos', [ctx.plan.maxPositions, half], local.cos) : null,
-    localSin: local ? packer.add('rope_local_sin', [ctx.plan.maxPositions, half], local.sin) : null,
-    split: packer.int64('split_qkv', [q, kv, kv]),
-    headsQ: packer.int64('shape_q_heads', [0, 0, arch.numHeads, D]),
-    headsK: packer.int64('shape_k_heads', [0, 0, arch.numKvHeads, D]),
-    flatQ: packer.int64('shape_q_flat', [0, 0, q]),
-    flatK: packer.int64('shape_k_flat', [0, 0, kv]),
-    vNormOnes: arch.vNorm ? packer.add('v_norm_ones', [D], (t) => t.fill(1)) : null,
+    localCos: local ? packer.add('rope_local_cos', [ctx.plan.maxPositions, localHalf], local.cos) : null,
+    localSin: local ? packer.add('rope_local_sin', [ctx.plan.maxPositions, localHalf], local.sin) : null,
+    shapes,
   };
 }
 
@@ -164,8 +185,7 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
 function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | null } {
   const { arch, packer } = ctx;
   const H = arch.hiddenSize;
-  const q = arch.numHeads * arch.headDim;
-  const kv = arch.numKvHeads * arch.headDim;
+  const { q, kv } = layerWidths(arch, l);
   const part = (module: 'q_proj' | 'k_proj' | 'v_proj' | 'qkv_proj', p: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part: p }) as const;
   const w = arch.fused.qkv
     ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
@@ -183,11 +203,12 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
 }
 
 /** Self-attention of layer l on the normed input; returns the o_proj output (before the residual add). */
-export function attention(ctx: GraphContext, l: number, input: string, c: AttentionConsts): string {
+export function attention(ctx: GraphContext, l: number, input: string, consts: AttentionConsts): string {
   const { arch, packer } = ctx;
   const H = arch.hiddenSize;
-  const D = arch.headDim;
+  const { headDim: D, numKvHeads: nKv } = layerHeads(arch, l);
   const q = arch.numHeads * D;
+  const c = { ...consts, ...consts.shapes(l) };
   const { w, bias } = qkvWeights(ctx, l);
   const qkv = projection(ctx, input, w, `${l}_qkv`, bias);
   let gqaInputs: string[];
@@ -200,14 +221,14 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
     gqaInputs = [qh, kh, vh];
   } else if (arch.qkNorm === 'full') {
     const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
-    gqaInputs = [norm(ctx, qs, { layer: l, module: 'q_norm' }, `l${l}_qnorm`, q), norm(ctx, ks, { layer: l, module: 'k_norm' }, `l${l}_knorm`, arch.numKvHeads * D), vs];
+    gqaInputs = [norm(ctx, qs, { layer: l, module: 'q_norm' }, `l${l}_qnorm`, q), norm(ctx, ks, { layer: l, module: 'k_norm' }, `l${l}_knorm`, nKv * D), vs];
   } else {
     gqaInputs = [qkv, '', ''];
   }
   const pastK = `past_key_${l}`;
   const pastV = `past_value_${l}`;
-  ctx.inputs.push({ name: pastK, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'past', D] });
-  ctx.inputs.push({ name: pastV, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'past', D] });
+  ctx.inputs.push({ name: pastK, elemType: DT.FLOAT, shape: ['batch', nKv, 'past', D] });
+  ctx.inputs.push({ name: pastV, elemType: DT.FLOAT, shape: ['batch', nKv, 'past', D] });
   const window = arch.slidingWindow[l] ?? null;
   const rotary = arch.ropeLayers[l] ?? true;
   const local = window !== null && c.localCos !== null && c.localSin !== null;
@@ -222,7 +243,7 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
     outputs: [attnOut, presentK, presentV],
     attrs: {
       num_heads: arch.numHeads,
-      kv_num_heads: arch.numKvHeads,
+      kv_num_heads: nKv,
       scale: { float: arch.attentionScale },
       ...(arch.attnSoftcap !== null ? { softcap: { float: arch.attnSoftcap } } : {}),
       do_rotary: rotary ? 1 : 0,
@@ -230,8 +251,8 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
       local_window_size: window === null ? -1 : window,
     },
   });
-  ctx.outputs.push({ name: presentK, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'total', D] });
-  ctx.outputs.push({ name: presentV, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'total', D] });
+  ctx.outputs.push({ name: presentK, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
+  ctx.outputs.push({ name: presentV, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
   const oRef = { layer: l, module: 'o_proj' } as const;
   const wo = linearT(ctx, `l${l}_wo`, oRef, H, q);
   const oBias = arch.oBias ? packer.add(`l${l}_bo`, [H], (t) => t.set(ctx.read({ ...oRef, part: 'bias' }))) : null;

@@ -5,6 +5,7 @@
  * scaled B^T placed at each module's output columns). The embedding's LoRA is the group
  * `embed` ([vocab, hidden]): its A^T is gathered by token id instead of multiplied.
  */
+import { layerWidths } from '../heads.js';
 import { refuseSlotTarget } from '../adapter/support.js';
 import type { LayerModule, LoraSlot } from '../adapter/types.js';
 import type { ArchSpec } from '../types.js';
@@ -41,10 +42,10 @@ const GROUP_OF: Record<LayerModule, GroupKind> = {
   down_proj: 'down',
 };
 
-export function groupShape(arch: ArchSpec, kind: GroupKind): [number, number] {
+/** [in, out] of a group of `kind` in layer `layer` (head sizes may differ per layer). */
+export function groupShape(arch: ArchSpec, kind: GroupKind, layer = 0): [number, number] {
   const H = arch.hiddenSize;
-  const q = arch.numHeads * arch.headDim;
-  const kv = arch.numKvHeads * arch.headDim;
+  const { q, kv } = layerWidths(arch, layer);
   switch (kind) {
     case 'qkv':
       return [H, q + 2 * kv];
@@ -61,9 +62,8 @@ export function groupShape(arch: ArchSpec, kind: GroupKind): [number, number] {
   }
 }
 
-function outOffset(arch: ArchSpec, module: LayerModule): number {
-  const q = arch.numHeads * arch.headDim;
-  const kv = arch.numKvHeads * arch.headDim;
+function outOffset(arch: ArchSpec, module: LayerModule, layer: number): number {
+  const { q, kv } = layerWidths(arch, layer);
   if (module === 'k_proj') return q;
   if (module === 'v_proj') return q + kv;
   if (module === 'up_proj') return arch.mlp === 'plain' ? 0 : arch.intermediateSize;
@@ -79,10 +79,10 @@ export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[], source =
     const kind: GroupKind = t.scope === 'lm_head' ? 'head' : t.scope === 'embed_tokens' ? 'embed' : GROUP_OF[t.module];
     const layer = t.scope === 'layer' ? t.layer : null;
     const key = layer === null ? kind : `${layer}_${kind}`;
-    const [inF, outF] = groupShape(arch, kind);
+    const [inF, outF] = groupShape(arch, kind, layer ?? 0);
     const g = groups.get(key) ?? { key, kind, layer, inFeatures: inF, outFeatures: outF, rank: 0, members: [], hasBias: false };
     if (slot.bBias) g.hasBias = true;
-    g.members.push({ slotIndex, rankOffset: g.rank, outOffset: t.scope === 'layer' ? outOffset(arch, t.module) : 0 });
+    g.members.push({ slotIndex, rankOffset: g.rank, outOffset: t.scope === 'layer' ? outOffset(arch, t.module, t.layer) : 0 });
     g.rank += slot.rank;
     groups.set(key, g);
   });

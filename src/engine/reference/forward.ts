@@ -100,14 +100,9 @@ function softmaxWeights(scores: number[]): number[] {
 export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: readonly number[]): ReferenceOutput {
   assertImplemented(arch, 'float64 reference');
   const H = arch.hiddenSize;
-  const D = arch.headDim;
   const I = arch.intermediateSize;
   const S = ids.length;
   const nH = arch.numHeads;
-  const nKv = arch.numKvHeads;
-  const q = nH * D;
-  const kv = nKv * D;
-  const group = nH / nKv;
   const freqs = referenceFrequencies(arch.rope);
   const localFreqs = arch.ropeLocal === null ? freqs : referenceFrequencies(arch.ropeLocal);
   const ns: NormSpec = { kind: arch.norm.kind, eps: arch.norm.eps, offset: arch.norm.weightOffset };
@@ -167,6 +162,13 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
     const window = arch.slidingWindow[l] ?? null;
     const rotary = arch.ropeLayers[l] ?? true;
     const lf = window !== null ? localFreqs : freqs;
+    const rotaryDim = (window !== null && arch.ropeLocal !== null ? arch.ropeLocal : arch.rope).rotaryDim;
+    // Head size and key/value heads of this layer (gemma4 global layers may differ).
+    const D = arch.layerHeads?.[l]?.headDim ?? arch.headDim;
+    const nKv = arch.layerHeads?.[l]?.numKvHeads ?? arch.numKvHeads;
+    const q = nH * D;
+    const kv = nKv * D;
+    const group = nH / nKv;
     const qs: Float64Array[] = [];
     const ks: Float64Array[] = [];
     const vs: Float64Array[] = [];
@@ -187,8 +189,8 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
         kt.set(normBy(kt, { layer: l, module: 'k_norm' }));
       }
       if (rotary) {
-        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, arch.rope.rotaryDim, t, lf);
-        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, arch.rope.rotaryDim, t, lf);
+        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, rotaryDim, t, lf);
+        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, rotaryDim, t, lf);
       }
       qs.push(qt);
       ks.push(kt);
