@@ -145,7 +145,9 @@ GEMMA4_LINEAR = AdapterSpec("linear", dict(r=4, lora_alpha=8, target_modules=["q
 
 
 def _gemma4_text(**extra: Any) -> Any:
-    """Text-only Gemma 4 on six layers (sliding, full alternating), global layers at twice the head size."""
+    """Text-only Gemma 4 shaped like the released E2B/E4B on six layers: sliding/full alternating,
+    global layers at twice the head size, the last two layers sharing the keys/values of layers 2
+    and 3 (num_kv_shared_layers) with a double-wide MLP."""
     text = dict(
         **{**SMALL, "eos_token_id": 2, "num_hidden_layers": 6},
         head_dim=16,
@@ -155,6 +157,8 @@ def _gemma4_text(**extra: Any) -> Any:
         vocab_size_per_layer_input=VOCAB,
         hidden_size_per_layer_input=8,
         final_logit_softcapping=30.0,
+        num_kv_shared_layers=2,
+        use_double_wide_mlp=True,
     )
     text.update(extra)
     return T.Gemma4TextConfig(**text)

@@ -214,6 +214,27 @@ function perLayerHeads(cfg: Json, file: string, rule: NonNullable<FamilyTraits['
   return heads;
 }
 
+/**
+ * KV sharing (gemma4, as transformers' kv_sharing_modes): the last N layers attend to the
+ * keys/values of the last earlier layer of their attention type. Null when N is 0.
+ */
+function kvSharing(cfg: Json, file: string, rule: NonNullable<FamilyTraits['kvSharing']>, windows: readonly (number | null)[]): { source: number[]; doubleWide: boolean } | null {
+  const raw = cfg[rule.countKey];
+  if (raw === undefined || raw === null || raw === 0) return null;
+  const n = num(cfg, file, rule.countKey, 0);
+  const L = windows.length;
+  if (!Number.isInteger(n) || n < 0 || n >= L) {
+    throw new ModelError(`${file}: ${rule.countKey} must be an integer from 0 to num_hidden_layers - 1 (${L - 1}), got ${JSON.stringify(raw)} — fix config.json`, 'SWAY_MODEL_INVALID');
+  }
+  const first = L - n;
+  const source = windows.map((w, l) => {
+    if (l < first) return l;
+    for (let p = first - 1; p >= 0; p--) if ((windows[p] === null) === (w === null)) return p;
+    throw new ModelError(`${file}: ${rule.countKey} = ${n} leaves no earlier ${w === null ? 'full' : 'sliding'}-attention layer for layer ${l} to share keys/values with — fix config.json`, 'SWAY_MODEL_INVALID');
+  });
+  return { source, doubleWide: cfg[rule.doubleWideKey] === true };
+}
+
 /** Builds the ArchSpec from parsed config objects; `file` names the config in errors. */
 export function archFromConfig(rawCfg: Json, file: string, generation?: Json): ArchSpec {
   const modelType = rawCfg['model_type'];
@@ -268,6 +289,14 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
   const numLayers = size(cfg, file, 'num_hidden_layers');
   const windows = slidingWindows(cfg, file, tr.slidingWindow, numLayers);
   const heads = tr.layerHeads ? perLayerHeads(cfg, file, tr.layerHeads, windows, headDim, numKvHeads, numHeads) : null;
+  const sharing = tr.kvSharing ? kvSharing(cfg, file, tr.kvSharing, windows) : null;
+  sharing?.source.forEach((s, l) => {
+    const [a, b] = [heads?.[l], heads?.[s]];
+    if (s !== l && a && b && (a.headDim !== b.headDim || a.numKvHeads !== b.numKvHeads)) {
+      throw refuse(file, tr.layerHeads!.overridesKey, `gives layer ${l} a head geometry different from layer ${s}, whose keys/values it shares`);
+    }
+  });
+  const intermediateSize = size(cfg, file, 'intermediate_size');
   const blocks = ropeBlocks(cfg);
   const hasLocalRope = !!blocks.local || (!!tr.rotary.localThetaKey && !blocks.perType);
   // Head size of the layers each RoPE table serves (global: full-attention layers, or all without a local table).
@@ -322,12 +351,14 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
   return {
     family,
     hiddenSize,
-    intermediateSize: size(cfg, file, 'intermediate_size'),
+    intermediateSize,
     numLayers,
     numHeads,
     numKvHeads,
     headDim,
     ...(heads && heads.some((h) => h.headDim !== headDim || h.numKvHeads !== numKvHeads) ? { layerHeads: heads } : {}),
+    ...(sharing ? { kvSource: sharing.source } : {}),
+    ...(sharing?.doubleWide ? { layerIntermediate: sharing.source.map((s, l) => (s === l ? intermediateSize : 2 * intermediateSize)) } : {}),
     vocabSize: size(cfg, file, 'vocab_size'),
     maxPositionEmbeddings: size(cfg, file, 'max_position_embeddings', 4096),
     norm: { kind: tr.norm.kind, weightOffset: tr.norm.weightOffset, bias: tr.norm.bias, eps: positive(cfg, file, epsKey, tr.norm.epsDefault) },

@@ -1,4 +1,4 @@
-/** Per-layer attention geometry: head size and key/value heads of layer l (uniform unless arch.layerHeads says otherwise). */
+/** Per-layer geometry: head size and key/value heads, KV sharing and MLP width of layer l (uniform unless the ArchSpec says otherwise). */
 import type { ArchSpec, LayerHeads } from './types.js';
 
 export function layerHeads(arch: ArchSpec, l: number): LayerHeads {
@@ -9,4 +9,17 @@ export function layerHeads(arch: ArchSpec, l: number): LayerHeads {
 export function layerWidths(arch: ArchSpec, l: number): { q: number; kv: number } {
   const h = layerHeads(arch, l);
   return { q: arch.numHeads * h.headDim, kv: h.numKvHeads * h.headDim };
+}
+
+/** The layer whose keys/values layer l attends to (l itself unless it shares another's). */
+export function kvSource(arch: ArchSpec, l: number): number {
+  return arch.kvSource?.[l] ?? l;
+}
+
+export function isKvShared(arch: ArchSpec, l: number): boolean {
+  return kvSource(arch, l) !== l;
+}
+
+export function layerIntermediate(arch: ArchSpec, l: number): number {
+  return arch.layerIntermediate?.[l] ?? arch.intermediateSize;
 }

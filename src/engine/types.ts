@@ -56,6 +56,14 @@ export interface ArchSpec {
    * Read it through layerHeads() in heads.ts.
    */
   layerHeads?: readonly LayerHeads[];
+  /**
+   * KV sharing (gemma4 num_kv_shared_layers): per layer, the layer whose keys/values it
+   * attends to (itself unless shared); a shared layer has no k/v projections and no cache
+   * of its own. Absent when no layer shares. Read through kvSource() in heads.ts.
+   */
+  kvSource?: readonly number[];
+  /** Per-layer MLP width where some layer differs from intermediateSize (gemma4 double-wide MLP on KV-shared layers). */
+  layerIntermediate?: readonly number[];
   /** Rows of the embedding / lm_head (may exceed the tokenizer vocabulary). */
   vocabSize: number;
   maxPositionEmbeddings: number;

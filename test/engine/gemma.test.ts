@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelError } from '../../src/core/errors.js';
+import { AdapterError, ModelError } from '../../src/core/errors.js';
+import type { LoraSlot } from '../../src/engine/adapter/types.js';
+import { buildGroups } from '../../src/engine/graph/lora-groups.js';
 import { archFromConfig } from '../../src/engine/config.js';
 import { Engine } from '../../src/engine/engine.js';
 import { tinyConfig, writeTinyModel } from '../../src/engine/fixtures/tiny-model.js';
@@ -92,7 +94,9 @@ describe('gemma config spellings', () => {
 
 describe('gemma features sway does not implement are refused by name (exit 2)', () => {
   const cases: [Cfg, RegExp][] = [
-    [{ num_kv_shared_layers: 2 }, /num_kv_shared_layers = 2 shares key\/value states/],
+    [{ num_kv_shared_layers: 4 }, /num_kv_shared_layers must be an integer from 0 to num_hidden_layers - 1 \(3\), got 4/],
+    [{ num_kv_shared_layers: 3 }, /leaves no earlier full-attention layer for layer 1 to share keys\/values with/],
+    [{ num_kv_shared_layers: 2, per_layer_config: { '3': { num_key_value_heads: 1 } } }, /gives layer 3 a head geometry different from layer 1, whose keys\/values it shares/],
     [{ attention_k_eq_v: true }, /attention_k_eq_v = true reuses keys as values/],
     [{ enable_moe_block: true }, /enable_moe_block = true adds mixture-of-experts/],
     [{ use_bidirectional_attention: 'all' }, /use_bidirectional_attention = "all" makes text attention bidirectional/],
@@ -118,6 +122,32 @@ describe('gemma features sway does not implement are refused by name (exit 2)', 
     expect(archFromConfig(gemma4({ num_global_key_value_heads: 1 }), FILE).layerHeads?.[1]).toEqual({ headDim: 32, numKvHeads: 2 });
     const explicit = archFromConfig(gemma4({ per_layer_config: { '1': { head_dim: 32, num_key_value_heads: 1 }, '3': { head_dim: 32, num_key_value_heads: 1 } } }), FILE);
     expect(explicit.layerHeads).toEqual([{ headDim: 16, numKvHeads: 2 }, { headDim: 32, numKvHeads: 1 }, { headDim: 16, numKvHeads: 2 }, { headDim: 32, numKvHeads: 1 }]);
+  });
+  it('KV sharing loads: the last N layers take the last earlier layer of their type as source, double-wide MLP there', () => {
+    const a = archFromConfig(gemma4({ num_kv_shared_layers: 2, use_double_wide_mlp: true }), FILE);
+    expect(a.kvSource).toEqual([0, 1, 0, 1]);
+    expect(a.layerIntermediate).toEqual([128, 128, 256, 256]);
+    const narrow = archFromConfig(gemma4({ num_kv_shared_layers: 1 }), FILE);
+    expect(narrow.kvSource).toEqual([0, 1, 2, 1]);
+    expect(narrow.layerIntermediate).toBeUndefined();
+    expect(archFromConfig(gemma4({ num_kv_shared_layers: 0 }), FILE).kvSource).toBeUndefined();
+  });
+  it('LoRA on k_proj of a KV-shared layer (which has none) is refused by name', () => {
+    const a = archFromConfig(gemma4({ num_kv_shared_layers: 2 }), FILE);
+    const slot: LoraSlot = {
+      modulePath: 'model.language_model.layers.2.self_attn.k_proj',
+      target: { scope: 'layer', layer: 2, module: 'k_proj' },
+      rank: 1,
+      inFeatures: 64,
+      outFeatures: 32,
+      scaling: 1,
+      a: new Float32Array(64),
+      b: new Float32Array(32),
+      bBias: null,
+      magnitude: null,
+    };
+    expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(AdapterError);
+    expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(/layers\.2\.self_attn\.k_proj' adapts k_proj of layer 2, which reuses the keys\/values of layer 0/);
   });
   it('values that change nothing are accepted (global_head_dim equal to head_dim, empty per_layer_config, "vision" bidirectional)', () => {
     expect(() => archFromConfig(gemma4({ global_head_dim: 16, per_layer_config: {}, use_bidirectional_attention: 'vision' }), FILE)).not.toThrow();
@@ -165,6 +195,36 @@ describe('seed scenario: Gemma 4 multimodal checkpoint, adapter saving vision_to
       const [[base], [ft]] = (await engine.logprobsOf([{ kind: 'base' }, { kind: 'ft' }], [{ prompt: 'The sky is', completion: ' blue' }])) as [[number], [number]];
       expect(Number.isFinite(base) && Number.isFinite(ft)).toBe(true);
       expect(ft).not.toBe(base);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('Gemma 4 with per-layer head sizes and KV sharing (golden fixture gemma4-gh)', () => {
+  it('greedy generation with the cache equals argmax over full forwards', async () => {
+    const engine = await Engine.load({ base: modelDir('gemma4-gh'), adapter: adapterDir('gemma4-gh', 'linear'), threads: 1 });
+    try {
+      expect(engine.arch.kvSource).toEqual([0, 1, 2, 3, 2, 3]);
+      expect(engine.arch.layerHeads?.map((h) => h.headDim)).toEqual([16, 32, 16, 32, 16, 32]);
+      const prompt = engine.encode('The quick brown fox jumps');
+      expect(prompt.length).toBeGreaterThan(4); // decoding steps run past the window of 4
+      const view = engine.resolveView({ kind: 'ft' });
+      const gen = await engine.generateIds(view, prompt, { maxNewTokens: 6 });
+      let ids = [...prompt];
+      const V = engine.arch.vocabSize;
+      const eos = new Set(engine.tokenizer.eosTokenIds);
+      const expected: number[] = [];
+      for (let step = 0; step < 6; step++) {
+        const lg = await engine.fullLogits({ kind: 'ft' }, ids);
+        let best = 0;
+        for (let i = 1; i < V; i++) if ((lg[(ids.length - 1) * V + i] as number) > (lg[(ids.length - 1) * V + best] as number)) best = i;
+        if (eos.has(best)) break;
+        expected.push(best);
+        ids = [...ids, best];
+      }
+      expect(gen).toEqual(expected);
+      expect(gen.length).toBeGreaterThan(2);
     } finally {
       await engine.close();
     }

@@ -31,7 +31,7 @@ function baseArch(): ArchSpec {
 function randomSlots(arch: ArchSpec, rng: Rng): LoraSlot[] {
   const r = 2;
   const targets: SlotTarget[] = [];
-  for (let l = 0; l < arch.numLayers; l++) for (const m of layerLinearModules(arch)) targets.push({ scope: 'layer', layer: l, module: m as LayerModule });
+  for (let l = 0; l < arch.numLayers; l++) for (const m of layerLinearModules(arch, (arch.kvSource?.[l] ?? l) !== l)) targets.push({ scope: 'layer', layer: l, module: m as LayerModule });
   targets.push({ scope: 'lm_head' });
   return targets.map((target) => {
     const [inF, outF] = slotFeatures(arch, target);
@@ -116,6 +116,23 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
       attentionScale: 1,
       slidingWindow: [4, null],
       layerHeads: [{ headDim: a.headDim, numKvHeads: a.numKvHeads }, { headDim: 2 * a.headDim, numKvHeads: 1 }],
+      ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
+      rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
+    }),
+  ],
+  [
+    'KV sharing: the last two of four layers attend to the keys/values of the last earlier layer of their type, double-wide MLP there, global head size 2x (gemma4 num_kv_shared_layers)',
+    (a) => ({
+      ...a,
+      numLayers: 4,
+      qkNorm: 'per_head',
+      vNorm: true,
+      attentionScale: 1,
+      slidingWindow: [4, null, 4, null],
+      ropeLayers: [true, true, true, true],
+      layerHeads: [1, 2, 1, 2].map((m) => ({ headDim: m * a.headDim, numKvHeads: a.numKvHeads })),
+      kvSource: [0, 1, 0, 1],
+      layerIntermediate: [1, 1, 2, 2].map((m) => m * a.intermediateSize),
       ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
       rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
     }),

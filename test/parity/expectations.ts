@@ -104,7 +104,7 @@ export const EXPECTATIONS: ParityExpectation[] = [
   {
     fixture: 'gemma4-gh/linear',
     status: 'supported',
-    reason: 'Gemma 4 text model with per-layer head sizes: full-attention layers at global_head_dim 32 (twice head_dim, saved as per_layer_config), their own proportional RoPE; LoRA on every attention and MLP projection',
+    reason: 'Gemma 4 text model shaped like E2B/E4B: full-attention layers at global_head_dim 32 (twice head_dim, saved as per_layer_config) with their own proportional RoPE; the last 2 of 6 layers share the keys/values of layers 2 and 3 (num_kv_shared_layers) with a double-wide MLP; LoRA on every attention and MLP projection PEFT finds',
   },
   {
     fixture: 'gemma3-mm/seed',

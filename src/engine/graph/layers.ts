@@ -5,7 +5,8 @@
 import { DT } from '../onnx/model.js';
 import { ropeCaches } from '../rope.js';
 import type { WeightRef } from '../families.js';
-import { layerHeads, layerWidths } from '../heads.js';
+import { ModelError } from '../../core/errors.js';
+import { isKvShared, kvSource, layerHeads, layerIntermediate, layerWidths } from '../heads.js';
 import type { GraphContext } from './context.js';
 import { addEmbeddingLora } from './embed-lora.js';
 import { fusedTInto, transposeInto } from './packer.js';
@@ -143,6 +144,8 @@ export interface AttentionConsts {
   localSin: string | null;
   /** The shapes of layer l (created once per distinct geometry). */
   shapes: (l: number) => HeadShapes;
+  /** Per layer that owns a KV cache: its GQA key/value inputs (normed, before RoPE) and cache names, for layers that share them. */
+  kv: Map<number, { k: string; v: string; pastK: string; pastV: string }>;
 }
 
 export function attentionConsts(ctx: GraphContext): AttentionConsts {
@@ -178,6 +181,7 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
     localCos: local ? packer.add('rope_local_cos', [ctx.plan.maxPositions, localHalf], local.cos) : null,
     localSin: local ? packer.add('rope_local_sin', [ctx.plan.maxPositions, localHalf], local.sin) : null,
     shapes,
+    kv: new Map(),
   };
 }
 
@@ -186,11 +190,15 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
   const { arch, packer } = ctx;
   const H = arch.hiddenSize;
   const { q, kv } = layerWidths(arch, l);
+  const shared = isKvShared(arch, l);
   const part = (module: 'q_proj' | 'k_proj' | 'v_proj' | 'qkv_proj', p: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part: p }) as const;
-  const w = arch.fused.qkv
+  const w = shared
+    ? linearT(ctx, `l${l}_wq`, part('q_proj'), q, H)
+    : arch.fused.qkv
     ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
     : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
   if (!arch.qkvBias) return { w, bias: null };
+  if (shared) return { w, bias: packer.add(`l${l}_bq`, [q], (t) => t.set(ctx.read(part('q_proj', 'bias')))) };
   const bias = packer.add(`l${l}_bqkv`, [q + 2 * kv], (t) => {
     if (arch.fused.qkv) t.set(ctx.read(part('qkv_proj', 'bias')));
     else {
@@ -204,14 +212,21 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
 
 /** Self-attention of layer l on the normed input; returns the o_proj output (before the residual add). */
 export function attention(ctx: GraphContext, l: number, input: string, consts: AttentionConsts): string {
-  const { arch, packer } = ctx;
-  const H = arch.hiddenSize;
+  const { arch } = ctx;
   const { headDim: D, numKvHeads: nKv } = layerHeads(arch, l);
   const q = arch.numHeads * D;
   const c = { ...consts, ...consts.shapes(l) };
   const { w, bias } = qkvWeights(ctx, l);
   const qkv = projection(ctx, input, w, `${l}_qkv`, bias);
+  const source = kvSource(arch, l);
   let gqaInputs: string[];
+  if (source !== l) {
+    // KV sharing (gemma4): queries only; keys/values and cache are the source layer's (same type, so same RoPE and window).
+    const from = c.kv.get(source);
+    if (!from) throw new ModelError(`internal: layer ${l} shares the keys/values of layer ${source}, which has none`, 'SWAY_RUNTIME');
+    const qh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [qkv, c.headsQ]), { layer: l, module: 'q_norm' }, `l${l}_qnorm`, D), c.flatQ]);
+    return attend(ctx, l, [qh, from.k, from.v], from.pastK, from.pastV, null, c);
+  }
   if (arch.qkNorm === 'per_head') {
     const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
     const qh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [qs, c.headsQ]), { layer: l, module: 'q_norm' }, `l${l}_qnorm`, D), c.flatQ]);
@@ -229,12 +244,25 @@ export function attention(ctx: GraphContext, l: number, input: string, consts: A
   const pastV = `past_value_${l}`;
   ctx.inputs.push({ name: pastK, elemType: DT.FLOAT, shape: ['batch', nKv, 'past', D] });
   ctx.inputs.push({ name: pastV, elemType: DT.FLOAT, shape: ['batch', nKv, 'past', D] });
+  if (gqaInputs[1]) c.kv.set(l, { k: gqaInputs[1], v: gqaInputs[2] as string, pastK, pastV });
+  return attend(ctx, l, gqaInputs, pastK, pastV, { key: `present_key_${l}`, value: `present_value_${l}` }, c);
+}
+
+/**
+ * GroupQueryAttention of layer l over its q/k/v inputs and a cache, then o_proj. `present`
+ * names the cache outputs of a layer that owns its cache; a KV-shared layer's are discarded.
+ */
+function attend(ctx: GraphContext, l: number, gqaInputs: string[], pastK: string, pastV: string, present: { key: string; value: string } | null, c: AttentionConsts): string {
+  const { arch, packer } = ctx;
+  const H = arch.hiddenSize;
+  const { headDim: D, numKvHeads: nKv } = layerHeads(arch, l);
+  const q = arch.numHeads * D;
   const window = arch.slidingWindow[l] ?? null;
   const rotary = arch.ropeLayers[l] ?? true;
   const local = window !== null && c.localCos !== null && c.localSin !== null;
   const caches = rotary ? [local ? (c.localCos as string) : c.cos, local ? (c.localSin as string) : c.sin] : [];
-  const presentK = `present_key_${l}`;
-  const presentV = `present_value_${l}`;
+  const presentK = present?.key ?? ctx.tmp('shared_present_key');
+  const presentV = present?.value ?? ctx.tmp('shared_present_value');
   const attnOut = ctx.tmp('attn');
   ctx.nodes.push({
     op: 'GroupQueryAttention',
@@ -251,8 +279,10 @@ export function attention(ctx: GraphContext, l: number, input: string, consts: A
       local_window_size: window === null ? -1 : window,
     },
   });
-  ctx.outputs.push({ name: presentK, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
-  ctx.outputs.push({ name: presentV, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
+  if (present) {
+    ctx.outputs.push({ name: presentK, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
+    ctx.outputs.push({ name: presentV, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
+  }
   const oRef = { layer: l, module: 'o_proj' } as const;
   const wo = linearT(ctx, `l${l}_wo`, oRef, H, q);
   const oBias = arch.oBias ? packer.add(`l${l}_bo`, [H], (t) => t.set(ctx.read({ ...oRef, part: 'bias' }))) : null;
@@ -263,7 +293,11 @@ export function attention(ctx: GraphContext, l: number, input: string, consts: A
 export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string): string {
   const { arch, packer } = ctx;
   const H = arch.hiddenSize;
-  const I = arch.intermediateSize;
+  const I = layerIntermediate(arch, l);
+  // gemma4 double-wide MLP: KV-shared layers split a wider gate/up output.
+  const wideSplit = `split_gu_${I}`;
+  if (I !== arch.intermediateSize && !packer.inits.some((i) => i.name === wideSplit)) packer.int64(wideSplit, [I, I]);
+  const split = I === arch.intermediateSize ? splitGu : wideSplit;
   const ref = (module: 'gate_proj' | 'up_proj' | 'gate_up_proj' | 'down_proj', part: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part }) as const;
   const gated = arch.mlp === 'gated';
   const inW = !gated
@@ -288,7 +322,7 @@ export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string
   const h = projection(ctx, input, inW, `${l}_gate_up`, inBias);
   let act: string;
   if (gated) {
-    const [gate, up] = ctx.add('Split', [h, splitGu], { axis: -1 }, undefined, 2) as [string, string];
+    const [gate, up] = ctx.add('Split', [h, split], { axis: -1 }, undefined, 2) as [string, string];
     act = ctx.one('Mul', [activation(ctx, gate), up]);
   } else {
     act = activation(ctx, h);

@@ -5,7 +5,8 @@
  * scaled B^T placed at each module's output columns). The embedding's LoRA is the group
  * `embed` ([vocab, hidden]): its A^T is gathered by token id instead of multiplied.
  */
-import { layerWidths } from '../heads.js';
+import { AdapterError } from '../../core/errors.js';
+import { isKvShared, kvSource, layerIntermediate, layerWidths } from '../heads.js';
 import { refuseSlotTarget } from '../adapter/support.js';
 import type { LayerModule, LoraSlot } from '../adapter/types.js';
 import type { ArchSpec } from '../types.js';
@@ -46,15 +47,17 @@ const GROUP_OF: Record<LayerModule, GroupKind> = {
 export function groupShape(arch: ArchSpec, kind: GroupKind, layer = 0): [number, number] {
   const H = arch.hiddenSize;
   const { q, kv } = layerWidths(arch, layer);
+  const I = layerIntermediate(arch, layer);
   switch (kind) {
     case 'qkv':
-      return [H, q + 2 * kv];
+      // A KV-shared layer (gemma4) projects queries only.
+      return [H, isKvShared(arch, layer) ? q : q + 2 * kv];
     case 'o':
       return [q, H];
     case 'gate_up':
-      return [H, arch.mlp === 'plain' ? arch.intermediateSize : 2 * arch.intermediateSize];
+      return [H, arch.mlp === 'plain' ? I : 2 * I];
     case 'down':
-      return [arch.intermediateSize, H];
+      return [I, H];
     case 'head':
       return [H, arch.vocabSize];
     case 'embed':
@@ -66,7 +69,7 @@ function outOffset(arch: ArchSpec, module: LayerModule, layer: number): number {
   const { q, kv } = layerWidths(arch, layer);
   if (module === 'k_proj') return q;
   if (module === 'v_proj') return q + kv;
-  if (module === 'up_proj') return arch.mlp === 'plain' ? 0 : arch.intermediateSize;
+  if (module === 'up_proj') return arch.mlp === 'plain' ? 0 : layerIntermediate(arch, layer);
   return 0;
 }
 
@@ -76,6 +79,9 @@ export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[], source =
   slots.forEach((slot, slotIndex) => {
     const t = slot.target;
     refuseSlotTarget(source, slot.modulePath, t, slot.magnitude !== null);
+    if (t.scope === 'layer' && isKvShared(arch, t.layer) && (t.module === 'k_proj' || t.module === 'v_proj' || t.module === 'qkv_proj')) {
+      throw new AdapterError(`${source}: '${slot.modulePath}' adapts ${t.module} of layer ${t.layer}, which reuses the keys/values of layer ${kvSource(arch, t.layer)} and has no such projection — re-save the adapter for this checkpoint`);
+    }
     const kind: GroupKind = t.scope === 'lm_head' ? 'head' : t.scope === 'embed_tokens' ? 'embed' : GROUP_OF[t.module];
     const layer = t.scope === 'layer' ? t.layer : null;
     const key = layer === null ? kind : `${layer}_${kind}`;

@@ -15,6 +15,7 @@ export function unimplementedTraits(a: ArchSpec): string[] {
   // Per-layer head sizes are wired for a fixed attention scale (gemma4 'unscaled'); a head_dim^-0.5 scale would differ per layer.
   if (a.layerHeads && a.layerHeads.some((h) => h.headDim !== a.headDim) && a.attentionScale !== 1) out.push('per-layer head sizes with a head-size-dependent attention scale');
   if (a.vNorm && a.qkNorm !== 'per_head') out.push('a value norm without per-head q/k norms');
+  if (a.kvSource && a.kvSource.some((s, l) => s !== l) && (a.qkNorm !== 'per_head' || a.fused.qkv)) out.push('KV sharing without per-head q/k norms and separate q/k/v projections');
   return out;
 }
 

@@ -100,7 +100,6 @@ function softmaxWeights(scores: number[]): number[] {
 export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: readonly number[]): ReferenceOutput {
   assertImplemented(arch, 'float64 reference');
   const H = arch.hiddenSize;
-  const I = arch.intermediateSize;
   const S = ids.length;
   const nH = arch.numHeads;
   const freqs = referenceFrequencies(arch.rope);
@@ -158,7 +157,11 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
   }
   const pre = arch.normPlacement !== 'post';
   const post = arch.normPlacement !== 'pre';
+  // Keys (after RoPE) and values of each layer, for layers that attend to another layer's (gemma4 KV sharing).
+  const kvOf: { ks: Float64Array[]; vs: Float64Array[] }[] = [];
   for (let l = 0; l < arch.numLayers; l++) {
+    const source = arch.kvSource?.[l] ?? l;
+    const I = arch.layerIntermediate?.[l] ?? arch.intermediateSize;
     const window = arch.slidingWindow[l] ?? null;
     const rotary = arch.ropeLayers[l] ?? true;
     const lf = window !== null ? localFreqs : freqs;
@@ -170,10 +173,19 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
     const kv = nKv * D;
     const group = nH / nKv;
     const qs: Float64Array[] = [];
-    const ks: Float64Array[] = [];
-    const vs: Float64Array[] = [];
+    let ks: Float64Array[] = [];
+    let vs: Float64Array[] = [];
     for (let t = 0; t < S; t++) {
       const x = pre ? normBy(hs[t] as Float64Array, { layer: l, module: 'attn_norm' }) : (hs[t] as Float64Array);
+      if (source !== l) {
+        // Shared layer: its own queries only (q_proj, q_norm, RoPE).
+        const qRef = { layer: l, module: 'q_proj' } as const;
+        const qt = linear(x, get(qRef), q, biasOf(qRef, arch.qkvBias), T);
+        for (let h = 0; h < nH; h++) qt.set(normBy(qt.subarray(h * D, (h + 1) * D), { layer: l, module: 'q_norm' }), h * D);
+        if (rotary) for (let h = 0; h < nH; h++) applyRotary(qt, h * D, rotaryDim, t, lf);
+        qs.push(qt);
+        continue;
+      }
       const [qt, kt, vt] = project(x, l, arch.fused.qkv, 'qkv_proj', [['q_proj', q], ['k_proj', kv], ['v_proj', kv]], arch.qkvBias) as [Float64Array, Float64Array, Float64Array];
       if (arch.qkNorm === 'per_head') {
         const qRef = { layer: l, module: 'q_norm' } as const;
@@ -196,6 +208,8 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
       ks.push(kt);
       vs.push(vt);
     }
+    if (source !== l) ({ ks, vs } = kvOf[source] as { ks: Float64Array[]; vs: Float64Array[] });
+    kvOf[l] = { ks, vs };
     const next: Float64Array[] = [];
     for (let t = 0; t < S; t++) {
       const attn = new Float64Array(q);
