@@ -312,5 +312,13 @@ MODELS: list[ModelSpec] = [
     ),
     ModelSpec("gemma4-mm", _gemma4_config, "gemma-sp", model_class="Gemma4ForConditionalGeneration", adapters=SEED_ADAPTER),
     ModelSpec("gemma4-gh", _gemma4_text, "gemma-sp", model_class="Gemma4ForCausalLM", adapters=[GEMMA4_LINEAR]),
+    # Shaped like the released 31B: keys as values on full-attention layers with their own kv-head count, no per-layer inputs, no KV sharing.
+    ModelSpec(
+        "gemma4-keqv",
+        lambda: _gemma4_text(num_hidden_layers=4, layer_types=["sliding_attention", "full_attention"] * 2, num_kv_shared_layers=0, use_double_wide_mlp=False, attention_k_eq_v=True, num_global_key_value_heads=1, hidden_size_per_layer_input=0),
+        "gemma-sp",
+        model_class="Gemma4ForCausalLM",
+        adapters=[GEMMA4_LINEAR],
+    ),
     ModelSpec("gemma3-mm", _gemma3_config, "gemma-sp", model_class="Gemma3ForConditionalGeneration", adapters=SEED_ADAPTER_G3),
 ]

@@ -358,6 +358,7 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
     headDim,
     ...(heads && heads.some((h) => h.headDim !== headDim || h.numKvHeads !== numKvHeads) ? { layerHeads: heads } : {}),
     ...(sharing ? { kvSource: sharing.source } : {}),
+    ...(tr.keysAsValues && cfg[tr.keysAsValues.key] === true ? { keysAsValues: windows.map((w, l) => w === null && (sharing?.source[l] ?? l) === l) } : {}),
     ...(sharing?.doubleWide ? { layerIntermediate: sharing.source.map((s, l) => (s === l ? intermediateSize : 2 * intermediateSize)) } : {}),
     vocabSize: size(cfg, file, 'vocab_size'),
     maxPositionEmbeddings: size(cfg, file, 'max_position_embeddings', 4096),

@@ -132,6 +132,8 @@ export interface FamilyTraits {
    * earlier layer of the same attention type; where `doubleWideKey` is true their MLP is twice as wide.
    */
   kvSharing?: { countKey: string; doubleWideKey: string };
+  /** Where config key `key` is true, full-attention layers use their raw key projection as values (gemma4 attention_k_eq_v). */
+  keysAsValues?: { key: string };
   norm: { kind: NormKind; /** weights stored as w - 1 (gemma's (1 + w)) */ weightOffset: 0 | 1; bias: boolean; epsKeys: readonly string[]; epsDefault: number };
   normPlacement: NormPlacement;
   activation: { keys: readonly string[]; default: Activation; allowed: Readonly<Record<string, Activation>> };
@@ -286,7 +288,8 @@ const truthy = (why: string) => (v: unknown) => (v === true ? `= true ${why}` : 
  * a scale-free v norm, per-layer inputs (PLE), a stored per-layer output scalar, per-type
  * rotary (proportional on global layers), final-logit soft-cap, per-layer head sizes
  * (global_head_dim on full-attention layers), KV sharing with the double-wide MLP of the
- * sharing layers. Refused by name: k = v attention, MoE blocks and bidirectional attention.
+ * sharing layers, k = v attention on full-attention layers. Refused by name: MoE blocks and
+ * bidirectional attention.
  */
 const GEMMA4_TEXT: FamilyTraits = {
   ...GEMMA3_TEXT,
@@ -299,11 +302,11 @@ const GEMMA4_TEXT: FamilyTraits = {
   perLayerInputs: { sizeKey: 'hidden_size_per_layer_input', vocabKey: 'vocab_size_per_layer_input' },
   layerScalar: true,
   kvSharing: { countKey: 'num_kv_shared_layers', doubleWideKey: 'use_double_wide_mlp' },
+  keysAsValues: { key: 'attention_k_eq_v' },
   layerHeads: { overridesKey: 'per_layer_config', globalHeadDimKey: 'global_head_dim', globalHeadDimDefault: 512, globalKvHeadsKey: 'num_global_key_value_heads', globalKvGateKey: 'attention_k_eq_v' },
   naming: GEMMA4_NAMING,
   refusedKeys: [
     causalOnly,
-    { key: 'attention_k_eq_v', refuse: truthy('reuses keys as values on global layers, which sway does not implement') },
     { key: 'enable_moe_block', refuse: truthy('adds mixture-of-experts blocks, which sway does not implement') },
   ],
 };
@@ -390,9 +393,9 @@ export function withRoot(naming: WeightNaming, root: string): WeightNaming {
 export const LINEAR_ORDER = ['q_proj', 'k_proj', 'v_proj', 'qkv_proj', 'o_proj', 'gate_proj', 'up_proj', 'gate_up_proj', 'down_proj'] as const satisfies readonly LayerWeight[];
 
 /** The linear modules one layer of this architecture has (its checkpoint's projections). */
-/** Linear modules of a layer; `kvShared`: a layer that reuses another's keys/values has no k/v projections (gemma4). */
-export function layerLinearModules(a: { fused: { qkv: boolean; gateUp: boolean }; mlp: 'gated' | 'plain' }, kvShared = false): LayerWeight[] {
-  const attn: LayerWeight[] = a.fused.qkv ? ['qkv_proj'] : kvShared ? ['q_proj'] : ['q_proj', 'k_proj', 'v_proj'];
+/** Linear modules of a layer; a layer that reuses another's keys/values has no k/v projections, one whose values are its keys no v_proj (gemma4). */
+export function layerLinearModules(a: { fused: { qkv: boolean; gateUp: boolean }; mlp: 'gated' | 'plain' }, kvShared = false, keysAsValues = false): LayerWeight[] {
+  const attn: LayerWeight[] = a.fused.qkv ? ['qkv_proj'] : kvShared ? ['q_proj'] : keysAsValues ? ['q_proj', 'k_proj'] : ['q_proj', 'k_proj', 'v_proj'];
   const mlp: LayerWeight[] = a.mlp === 'plain' ? ['up_proj'] : a.fused.gateUp ? ['gate_up_proj'] : ['gate_proj', 'up_proj'];
   return [...attn, 'o_proj', ...mlp, 'down_proj'];
 }

@@ -23,3 +23,8 @@ export function isKvShared(arch: ArchSpec, l: number): boolean {
 export function layerIntermediate(arch: ArchSpec, l: number): number {
   return arch.layerIntermediate?.[l] ?? arch.intermediateSize;
 }
+
+/** Whether layer l takes its values from its key projection (it has no v_proj). */
+export function keysAsValues(arch: ArchSpec, l: number): boolean {
+  return arch.keysAsValues?.[l] ?? false;
+}

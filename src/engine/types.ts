@@ -62,6 +62,8 @@ export interface ArchSpec {
    * of its own. Absent when no layer shares. Read through kvSource() in heads.ts.
    */
   kvSource?: readonly number[];
+  /** Per layer: values are the raw key projection (no v_proj; gemma4 attention_k_eq_v on full-attention layers). Absent when none. */
+  keysAsValues?: readonly boolean[];
   /** Per-layer MLP width where some layer differs from intermediateSize (gemma4 double-wide MLP on KV-shared layers). */
   layerIntermediate?: readonly number[];
   /** Rows of the embedding / lm_head (may exceed the tokenizer vocabulary). */

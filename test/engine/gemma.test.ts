@@ -97,7 +97,6 @@ describe('gemma features sway does not implement are refused by name (exit 2)', 
     [{ num_kv_shared_layers: 4 }, /num_kv_shared_layers must be an integer from 0 to num_hidden_layers - 1 \(3\), got 4/],
     [{ num_kv_shared_layers: 3 }, /leaves no earlier full-attention layer for layer 1 to share keys\/values with/],
     [{ num_kv_shared_layers: 2, per_layer_config: { '3': { num_key_value_heads: 1 } } }, /gives layer 3 a head geometry different from layer 1, whose keys\/values it shares/],
-    [{ attention_k_eq_v: true }, /attention_k_eq_v = true reuses keys as values/],
     [{ enable_moe_block: true }, /enable_moe_block = true adds mixture-of-experts/],
     [{ use_bidirectional_attention: 'all' }, /use_bidirectional_attention = "all" makes text attention bidirectional/],
     [{ per_layer_config: { '1': { head_dim: 32 } } }, /per_layer_config gives layers of one attention type different head sizes \(32, 16\)/],
@@ -148,6 +147,25 @@ describe('gemma features sway does not implement are refused by name (exit 2)', 
     };
     expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(AdapterError);
     expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(/layers\.2\.self_attn\.k_proj' adapts k_proj of layer 2, which reuses the keys\/values of layer 0/);
+  });
+  it('attention_k_eq_v loads: full-attention layers (not KV-shared) take keys as values, with num_global_key_value_heads there', () => {
+    const a = archFromConfig(gemma4({ attention_k_eq_v: true, num_global_key_value_heads: 1 }), FILE);
+    expect(a.keysAsValues).toEqual([false, true, false, true]);
+    expect(a.layerHeads?.[1]).toEqual({ headDim: 32, numKvHeads: 1 });
+    expect(archFromConfig(gemma4({ attention_k_eq_v: true, num_kv_shared_layers: 1 }), FILE).keysAsValues).toEqual([false, true, false, false]);
+    const slot: LoraSlot = {
+      modulePath: 'model.language_model.layers.1.self_attn.v_proj',
+      target: { scope: 'layer', layer: 1, module: 'v_proj' },
+      rank: 1,
+      inFeatures: 64,
+      outFeatures: 32,
+      scaling: 1,
+      a: new Float32Array(64),
+      b: new Float32Array(32),
+      bBias: null,
+      magnitude: null,
+    };
+    expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(/adapts v_proj of layer 1, whose values are its keys \(attention_k_eq_v\)/);
   });
   it('values that change nothing are accepted (global_head_dim equal to head_dim, empty per_layer_config, "vision" bidirectional)', () => {
     expect(() => archFromConfig(gemma4({ global_head_dim: 16, per_layer_config: {}, use_bidirectional_attention: 'vision' }), FILE)).not.toThrow();

@@ -31,7 +31,7 @@ function baseArch(): ArchSpec {
 function randomSlots(arch: ArchSpec, rng: Rng): LoraSlot[] {
   const r = 2;
   const targets: SlotTarget[] = [];
-  for (let l = 0; l < arch.numLayers; l++) for (const m of layerLinearModules(arch, (arch.kvSource?.[l] ?? l) !== l)) targets.push({ scope: 'layer', layer: l, module: m as LayerModule });
+  for (let l = 0; l < arch.numLayers; l++) for (const m of layerLinearModules(arch, (arch.kvSource?.[l] ?? l) !== l, arch.keysAsValues?.[l] ?? false)) targets.push({ scope: 'layer', layer: l, module: m as LayerModule });
   targets.push({ scope: 'lm_head' });
   return targets.map((target) => {
     const [inF, outF] = slotFeatures(arch, target);
@@ -133,6 +133,20 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
       layerHeads: [1, 2, 1, 2].map((m) => ({ headDim: m * a.headDim, numKvHeads: a.numKvHeads })),
       kvSource: [0, 1, 0, 1],
       layerIntermediate: [1, 1, 2, 2].map((m) => m * a.intermediateSize),
+      ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
+      rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
+    }),
+  ],
+  [
+    'keys as values on the global layer (no v_proj; v = v_norm(raw k)), twice the head size, one kv head (gemma4 attention_k_eq_v)',
+    (a) => ({
+      ...a,
+      qkNorm: 'per_head',
+      vNorm: true,
+      attentionScale: 1,
+      slidingWindow: [4, null],
+      layerHeads: [{ headDim: a.headDim, numKvHeads: a.numKvHeads }, { headDim: 2 * a.headDim, numKvHeads: 1 }],
+      keysAsValues: [false, true],
       ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
       rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
     }),

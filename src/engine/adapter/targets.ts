@@ -3,7 +3,7 @@
  * in/out features of each target, and the check that adapter_config.json's target_modules
  * / layers_to_transform / exclude_modules agree with the tensors the file holds.
  */
-import { isKvShared, layerIntermediate, layerWidths } from '../heads.js';
+import { isKvShared, keysAsValues, layerIntermediate, layerWidths } from '../heads.js';
 import { AdapterError } from '../../core/errors.js';
 import { LINEAR_ORDER, layerLinearModules, modulePath, parseModulePath } from '../families.js';
 import type { ArchSpec } from '../types.js';
@@ -51,7 +51,7 @@ export function slotOrder(t: SlotTarget): number {
 /** Every linear module path of the base model, with its layer (null for lm_head). */
 export function baseLinearModules(arch: ArchSpec): { path: string; layer: number | null }[] {
   const out: { path: string; layer: number | null }[] = [];
-  for (let l = 0; l < arch.numLayers; l++) for (const m of layerLinearModules(arch, isKvShared(arch, l))) out.push({ path: modulePath(arch.weights, { layer: l, module: m }), layer: l });
+  for (let l = 0; l < arch.numLayers; l++) for (const m of layerLinearModules(arch, isKvShared(arch, l), keysAsValues(arch, l))) out.push({ path: modulePath(arch.weights, { layer: l, module: m }), layer: l });
   out.push({ path: modulePath(arch.weights, { module: 'lm_head' }), layer: null });
   return out;
 }

@@ -6,7 +6,7 @@ import { DT } from '../onnx/model.js';
 import { ropeCaches } from '../rope.js';
 import type { WeightRef } from '../families.js';
 import { ModelError } from '../../core/errors.js';
-import { isKvShared, kvSource, layerHeads, layerIntermediate, layerWidths } from '../heads.js';
+import { isKvShared, keysAsValues, kvSource, layerHeads, layerIntermediate, layerWidths } from '../heads.js';
 import type { GraphContext } from './context.js';
 import { addEmbeddingLora } from './embed-lora.js';
 import { fusedTInto, transposeInto } from './packer.js';
@@ -191,14 +191,24 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
   const H = arch.hiddenSize;
   const { q, kv } = layerWidths(arch, l);
   const shared = isKvShared(arch, l);
+  const kAsV = keysAsValues(arch, l);
   const part = (module: 'q_proj' | 'k_proj' | 'v_proj' | 'qkv_proj', p: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part: p }) as const;
   const w = shared
     ? linearT(ctx, `l${l}_wq`, part('q_proj'), q, H)
+    : kAsV
+    ? fusedLinearT(ctx, `l${l}_wqk`, [part('q_proj'), part('k_proj')], [q, kv], H)
     : arch.fused.qkv
     ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
     : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
   if (!arch.qkvBias) return { w, bias: null };
   if (shared) return { w, bias: packer.add(`l${l}_bq`, [q], (t) => t.set(ctx.read(part('q_proj', 'bias')))) };
+  if (kAsV) {
+    const bias = packer.add(`l${l}_bqk`, [q + kv], (t) => {
+      t.set(ctx.read(part('q_proj', 'bias')), 0);
+      t.set(ctx.read(part('k_proj', 'bias')), q);
+    });
+    return { w, bias };
+  }
   const bias = packer.add(`l${l}_bqkv`, [q + 2 * kv], (t) => {
     if (arch.fused.qkv) t.set(ctx.read(part('qkv_proj', 'bias')));
     else {
@@ -228,7 +238,18 @@ export function attention(ctx: GraphContext, l: number, input: string, consts: A
     return attend(ctx, l, [qh, from.k, from.v], from.pastK, from.pastV, null, c);
   }
   if (arch.qkNorm === 'per_head') {
-    const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
+    let parts: [string, string, string];
+    if (keysAsValues(arch, l)) {
+      // gemma4 attention_k_eq_v: the raw key projection is also the value (v norm below, no k norm or RoPE on it).
+      const { q: qw, kv: kvw } = layerWidths(arch, l);
+      const name = `split_qk_${qw}_${kvw}`;
+      const split = ctx.packer.inits.some((i) => i.name === name) ? name : ctx.packer.int64(name, [qw, kvw]);
+      const [qs, ks] = ctx.add('Split', [qkv, split], { axis: -1 }, undefined, 2) as [string, string];
+      parts = [qs, ks, ks];
+    } else {
+      parts = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
+    }
+    const [qs, ks, vs] = parts;
     const qh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [qs, c.headsQ]), { layer: l, module: 'q_norm' }, `l${l}_qnorm`, D), c.flatQ]);
     const kh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [ks, c.headsK]), { layer: l, module: 'k_norm' }, `l${l}_knorm`, D), c.flatK]);
     // gemma4 v_norm: RMS-normalise each value head, no weight.

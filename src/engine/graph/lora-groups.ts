@@ -6,7 +6,7 @@
  * `embed` ([vocab, hidden]): its A^T is gathered by token id instead of multiplied.
  */
 import { AdapterError } from '../../core/errors.js';
-import { isKvShared, kvSource, layerIntermediate, layerWidths } from '../heads.js';
+import { isKvShared, keysAsValues, kvSource, layerIntermediate, layerWidths } from '../heads.js';
 import { refuseSlotTarget } from '../adapter/support.js';
 import type { LayerModule, LoraSlot } from '../adapter/types.js';
 import type { ArchSpec } from '../types.js';
@@ -51,7 +51,7 @@ export function groupShape(arch: ArchSpec, kind: GroupKind, layer = 0): [number,
   switch (kind) {
     case 'qkv':
       // A KV-shared layer (gemma4) projects queries only.
-      return [H, isKvShared(arch, layer) ? q : q + 2 * kv];
+      return [H, isKvShared(arch, layer) ? q : keysAsValues(arch, layer) ? q + kv : q + 2 * kv];
     case 'o':
       return [q, H];
     case 'gate_up':
@@ -81,6 +81,9 @@ export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[], source =
     refuseSlotTarget(source, slot.modulePath, t, slot.magnitude !== null);
     if (t.scope === 'layer' && isKvShared(arch, t.layer) && (t.module === 'k_proj' || t.module === 'v_proj' || t.module === 'qkv_proj')) {
       throw new AdapterError(`${source}: '${slot.modulePath}' adapts ${t.module} of layer ${t.layer}, which reuses the keys/values of layer ${kvSource(arch, t.layer)} and has no such projection — re-save the adapter for this checkpoint`);
+    }
+    if (t.scope === 'layer' && keysAsValues(arch, t.layer) && (t.module === 'v_proj' || t.module === 'qkv_proj')) {
+      throw new AdapterError(`${source}: '${slot.modulePath}' adapts ${t.module} of layer ${t.layer}, whose values are its keys (attention_k_eq_v) and which has no such projection — re-save the adapter for this checkpoint`);
     }
     const kind: GroupKind = t.scope === 'lm_head' ? 'head' : t.scope === 'embed_tokens' ? 'embed' : GROUP_OF[t.module];
     const layer = t.scope === 'layer' ? t.layer : null;

@@ -16,6 +16,7 @@ export function unimplementedTraits(a: ArchSpec): string[] {
   if (a.layerHeads && a.layerHeads.some((h) => h.headDim !== a.headDim) && a.attentionScale !== 1) out.push('per-layer head sizes with a head-size-dependent attention scale');
   if (a.vNorm && a.qkNorm !== 'per_head') out.push('a value norm without per-head q/k norms');
   if (a.kvSource && a.kvSource.some((s, l) => s !== l) && (a.qkNorm !== 'per_head' || a.fused.qkv)) out.push('KV sharing without per-head q/k norms and separate q/k/v projections');
+  if (a.keysAsValues && a.keysAsValues.some(Boolean) && (a.qkNorm !== 'per_head' || a.fused.qkv)) out.push('keys as values without per-head q/k norms and separate q/k/v projections');
   return out;
 }
 

@@ -186,7 +186,11 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
         qs.push(qt);
         continue;
       }
-      const [qt, kt, vt] = project(x, l, arch.fused.qkv, 'qkv_proj', [['q_proj', q], ['k_proj', kv], ['v_proj', kv]], arch.qkvBias) as [Float64Array, Float64Array, Float64Array];
+      // attention_k_eq_v (gemma4): no v_proj; the value is a copy of the raw key projection.
+      const kAsV = arch.keysAsValues?.[l] ?? false;
+      const projected = project(x, l, arch.fused.qkv, 'qkv_proj', kAsV ? [['q_proj', q], ['k_proj', kv]] : [['q_proj', q], ['k_proj', kv], ['v_proj', kv]], arch.qkvBias) as Float64Array[];
+      const [qt, kt] = projected as [Float64Array, Float64Array];
+      const vt = kAsV ? Float64Array.from(kt) : (projected[2] as Float64Array);
       if (arch.qkNorm === 'per_head') {
         const qRef = { layer: l, module: 'q_norm' } as const;
         const kRef = { layer: l, module: 'k_norm' } as const;
