@@ -271,7 +271,8 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
   }
   const actKey = tr.activation.keys.find((k) => cfg[k] !== undefined && cfg[k] !== null);
   const actName = actKey ? String(cfg[actKey]) : tr.activation.default;
-  const hiddenAct = tr.activation.allowed[actName];
+  // The default is already an Activation (not a config spelling); only a configured name goes through `allowed`.
+  const hiddenAct = actKey ? tr.activation.allowed[actName] : tr.activation.default;
   if (!hiddenAct) throw refuse(file, `${actKey ?? tr.activation.keys[0]} '${actName}'`, `is not supported for ${family} (supported: ${Object.keys(tr.activation.allowed).join(', ')})`);
 
   const hiddenSize = size(cfg, file, 'hidden_size');

@@ -167,6 +167,25 @@ describe('gemma features sway does not implement are refused by name (exit 2)', 
     };
     expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(/adapts v_proj of layer 1, whose values are its keys \(attention_k_eq_v\)/);
   });
+  it('released shapes: E2B (35 layers, 512/256 heads, 20 KV-shared, double-wide MLP) and 31B-like (k = v) load; 26B-A4B (MoE) is refused', () => {
+    const layerTypes = (n: number, every: number) => Array.from({ length: n }, (_, i) => ((i + 1) % every === 0 ? 'full_attention' : 'sliding_attention'));
+    const rope = { full_attention: { rope_type: 'proportional', partial_rotary_factor: 0.25, rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } };
+    const text = { hidden_size: 1536, intermediate_size: 6144, num_attention_heads: 8, num_key_value_heads: 1, head_dim: 256, global_head_dim: 512, sliding_window: 512, vocab_size: 262144, vocab_size_per_layer_input: 262144, hidden_size_per_layer_input: 256, rope_parameters: rope };
+    const e2b = archFromConfig({ model_type: 'gemma4', text_config: { ...text, model_type: 'gemma4_text', num_hidden_layers: 35, layer_types: layerTypes(35, 5), num_kv_shared_layers: 20, use_double_wide_mlp: true, attention_k_eq_v: false } }, FILE);
+    expect(e2b.kvSource?.slice(13, 20)).toEqual([13, 14, 13, 13, 13, 13, 14]);
+    expect(e2b.kvSource?.[34]).toBe(14);
+    expect(e2b.layerIntermediate?.[14]).toBe(6144);
+    expect(e2b.layerIntermediate?.[15]).toBe(12288);
+    expect(e2b.layerHeads?.[4]).toEqual({ headDim: 512, numKvHeads: 1 });
+    expect(e2b.rope).toMatchObject({ rotaryDim: 512, scaling: { type: 'proportional', angles: 64 } });
+    expect(e2b.ropeLocal?.rotaryDim).toBe(256);
+    const keqv = { ...text, model_type: 'gemma4_text', hidden_size_per_layer_input: 0, num_key_value_heads: 8, num_attention_heads: 16, num_hidden_layers: 12, layer_types: layerTypes(12, 6), attention_k_eq_v: true, num_global_key_value_heads: 4 };
+    const big = archFromConfig(keqv, FILE);
+    expect(big.perLayerInput).toBeNull();
+    expect(big.keysAsValues?.filter(Boolean)).toHaveLength(2);
+    expect(big.layerHeads?.[5]).toEqual({ headDim: 512, numKvHeads: 4 });
+    expect(() => archFromConfig({ ...keqv, enable_moe_block: true, num_experts: 128, top_k_experts: 8 }, FILE)).toThrow(/enable_moe_block = true adds mixture-of-experts/);
+  });
   it('values that change nothing are accepted (global_head_dim equal to head_dim, empty per_layer_config, "vision" bidirectional)', () => {
     expect(() => archFromConfig(gemma4({ global_head_dim: 16, per_layer_config: {}, use_bidirectional_attention: 'vision' }), FILE)).not.toThrow();
   });
