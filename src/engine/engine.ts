@@ -79,9 +79,9 @@ export class Engine {
     const baseDir = resolveModelDir(baseRef, 'model');
     const arch = loadArch(baseDir);
     const tokenizer = loadTokenizer(baseDir, arch.eosTokenIds);
-    const weights = withLegacyNames(SafetensorsSource.openDir(baseDir), familyTraits(arch.family).legacyPrefixes);
+    const opened = withLegacyNames(SafetensorsSource.openDir(baseDir), familyTraits(arch.family).legacyPrefixes);
     try {
-      checkArchAgainstWeights(arch, weights, baseDir);
+      const weights = checkArchAgainstWeights(arch, opened, baseDir);
       const adapter = adapterDir ? loadAdapter(adapterDir, arch, weights) : null;
       const source = withBaseTensors(weights, adapter);
       const { groups, overrides, doraBase } = prepareModel(arch, adapter, source);
@@ -100,7 +100,7 @@ export class Engine {
       engine.stats.sessionSeconds = (performance.now() - tSession) / 1000;
       return engine;
     } finally {
-      weights.close();
+      opened.close();
     }
   }
 
@@ -282,7 +282,16 @@ export class Engine {
     let input = promptIds;
     let total = 0;
     const generated: number[] = [];
+    const rope = this.arch.rope.scaling;
+    const original = rope.type === 'longrope' ? rope.originalMaxPositionEmbeddings : null;
     for (let step = 0; step < options.maxNewTokens; step++) {
+      if (original !== null && total > 0 && total <= original && total + input.length > original) {
+        // LongRoPE switches to its long factors past the original length; the cached keys were
+        // rotated with the short ones, so everything is re-encoded (as transformers does).
+        input = [...promptIds, ...generated];
+        past = emptyPastFeeds(this.arch, 1);
+        total = 0;
+      }
       total += input.length;
       const res = await this.session.run({ ...viewPart, ...stepFeeds(input, total), ...past }, ['logits', ...kvNames]);
       this.stats.forwardPasses += 1;

@@ -16,6 +16,8 @@ export type NormPlacement = 'pre' | 'sandwich' | 'post';
 export type ResidualLayout = 'sequential' | 'parallel';
 /** per_head: one [headDim] norm applied to each head (qwen3, gemma3); full: over the whole q/k projection (olmo2). */
 export type QkNormKind = 'none' | 'per_head' | 'full';
+/** blocks: fused qkv output is [all q, all k, all v]; per_head: [q_h, k_h, v_h] for each head in turn (gpt_neox). */
+export type QkvLayout = 'blocks' | 'per_head';
 
 /** A value read from config.json (`key`, else `default`). */
 export interface ConfigValue<T> {
@@ -67,6 +69,8 @@ export interface WeightNaming {
   layers: string;
   /** Module path of the LM head (not under root). */
   head: string;
+  /** Other module paths adapters use for the head (gpt_neox: transformers 5 calls `embed_out` `lm_head`). */
+  headAliases?: readonly string[];
   model: Partial<Record<Exclude<ModelWeight, 'lm_head'>, string>>;
   layer: Partial<Record<LayerWeight, string>>;
 }
@@ -136,12 +140,13 @@ export interface FamilyTraits {
   keysAsValues?: { key: string };
   norm: { kind: NormKind; /** weights stored as w - 1 (gemma's (1 + w)) */ weightOffset: 0 | 1; bias: boolean; epsKeys: readonly string[]; epsDefault: number };
   normPlacement: NormPlacement;
-  activation: { keys: readonly string[]; default: Activation; allowed: Readonly<Record<string, Activation>> };
+  activation: { keys: readonly string[]; /** a config spelling, looked up in `allowed` */ default: string; allowed: Readonly<Record<string, Activation>> };
   /** gated: down(act(gate(x)) * up(x)); plain: down(act(up(x))). */
   mlp: 'gated' | 'plain';
   /** none; sqrt_hidden: embeddings times √hidden_size (gemma); or a config multiplier (granite embedding_multiplier). */
   embeddingScale: 'none' | 'sqrt_hidden' | ConfigValue<number>;
-  residual: ResidualLayout;
+  /** Fixed, or parallel when a boolean config key says so (gpt_neox use_parallel_residual). */
+  residual: ResidualLayout | { parallelKey: string; default: boolean };
   /** rotary, or learned absolute position embeddings (gpt2). */
   positions: 'rotary' | 'learned';
   rotary: {
@@ -149,6 +154,8 @@ export interface FamilyTraits {
     partial: Trait<number>;
     /** Per-layer 0/1 list of layers that use rotary (smollm3 no_rope_layers). */
     layersKey?: string;
+    /** When layersKey is absent: every Nth layer has no rotary (smollm3 no_rope_layer_interval). */
+    intervalKey?: { key: string; default: number };
     /** Separate theta for sliding (local) layers (gemma3 rope_local_base_freq). */
     localThetaKey?: string;
   };
@@ -165,6 +172,10 @@ export interface FamilyTraits {
   qkNorm: QkNormKind;
   /** The checkpoint stores these projections fused (phi3 qkv_proj/gate_up_proj, gpt_neox query_key_value). */
   fused: { qkv: boolean; gateUp: boolean };
+  /** Output layout of the fused qkv projection (default blocks). */
+  qkvLayout?: QkvLayout;
+  /** Config values this family's modeling code supports only partly: refused by key with the reason. */
+  unsupportedWhen?: readonly { key: string; value: unknown; why: string }[];
   /** Linear weights stored [in, out] (gpt2 Conv1D) rather than [out, in]. */
   transposedLinear: boolean;
   tieWordEmbeddings: boolean;
@@ -221,7 +232,7 @@ const GEMMA: FamilyTraits = {
   ...LLAMA,
   norm: { kind: 'rms', weightOffset: 1, bias: false, epsKeys: ['rms_norm_eps'], epsDefault: 1e-6 },
   // transformers reads hidden_act and maps its legacy value 'gelu' to the tanh approximation.
-  activation: { keys: ['hidden_act', 'hidden_activation'], default: 'gelu_tanh', allowed: { ...GEMMA_ACT, gelu: 'gelu_tanh' } },
+  activation: { keys: ['hidden_act', 'hidden_activation'], default: 'gelu_pytorch_tanh', allowed: { ...GEMMA_ACT, gelu: 'gelu_tanh' } },
   embeddingScale: 'sqrt_hidden',
   bias: { qkv: { key: 'attention_bias', default: false }, o: { key: 'attention_bias', default: false }, mlp: false },
   tieWordEmbeddings: true,
@@ -235,7 +246,7 @@ const GEMMA2_NAMING: WeightNaming = {
 /** Gemma 2: sandwich norms, soft-caps, alternating sliding/global layers, query_pre_attn_scalar. */
 const GEMMA2: FamilyTraits = {
   ...GEMMA,
-  activation: { keys: ['hidden_activation'], default: 'gelu_tanh', allowed: GEMMA_ACT },
+  activation: { keys: ['hidden_activation'], default: 'gelu_pytorch_tanh', allowed: GEMMA_ACT },
   normPlacement: 'sandwich',
   attentionScale: { inverseSqrtOf: 'query_pre_attn_scalar' },
   softcap: { attention: 'attn_logit_softcapping', finalLogits: 'final_logit_softcapping' },
@@ -334,6 +345,93 @@ export const FAMILIES = {
   gemma3: GEMMA3,
   gemma4_text: GEMMA4_TEXT,
   gemma4: GEMMA4,
+  // --- phi3, olmo2, granite, smollm3, gpt2, gpt_neox ---
+  phi3: {
+    ...LLAMA,
+    rotary: { partial: { key: 'partial_rotary_factor', default: 1 } },
+    bias: { qkv: false, o: false, mlp: false },
+    fused: { qkv: true, gateUp: true },
+    slidingWindow: { windowKey: 'sliding_window', fallback: { kind: 'all' } },
+    naming: { ...LLAMA_NAMING, layer: { ...LLAMA_NAMING.layer, qkv_proj: 'self_attn.qkv_proj', gate_up_proj: 'mlp.gate_up_proj' } },
+  },
+  olmo2: {
+    ...LLAMA,
+    normPlacement: 'post',
+    qkNorm: 'full',
+    bias: { qkv: { key: 'attention_bias', default: false }, o: { key: 'attention_bias', default: false }, mlp: false },
+    naming: {
+      ...LLAMA_NAMING,
+      layer: {
+        q_proj: 'self_attn.q_proj',
+        k_proj: 'self_attn.k_proj',
+        v_proj: 'self_attn.v_proj',
+        o_proj: 'self_attn.o_proj',
+        q_norm: 'self_attn.q_norm',
+        k_norm: 'self_attn.k_norm',
+        post_attn_norm: 'post_attention_layernorm',
+        post_mlp_norm: 'post_feedforward_layernorm',
+        gate_proj: 'mlp.gate_proj',
+        up_proj: 'mlp.up_proj',
+        down_proj: 'mlp.down_proj',
+      },
+    },
+  },
+  granite: {
+    ...LLAMA,
+    embeddingScale: { key: 'embedding_multiplier', default: 1 },
+    attentionScale: { key: 'attention_multiplier', default: 1 },
+    multipliers: { residual: 'residual_multiplier', logitsDivisor: 'logits_scaling' },
+  },
+  smollm3: {
+    ...LLAMA,
+    rotary: { partial: 1, layersKey: 'no_rope_layers', intervalKey: { key: 'no_rope_layer_interval', default: 4 } },
+    tieWordEmbeddings: true,
+    unsupportedWhen: [{ key: 'use_sliding_window', value: true, why: 'is not supported: sliding-window attention is not implemented for this family; set it to false, as the released checkpoints do' }],
+  },
+  gpt2: {
+    ...LLAMA,
+    configAliases: { hidden_size: 'n_embd', num_hidden_layers: 'n_layer', num_attention_heads: 'n_head', max_position_embeddings: 'n_positions', intermediate_size: 'n_inner' },
+    configDefaults: { intermediate_size: { timesKey: 'hidden_size', factor: 4 } },
+    norm: { kind: 'layernorm', weightOffset: 0, bias: true, epsKeys: ['layer_norm_epsilon'], epsDefault: 1e-5 },
+    activation: { keys: ['activation_function'], default: 'gelu_new', allowed: { gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh', gelu: 'gelu' } },
+    mlp: 'plain',
+    positions: 'learned',
+    bias: { qkv: true, o: true, mlp: true },
+    fused: { qkv: true, gateUp: false },
+    transposedLinear: true,
+    tieWordEmbeddings: true,
+    unsupportedWhen: [
+      { key: 'scale_attn_by_inverse_layer_idx', value: true, why: 'is not implemented (per-layer attention scaling); use a checkpoint with it false' },
+      { key: 'scale_attn_weights', value: false, why: 'is not implemented (unscaled attention); use a checkpoint with it true' },
+    ],
+    naming: {
+      root: 'transformer.',
+      layers: 'h',
+      head: 'lm_head',
+      model: { embed: 'wte', positions: 'wpe', final_norm: 'ln_f' },
+      layer: { attn_norm: 'ln_1', mlp_norm: 'ln_2', qkv_proj: 'attn.c_attn', o_proj: 'attn.c_proj', up_proj: 'mlp.c_fc', down_proj: 'mlp.c_proj' },
+    },
+  },
+  gpt_neox: {
+    ...LLAMA,
+    configAliases: { partial_rotary_factor: 'rotary_pct', rope_theta: 'rotary_emb_base' },
+    norm: { kind: 'layernorm', weightOffset: 0, bias: true, epsKeys: ['layer_norm_eps'], epsDefault: 1e-5 },
+    activation: { keys: ['hidden_act'], default: 'gelu', allowed: { gelu: 'gelu', gelu_new: 'gelu_tanh', gelu_pytorch_tanh: 'gelu_tanh' } },
+    mlp: 'plain',
+    residual: { parallelKey: 'use_parallel_residual', default: true },
+    rotary: { partial: { key: 'partial_rotary_factor', default: 0.25 } },
+    bias: { qkv: { key: 'attention_bias', default: true }, o: { key: 'attention_bias', default: true }, mlp: true },
+    fused: { qkv: true, gateUp: false },
+    qkvLayout: 'per_head',
+    naming: {
+      root: 'gpt_neox.',
+      layers: 'layers',
+      head: 'embed_out',
+      headAliases: ['lm_head'],
+      model: { embed: 'embed_in', final_norm: 'final_layer_norm' },
+      layer: { attn_norm: 'input_layernorm', mlp_norm: 'post_attention_layernorm', qkv_proj: 'attention.query_key_value', o_proj: 'attention.dense', up_proj: 'mlp.dense_h_to_4h', down_proj: 'mlp.dense_4h_to_h' },
+    },
+  },
 } satisfies Record<string, FamilyTraits>;
 
 export type Family = keyof typeof FAMILIES;
@@ -372,7 +470,7 @@ export function weightName(naming: WeightNaming, ref: WeightRef): string {
 
 /** Inverse of modulePath for adapter module paths: which logical weight does `path` name? */
 export function parseModulePath(naming: WeightNaming, path: string): WeightRef | null {
-  if (path === naming.head) return { module: 'lm_head' };
+  if (path === naming.head || naming.headAliases?.includes(path)) return { module: 'lm_head' };
   for (const [k, m] of Object.entries(naming.model)) if (path === `${naming.root}${m}`) return { module: k as ModelWeight };
   const lp = `${naming.root}${naming.layers}.`;
   if (!path.startsWith(lp)) return null;

@@ -5,7 +5,7 @@
  * backends/contract.ts.
  */
 
-import type { Activation, Family, NormKind, NormPlacement, QkNormKind, ResidualLayout, WeightNaming } from './families.js';
+import type { Activation, Family, NormKind, NormPlacement, QkNormKind, QkvLayout, ResidualLayout, WeightNaming } from './families.js';
 
 export { SUPPORTED_FAMILIES, type Family } from './families.js';
 
@@ -18,6 +18,17 @@ export type RopeScaling =
       lowFreqFactor: number;
       highFreqFactor: number;
       originalMaxPositionEmbeddings: number;
+    }
+  | {
+      /** LongRoPE (phi3 `longrope`, formerly `su`): per-pair frequency divisors, long ones for sequences past the original length. */
+      type: 'longrope';
+      shortFactor: number[];
+      longFactor: number[];
+      originalMaxPositionEmbeddings: number;
+      /** Context extension factor (rope `factor`, else max_position_embeddings / original). */
+      factor: number;
+      /** Multiplier of cos and sin; null: derived from `factor` as the LongRoPE paper does. */
+      attentionFactor: number | null;
     }
   /**
    * Gemma 4 "proportional": the full head is rotated, pair i at theta^(-2i/rotaryDim) / factor
@@ -112,6 +123,8 @@ export interface ArchSpec {
   qkNorm: QkNormKind;
   /** Projections stored fused in the checkpoint. */
   fused: { qkv: boolean; gateUp: boolean };
+  /** Output layout of a fused qkv: blocks [all q, all k, all v], or per_head [q_h, k_h, v_h] for each head (gpt_neox). */
+  qkvLayout: QkvLayout;
   /** Linear weights stored [in, out] (Conv1D). */
   transposedLinear: boolean;
   /** Tensor naming of this checkpoint (family naming with the resolved text-tower root). */

@@ -50,5 +50,6 @@ describe('compare, diff, doctor', () => {
     expect(r.backends.hf.available).toBe(true);
     expect(r.probe_kinds).toContain('delta_kl');
     expect(r.families).toEqual(SUPPORTED_FAMILIES);
+    expect(r.families).toEqual(expect.arrayContaining(['llama', 'gemma4', 'phi3', 'gpt2', 'gpt_neox']));
   });
 });

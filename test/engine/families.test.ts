@@ -31,7 +31,7 @@ describe('family table', () => {
   });
 
   it('config.ts, the graph builder and the reference never branch on a family name', () => {
-    for (const f of ['src/engine/config.ts', 'src/engine/graph/build.ts', 'src/engine/graph/layers.ts', 'src/engine/graph/context.ts', 'src/engine/reference/forward.ts', 'src/engine/adapter/load.ts', 'src/engine/adapter/merge.ts']) {
+    for (const f of ['src/engine/config.ts', 'src/engine/graph/build.ts', 'src/engine/graph/layers.ts', 'src/engine/graph/context.ts', 'src/engine/graph/rotary.ts', 'src/engine/graph/lora-groups.ts', 'src/engine/reference/forward.ts', 'src/engine/adapter/load.ts', 'src/engine/adapter/merge.ts']) {
       const src = readFileSync(f, 'utf8');
       for (const fam of SUPPORTED_FAMILIES) expect(src.includes(`'${fam}'`), `${f} mentions '${fam}'`).toBe(false);
     }
@@ -46,6 +46,16 @@ describe('family table', () => {
     expect(archFromConfig(tinyConfig('qwen2', 300, 1, 2), 'c').qkvBias).toBe(true);
     expect(archFromConfig(tinyConfig('qwen3', 300, 1, 2), 'c').qkNorm).toBe('per_head');
     expect(archFromConfig(tinyConfig('mistral', 300, 1, 2), 'c').slidingWindow).toEqual([8, 8]);
+  });
+
+  it('a config without the activation key takes the family default (a config spelling from `allowed`)', () => {
+    for (const fam of SUPPORTED_FAMILIES) {
+      const cfg = tinyConfig(fam, 300, 1, 2);
+      const text = (cfg['text_config'] as Record<string, unknown> | undefined) ?? cfg;
+      for (const k of FAMILIES[fam].activation.keys) delete text[k];
+      const tr = FAMILIES[fam] as FamilyTraits;
+      expect(archFromConfig(cfg, `${fam}/config.json`).hiddenAct, fam).toBe(tr.activation.allowed[tr.activation.default]);
+    }
   });
 });
 

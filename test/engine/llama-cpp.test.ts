@@ -1,7 +1,8 @@
 // Cross-implementation check against llama.cpp (node-llama-cpp, installed by .ci/run): for every
 // family both sway and llama.cpp run, the same tiny weights and a LoRA on every linear module are
-// written as GGUF (test/support/gguf.ts, one row per architecture) and the base, LoRA and
-// LoRA-at-half-scale views are compared logit by logit.
+// written as GGUF by sway's own writer (src/engine/gguf/, one row per architecture: what
+// `sway convert-model` / `convert-adapter` write) and the base, LoRA and LoRA-at-half-scale
+// views are compared logit by logit.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +11,12 @@ import { Rng } from '../../src/core/rng.js';
 import { loadArch } from '../../src/engine/config.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SUPPORTED_FAMILIES, layerLinearModules, type Family } from '../../src/engine/families.js';
-import { loraConfig, randomLoraTensors, writeAdapter } from '../../src/engine/fixtures/adapters.js';
+import { fanInFanOut, loraConfig, peftTargets, randomLoraTensors, writeAdapter } from '../../src/engine/fixtures/adapters.js';
 import { writeTinyModel } from '../../src/engine/fixtures/tiny-model.js';
-import { SafetensorsSource } from '../../src/engine/safetensors/reader.js';
-import { GGUF_ARCHS, writeLoraGguf, writeModelGguf, type GgufArchRow } from '../support/gguf.js';
+import { loadAdapterWithArch } from '../../src/backends/http/adapter-variants.js';
+import { writeLoraGguf } from '../../src/engine/gguf/lora.js';
+import { convertModelToGguf } from '../../src/engine/gguf/model.js';
+import { FIXTURE_EDITS, GGUF_ARCHS, type FixtureEdit } from '../support/gguf.js';
 
 /** The slice of node-llama-cpp's API this test uses (typed here so the project builds without it). */
 interface LlamaContextLike {
@@ -53,31 +56,27 @@ const GELU_TOLERANCE = 1.5e-2;
 /** Families llama.cpp has (rows of the GGUF table), in table order. */
 const FAMILIES = Object.keys(GGUF_ARCHS);
 
-function buildFixture(family: Family, row: GgufArchRow) {
+function buildFixture(family: Family, edit: FixtureEdit) {
   const root = mkdtempSync(join(tmpdir(), `sway-llamacpp-${family}-`));
   const base = join(root, 'base');
-  writeTinyModel(base, { family, seed: 3, dtype: 'F32', ...(row.numLayers ? { numLayers: row.numLayers } : {}) });
+  writeTinyModel(base, { family, seed: 3, dtype: 'F32', ...(edit.numLayers ? { numLayers: edit.numLayers } : {}) });
   const cfgPath = join(base, 'config.json');
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
-  const notes = row.adjustConfig?.(cfg) ?? [];
+  const notes = edit.adjustConfig?.(cfg) ?? [];
   if (notes.length) writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
   const arch = loadArch(base);
 
   const modules = layerLinearModules(arch);
-  const targets = modules.map((m) => arch.weights.layer[m]!.split('.').pop()!);
   const lora = randomLoraTensors(arch, modules, RANK, new Rng(9), 0.15);
   const adapterDir = join(root, 'lora');
-  writeAdapter(adapterDir, { config: loraConfig(base, RANK, ALPHA, targets), tensors: lora });
+  writeAdapter(adapterDir, { config: loraConfig(base, RANK, ALPHA, peftTargets(arch, modules), fanInFanOut(arch)), tensors: lora });
 
   const modelGguf = join(root, 'model.gguf');
-  const src = SafetensorsSource.openDir(base);
-  try {
-    writeModelGguf(modelGguf, base, arch, row, src);
-  } finally {
-    src.close();
-  }
+  // Not the family: llama.cpp keys vocabulary quirks on general.name ("phi3" expects Phi-3's </s>, <unk>, <s>).
+  convertModelToGguf(base, modelGguf, { name: 'sway tiny fixture' });
   const loraGguf = join(root, 'lora.gguf');
-  writeLoraGguf(loraGguf, arch, row, lora, ALPHA);
+  // PEFT scaling folded into B, alpha 0: llama.cpp's adapter scale is then the view's λ.
+  writeLoraGguf(loraGguf, loadAdapterWithArch(adapterDir, base).adapter.slots, arch, { name: 'sway tiny LoRA', what: adapterDir });
   return { base, adapterDir, modelGguf, loraGguf, arch, notes };
 }
 
@@ -109,7 +108,7 @@ describe('llama.cpp cross-check', () => {
     const skip = !llamaCpp || !supported;
     if (llamaCpp && !supported) process.stderr.write(`llama.cpp cross-check: ${family} skipped — sway does not run model_type '${family}' on this branch\n`);
     it.skipIf(skip)(`${family} (GGUF ${row.ggufArch}): base, LoRA and LoRA×0.5 views agree with llama.cpp (F32 KV cache, no flash attention)`, async () => {
-      const fx = buildFixture(family as Family, row);
+      const fx = buildFixture(family as Family, FIXTURE_EDITS[family] ?? {});
       for (const n of fx.notes) process.stderr.write(`llama.cpp cross-check ${family}: ${n}\n`);
       const engine = await Engine.load({ base: fx.base, adapter: fx.adapterDir, threads: 2 });
       const model = await (await getLlama()).loadModel({ modelPath: fx.modelGguf });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAdapterWithArch, variantSlots } from '../../src/backends/http/adapter-variants.js';
+import { loadArch } from '../../src/engine/config.js';
 import { permuteRows } from '../../src/engine/gguf/writer.js';
 import { expectCleanError, swayIn } from '../support/cli.js';
 import { tinyFixtures } from '../support/fixtures.js';
@@ -86,6 +87,12 @@ describe('sway convert-adapter --target gguf', () => {
   });
 });
 
+async function converted(base: string, file: string): Promise<string> {
+  const r = await swayIn(['convert-model', base, file]);
+  expect(r.code, r.stderr).toBe(0);
+  return file;
+}
+
 describe('sway convert-model --target gguf', () => {
   it('writes the llama row: permuted q/k, explicit output head, rope factors, tokenizer', async () => {
     const file = join(out(), 'base.gguf');
@@ -101,8 +108,24 @@ describe('sway convert-model --target gguf', () => {
     expect(expectCleanError(await swayIn(['convert-model', fx.base, file]))).toMatch(/--overwrite/);
   });
 
+  it('writes other rows of the table: qwen2 biases, gpt2 Conv1D transposed, gpt_neox qkv regrouped', async () => {
+    const dir = out();
+    const qwen = readGguf(await converted(tinyFixtures('qwen2').base, join(dir, 'q.gguf')));
+    expect(qwen.kv.get('general.architecture')).toBe('qwen2');
+    expect(qwen.tensors.has('blk.0.attn_q.bias')).toBe(true);
+    const gpt2Fx = tinyFixtures('gpt2');
+    const gpt2 = readGguf(await converted(gpt2Fx.base, join(dir, 'g.gguf')));
+    const gArch = loadArch(gpt2Fx.base);
+    expect(gpt2.kv.get('general.architecture')).toBe('gpt2');
+    expect(gpt2.tensors.get('blk.0.attn_qkv.weight')!.shape).toEqual([3 * gArch.hiddenSize, gArch.hiddenSize]);
+    expect(gpt2.tensors.has('position_embd.weight')).toBe(true);
+    const neox = readGguf(await converted(tinyFixtures('gpt_neox').base, join(dir, 'n.gguf')));
+    expect(neox.kv.get('general.architecture')).toBe('gptneox');
+    expect(neox.kv.get('gptneox.use_parallel_residual')).toBe(true);
+  });
+
   it('refuses a family the table has no row for', async () => {
-    const qwen = tinyFixtures('qwen2');
-    expect(expectCleanError(await swayIn(['convert-model', qwen.base, join(out(), 'q.gguf')]))).toMatch(/'qwen2' family is not supported yet/);
+    const g4 = tinyFixtures('gemma4_text');
+    expect(expectCleanError(await swayIn(['convert-model', g4.base, join(out(), 'g4.gguf')]))).toMatch(/'gemma4_text' family is not supported yet/);
   });
 });

@@ -12,7 +12,9 @@ import type { ViewSelector } from '../../core/views.js';
 import { loadAdapter } from '../../engine/adapter/load.js';
 import { nullAdapterSlots } from '../../engine/adapter/null.js';
 import type { LoadedAdapter, LoraSlot } from '../../engine/adapter/types.js';
-import { loadArch } from '../../engine/config.js';
+import { checkArchAgainstWeights, loadArch } from '../../engine/config.js';
+import { familyTraits } from '../../engine/families.js';
+import { withLegacyNames } from '../../engine/legacy-names.js';
 import { adapterBaseModel, resolveModelDir } from '../../engine/resolve.js';
 import { SafetensorsSource } from '../../engine/safetensors/reader.js';
 import { writeSafetensors, type TensorToWrite } from '../../engine/safetensors/writer.js';
@@ -59,11 +61,13 @@ export function loadAdapterWithArch(adapterDir: string, localBase: string | null
   const baseDir = resolveModelDir(ref);
   const arch = loadArch(baseDir);
   const hasWeights = existsSync(join(baseDir, 'model.safetensors')) || existsSync(join(baseDir, 'model.safetensors.index.json'));
-  const weights: WeightSource = hasWeights ? SafetensorsSource.openDir(baseDir) : new NoWeights(baseDir);
+  // Read as the engine reads the base: legacy prefixes and a checkpoint saved without the family root.
+  const opened: WeightSource = hasWeights ? withLegacyNames(SafetensorsSource.openDir(baseDir), familyTraits(arch.family).legacyPrefixes) : new NoWeights(baseDir);
   try {
+    const weights = hasWeights ? checkArchAgainstWeights(arch, opened, baseDir) : opened;
     return { adapter: loadAdapter(adapterDir, arch, weights), arch };
   } finally {
-    weights.close();
+    opened.close();
   }
 }
 

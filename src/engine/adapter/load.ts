@@ -4,11 +4,11 @@
  * tensors, trainable token rows. Every shape is checked against the base model, every
  * tensor must be finite, and the config must describe the tensors the file holds.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdapterError } from '../../core/errors.js';
 import { weightName } from '../families.js';
+import { adapterContentHash } from '../identity.js';
 import { SafetensorsSource, countNonFinite } from '../safetensors/reader.js';
 import type { ArchSpec, WeightSource } from '../types.js';
 import { matchPattern, matchesTarget, parseAdapterConfig, slotScaling, type AdapterConfig } from './config.js';
@@ -101,7 +101,7 @@ function build(input: AdapterInput, base: WeightSource): LoadedAdapter {
   const trainableTokens = sorted.tokenDelta ? loadTrainableTokens(input, sorted.tokenDelta) : null;
   return {
     dir,
-    contentHash: contentHash(cfgFile, file),
+    contentHash: adapterContentHash(dir),
     baseModelNameOrPath: cfg.baseModelNameOrPath,
     useDora: cfg.useDora,
     slots,
@@ -285,10 +285,3 @@ function loadTrainableTokens(input: AdapterInput, tokenDelta: { key: string }): 
   return { tensorName: weightName(arch.weights, { module: 'embed' }), indices: idx, rows: readFinite(input, tokenDelta.key) };
 }
 
-/** Step 5: sha256 over the config and tensor file bytes, for cache identities. */
-function contentHash(cfgFile: string, file: string): string {
-  const hash = createHash('sha256');
-  hash.update(readFileSync(cfgFile));
-  hash.update(readFileSync(file));
-  return hash.digest('hex');
-}

@@ -2,13 +2,15 @@
  * PEFT LoRA slots -> a llama.cpp LoRA adapter GGUF. Each slot's PEFT scaling is folded
  * into B and `adapter.lora.alpha` is 0, which llama.cpp reads as "scale = the user's
  * adapter scale" (its formula is alpha ? scale * alpha / rank : scale), so rsLoRA,
- * rank_pattern and alpha_pattern all survive the conversion.
+ * rank_pattern and alpha_pattern all survive the conversion. Tensor names and B's row
+ * layout come from the architecture table, as for the model (model.ts).
  */
 import { AdapterError } from '../../core/errors.js';
 import type { LoraSlot } from '../adapter/types.js';
 import type { ArchSpec } from '../types.js';
-import { ggufRowFor } from './arch-table.js';
-import { permuteRows, writeGguf, type GgufTensor, type Kv } from './writer.js';
+import { ggufRowFor, LAYER_STEMS, MODEL_STEMS } from './arch-table.js';
+import { ggufTensorData } from './tensors.js';
+import { writeGguf, type GgufTensor, type Kv } from './writer.js';
 
 export function loraGgufTensors(slots: readonly LoraSlot[], arch: ArchSpec, what: string): GgufTensor[] {
   const row = ggufRowFor(arch, what);
@@ -16,17 +18,17 @@ export function loraGgufTensors(slots: readonly LoraSlot[], arch: ArchSpec, what
   for (const s of slots) {
     if (s.magnitude) throw new AdapterError(`${what}: DoRA adapters cannot be written as llama.cpp LoRA (module '${s.modulePath}')`, 'SWAY_ADAPTER_UNSUPPORTED');
     if (s.bBias) throw new AdapterError(`${what}: LoRA biases (lora_bias) cannot be written as llama.cpp LoRA (module '${s.modulePath}')`, 'SWAY_ADAPTER_UNSUPPORTED');
+    const scaled = Float32Array.from(s.b, (x) => x * s.scaling);
     let stem: string;
-    let b: Float32Array = new Float32Array(s.b.length);
-    for (let i = 0; i < b.length; i++) b[i] = (s.b[i] as number) * s.scaling;
+    let b: Float32Array = scaled;
     if (s.target.scope === 'lm_head') {
-      stem = 'output';
+      if (arch.tieWordEmbeddings && row.outputHead === 'untied') {
+        throw new AdapterError(`${what}: LoRA on lm_head of a tied ${arch.family} model has no llama.cpp tensor (${row.ggufArch} reuses the embedding as the head)`, 'SWAY_ADAPTER_UNSUPPORTED');
+      }
+      stem = MODEL_STEMS.lm_head;
     } else if (s.target.scope === 'layer') {
-      const m = row.loraModules[s.target.module];
-      if (!m) throw new AdapterError(`${what}: LoRA on '${s.target.module}' has no llama.cpp tensor in the ${row.ggufArch} row`, 'SWAY_ADAPTER_UNSUPPORTED');
-      stem = `blk.${s.target.layer}.${m}`;
-      const perm = row.permute[s.target.module];
-      if (perm) b = permuteRows(b, perm === 'q' ? arch.numHeads : arch.numKvHeads, arch.headDim, s.rank);
+      stem = `blk.${s.target.layer}.${LAYER_STEMS[s.target.module]}`;
+      b = ggufTensorData(arch, row, { layer: s.target.layer, module: s.target.module }, scaled, [s.outFeatures, s.rank], true).data;
     } else {
       throw new AdapterError(`${what}: LoRA on embed_tokens cannot be written as llama.cpp LoRA yet`, 'SWAY_ADAPTER_UNSUPPORTED');
     }

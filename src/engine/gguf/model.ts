@@ -1,16 +1,21 @@
 /**
  * A Hugging Face checkpoint (safetensors + tokenizer.json) -> a llama.cpp GGUF model in
- * F32, through the architecture table. The output head is always written explicitly (a
- * copy of the embedding when tied) so a LoRA on lm_head has a tensor to attach to.
+ * F32, through the architecture table (arch-table.ts). Tensors are read by logical weight
+ * through the family naming (legacy prefixes and checkpoints saved without the family root
+ * are read as the engine reads them). The output head is written explicitly (a copy of the
+ * embedding when tied) unless the row's architecture reuses the embedding itself.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../../core/errors.js';
-import { loadArch } from '../config.js';
+import { checkArchAgainstWeights, loadArch } from '../config.js';
+import { familyTraits, weightName, type LayerWeight, type WeightRef } from '../families.js';
+import { withLegacyNames } from '../legacy-names.js';
 import { SafetensorsSource } from '../safetensors/reader.js';
-import type { ArchSpec } from '../types.js';
-import { ggufRowFor } from './arch-table.js';
-import { permuteRows, writeGguf, type GgufTensor, type Kv } from './writer.js';
+import type { ArchSpec, WeightSource } from '../types.js';
+import { archMetadata, ggufRowFor, LAYER_STEMS, MODEL_STEMS, type GgufArchRow } from './arch-table.js';
+import { ggufTensorData } from './tensors.js';
+import { writeGguf, type GgufTensor, type Kv } from './writer.js';
 
 interface TokenizerJson {
   model?: { type?: string; vocab?: Record<string, number>; merges?: (string | [string, string])[] };
@@ -68,6 +73,36 @@ export function tokenizerKvs(modelDir: string, arch: ArchSpec): Kv[] {
   return kvs;
 }
 
+/** The model's tensors, named for llama.cpp. Optional weights of the naming (q/k norms, biases) are written when the checkpoint has them. */
+export function modelTensors(a: ArchSpec, row: GgufArchRow, src: WeightSource): GgufTensor[] {
+  const out: GgufTensor[] = [];
+  const add = (ref: WeightRef, stem: string, required: boolean) => {
+    for (const part of ['weight', 'bias'] as const) {
+      const name = weightName(a.weights, { ...ref, part } as WeightRef);
+      if (!src.has(name)) {
+        if (required && part === 'weight') throw new ModelError(`${src.description}: tensor '${name}' is missing from the checkpoint`, 'SWAY_SAFETENSORS_INVALID');
+        continue;
+      }
+      const t = ggufTensorData(a, row, { ...ref, part } as WeightRef, src.readF32(name), src.shape(name), false);
+      out.push({ name: `${stem}.${part}`, shape: t.shape, data: t.data });
+    }
+  };
+  add({ module: 'embed' }, MODEL_STEMS.embed, true);
+  if (a.positions === 'learned') add({ module: 'positions' }, MODEL_STEMS.positions, true);
+  for (let l = 0; l < a.numLayers; l++) {
+    for (const module of Object.keys(a.weights.layer) as LayerWeight[]) add({ layer: l, module }, `blk.${l}.${LAYER_STEMS[module]}`, false);
+  }
+  add({ module: 'final_norm' }, MODEL_STEMS.final_norm, true);
+  const head = weightName(a.weights, { module: 'lm_head' });
+  if (!a.tieWordEmbeddings && src.has(head)) add({ module: 'lm_head' }, MODEL_STEMS.lm_head, true);
+  else if ((row.outputHead ?? 'always') === 'always') {
+    const embed = out.find((t) => t.name === `${MODEL_STEMS.embed}.weight`) as GgufTensor;
+    out.push({ name: `${MODEL_STEMS.lm_head}.weight`, shape: [...embed.shape], data: embed.data });
+  }
+  out.push(...(row.extraTensors?.(a) ?? []));
+  return out;
+}
+
 export interface ConvertModelOptions {
   name?: string;
   /** Last look at the metadata before writing (tests adjust tokenizer entries). */
@@ -77,37 +112,18 @@ export interface ConvertModelOptions {
 export function convertModelToGguf(modelDir: string, outPath: string, options: ConvertModelOptions = {}): { tensors: number } {
   const arch = loadArch(modelDir);
   const row = ggufRowFor(arch, modelDir);
-  const src = SafetensorsSource.openDir(modelDir);
-  const tensors: GgufTensor[] = [];
+  const opened = withLegacyNames(SafetensorsSource.openDir(modelDir), familyTraits(arch.family).legacyPrefixes);
+  let tensors: GgufTensor[];
   try {
-    const get = (n: string) => {
-      if (!src.has(n)) throw new ModelError(`${modelDir}: tensor '${n}' is missing from the checkpoint`, 'SWAY_SAFETENSORS_INVALID');
-      return { shape: src.shape(n), data: src.readF32(n) };
-    };
-    for (const [hf, gg] of Object.entries(row.globalTensors)) {
-      if (hf === 'lm_head.weight') continue;
-      tensors.push({ name: gg, ...get(hf) });
-    }
-    const head = arch.tieWordEmbeddings || !src.has('lm_head.weight') ? get('model.embed_tokens.weight') : get('lm_head.weight');
-    tensors.push({ name: row.globalTensors['lm_head.weight']!, ...head });
-    for (let l = 0; l < arch.numLayers; l++) {
-      for (const [hf, gg] of Object.entries(row.layerTensors)) {
-        const t = get(`model.layers.${l}.${hf}`);
-        const module = hf.split('.')[1] as keyof typeof row.permute;
-        const perm = row.permute[module];
-        const data = perm ? permuteRows(t.data, perm === 'q' ? arch.numHeads : arch.numKvHeads, arch.headDim, t.shape[1] ?? 1) : t.data;
-        tensors.push({ name: `blk.${l}.${gg}`, shape: t.shape, data });
-      }
-    }
+    tensors = modelTensors(arch, row, checkArchAgainstWeights(arch, opened, modelDir));
   } finally {
-    src.close();
+    opened.close();
   }
-  tensors.push(...row.extraTensors(arch));
   const kvs: Kv[] = [
     ['general.architecture', 'str', row.ggufArch],
     ['general.name', 'str', options.name ?? 'sway-converted'],
     ['general.file_type', 'u32', 0],
-    ...row.metadata(arch),
+    ...archMetadata(row, arch),
     ...tokenizerKvs(modelDir, arch),
   ];
   writeGguf(outPath, options.transformKvs ? options.transformKvs(kvs) : kvs, tensors);

@@ -7,7 +7,7 @@ import { SwayError } from '../../core/errors.js';
 
 export type Kv =
   | [string, 'u32' | 'f32' | 'str' | 'bool' | 'i32', unknown]
-  | [string, 'arr_str' | 'arr_i32' | 'arr_f32', unknown[]];
+  | [string, 'arr_str' | 'arr_i32' | 'arr_f32' | 'arr_bool', unknown[]];
 
 export interface GgufTensor {
   name: string;
@@ -61,6 +61,7 @@ function writeKv(w: Buf, [key, type, value]: Kv): void {
     case 'arr_str': w.u32(T.arr); w.u32(T.str); w.u64(value.length); for (const s of value as string[]) w.str(s); break;
     case 'arr_i32': w.u32(T.arr); w.u32(T.i32); w.u64(value.length); for (const v of value as number[]) w.i32(v); break;
     case 'arr_f32': w.u32(T.arr); w.u32(T.f32); w.u64(value.length); for (const v of value as number[]) w.f32(v); break;
+    case 'arr_bool': w.u32(T.arr); w.u32(T.bool); w.u64(value.length); w.push(Buffer.from((value as boolean[]).map((b) => (b ? 1 : 0)))); break;
   }
 }
 
@@ -111,5 +112,22 @@ export function permuteRows(w: Float32Array, heads: number, headDim: number, col
       }
     }
   }
+  return out;
+}
+
+/** GPT-NeoX fused qkv rows, per head [q_h; k_h; v_h] -> [Q; K; V] as llama.cpp's attn_qkv wants (rows of `cols` values). */
+export function unInterleaveQkv(w: Float32Array, heads: number, headDim: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  const block = headDim * cols;
+  for (let h = 0; h < heads; h++) {
+    for (let j = 0; j < 3; j++) out.set(w.subarray((h * 3 + j) * block, (h * 3 + j + 1) * block), (j * heads + h) * block);
+  }
+  return out;
+}
+
+/** A row-major [rows, cols] matrix transposed to [cols, rows]. */
+export function transposeMatrix(w: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c] as number;
   return out;
 }

@@ -9,7 +9,9 @@ import { ModelError } from '../../core/errors.js';
 import { isKvShared, keysAsValues, kvSource, layerHeads, layerIntermediate, layerWidths } from '../heads.js';
 import type { GraphContext } from './context.js';
 import { addEmbeddingLora } from './embed-lora.js';
+import { qkvColumnMap } from './lora-groups.js';
 import { fusedTInto, transposeInto } from './packer.js';
+import { applyGraphRotary, needsGraphRotary, rotaryTables, type RotaryTables } from './rotary.js';
 
 /** Base MatMul + LoRA branch (with its bias) + DoRA gains + base bias, in PEFT's order. */
 export function projection(ctx: GraphContext, input: string, weightT: string, key: string, bias: string | null): string {
@@ -144,8 +146,10 @@ export interface AttentionConsts {
   localSin: string | null;
   /** The shapes of layer l (created once per distinct geometry). */
   shapes: (l: number) => HeadShapes;
-  /** Per layer that owns a KV cache: its GQA key/value inputs (normed, before RoPE) and cache names, for layers that share them. */
+  /** Per layer that owns a KV cache: its GQA key/value inputs (normed; rotated only with plain-op rotary) and cache names, for layers that share them. */
   kv: Map<number, { k: string; v: string; pastK: string; pastV: string }>;
+  /** Rotary done with plain ops instead of inside GroupQueryAttention (see rotary.ts), or null. */
+  graphRotary: RotaryTables | null;
 }
 
 export function attentionConsts(ctx: GraphContext): AttentionConsts {
@@ -182,7 +186,22 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
     localSin: local ? packer.add('rope_local_sin', [ctx.plan.maxPositions, localHalf], local.sin) : null,
     shapes,
     kv: new Map(),
+    graphRotary: needsGraphRotary(arch) ? rotaryTables(ctx) : null,
   };
+}
+
+/** A per-head fused qkv weight ([q_h, k_h, v_h] per head) packed [in, out] with its outputs regrouped to [all q, all k, all v]. */
+function perHeadQkvT(ctx: GraphContext, packName: string, ref: WeightRef, columns: Int32Array, inF: number): string {
+  const outF = columns.length;
+  ctx.expect(ref, ctx.arch.transposedLinear ? [inF, outF] : [outF, inF]);
+  return ctx.packer.add(packName, [inF, outF], (t) => {
+    const w = ctx.read(ref);
+    for (let o = 0; o < outF; o++) {
+      const c = columns[o] as number;
+      if (ctx.arch.transposedLinear) for (let i = 0; i < inF; i++) t[i * outF + c] = w[i * outF + o] as number;
+      else for (let i = 0; i < inF; i++) t[i * outF + c] = w[o * inF + i] as number;
+    }
+  });
 }
 
 /** Fused [H, q+2kv] q/k/v weight, whether the checkpoint stores it fused or as three tensors. */
@@ -193,13 +212,16 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
   const shared = isKvShared(arch, l);
   const kAsV = keysAsValues(arch, l);
   const part = (module: 'q_proj' | 'k_proj' | 'v_proj' | 'qkv_proj', p: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part: p }) as const;
+  const columns = qkvColumnMap(arch);
   const w = shared
     ? linearT(ctx, `l${l}_wq`, part('q_proj'), q, H)
     : kAsV
-    ? fusedLinearT(ctx, `l${l}_wqk`, [part('q_proj'), part('k_proj')], [q, kv], H)
-    : arch.fused.qkv
-    ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
-    : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
+      ? fusedLinearT(ctx, `l${l}_wqk`, [part('q_proj'), part('k_proj')], [q, kv], H)
+      : columns
+        ? perHeadQkvT(ctx, `l${l}_wqkv`, part('qkv_proj'), columns, H)
+        : arch.fused.qkv
+          ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
+          : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
   if (!arch.qkvBias) return { w, bias: null };
   if (shared) return { w, bias: packer.add(`l${l}_bq`, [q], (t) => t.set(ctx.read(part('q_proj', 'bias')))) };
   if (kAsV) {
@@ -210,7 +232,10 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
     return { w, bias };
   }
   const bias = packer.add(`l${l}_bqkv`, [q + 2 * kv], (t) => {
-    if (arch.fused.qkv) t.set(ctx.read(part('qkv_proj', 'bias')));
+    if (columns) {
+      const b = ctx.read(part('qkv_proj', 'bias'));
+      for (let o = 0; o < columns.length; o++) t[columns[o] as number] = b[o] as number;
+    } else if (arch.fused.qkv) t.set(ctx.read(part('qkv_proj', 'bias')));
     else {
       t.set(ctx.read(part('q_proj', 'bias')), 0);
       t.set(ctx.read(part('k_proj', 'bias')), q);
@@ -234,7 +259,9 @@ export function attention(ctx: GraphContext, l: number, input: string, consts: A
     // KV sharing (gemma4): queries only; keys/values and cache are the source layer's (same type, so same RoPE and window).
     const from = c.kv.get(source);
     if (!from) throw new ModelError(`internal: layer ${l} shares the keys/values of layer ${source}, which has none`, 'SWAY_RUNTIME');
-    const qh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [qkv, c.headsQ]), { layer: l, module: 'q_norm' }, `l${l}_qnorm`, D), c.flatQ]);
+    const qn = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [qkv, c.headsQ]), { layer: l, module: 'q_norm' }, `l${l}_qnorm`, D), c.flatQ]);
+    // With plain-op rotary the source's stored keys are already rotated; only the queries are rotated here.
+    const qh = c.graphRotary && (arch.ropeLayers[l] ?? true) ? graphRotate(ctx, l, qn, arch.numHeads, c.graphRotary, `l${l}_rq`) : qn;
     return attend(ctx, l, [qh, from.k, from.v], from.pastK, from.pastV, null, c);
   }
   if (arch.qkNorm === 'per_head') {
@@ -261,6 +288,12 @@ export function attention(ctx: GraphContext, l: number, input: string, consts: A
   } else {
     gqaInputs = [qkv, '', ''];
   }
+  const gr = c.graphRotary;
+  if (gr && (arch.ropeLayers[l] ?? true)) {
+    // Plain-op RoPE before GroupQueryAttention (which then does none), so the cached and shared keys are rotated ones.
+    if (gqaInputs[1] === '') gqaInputs = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3);
+    gqaInputs = [graphRotate(ctx, l, gqaInputs[0] as string, arch.numHeads, gr, `l${l}_rq`), graphRotate(ctx, l, gqaInputs[1] as string, nKv, gr, `l${l}_rk`), gqaInputs[2] as string];
+  }
   const pastK = `past_key_${l}`;
   const pastV = `past_value_${l}`;
   ctx.inputs.push({ name: pastK, elemType: DT.FLOAT, shape: ['batch', nKv, 'past', D] });
@@ -269,9 +302,20 @@ export function attention(ctx: GraphContext, l: number, input: string, consts: A
   return attend(ctx, l, gqaInputs, pastK, pastV, { key: `present_key_${l}`, value: `present_value_${l}` }, c);
 }
 
+/** Plain-op RoPE (graph/rotary.ts) of x [B, S, heads * D] with layer l's table (global or sliding) and head size. */
+function graphRotate(ctx: GraphContext, l: number, x: string, heads: number, gr: RotaryTables, tag: string): string {
+  const { arch } = ctx;
+  const local = (arch.slidingWindow[l] ?? null) !== null && arch.ropeLocal !== null && gr.localCos !== null && gr.localSin !== null;
+  const rot = local && arch.ropeLocal ? arch.ropeLocal.rotaryDim : arch.rope.rotaryDim;
+  const cos = local ? (gr.localCos as string) : gr.cos;
+  const sin = local ? (gr.localSin as string) : gr.sin;
+  return applyGraphRotary(ctx, x, heads, layerHeads(arch, l).headDim, rot, cos, sin, tag);
+}
+
 /**
  * GroupQueryAttention of layer l over its q/k/v inputs and a cache, then o_proj. `present`
  * names the cache outputs of a layer that owns its cache; a KV-shared layer's are discarded.
+ * With plain-op rotary (`graphRotary`) q and k arrive rotated; otherwise GQA rotates them.
  */
 function attend(ctx: GraphContext, l: number, gqaInputs: string[], pastK: string, pastV: string, present: { key: string; value: string } | null, c: AttentionConsts): string {
   const { arch, packer } = ctx;
@@ -279,9 +323,9 @@ function attend(ctx: GraphContext, l: number, gqaInputs: string[], pastK: string
   const { headDim: D, numKvHeads: nKv } = layerHeads(arch, l);
   const q = arch.numHeads * D;
   const window = arch.slidingWindow[l] ?? null;
-  const rotary = arch.ropeLayers[l] ?? true;
+  const fusedRotary = (arch.ropeLayers[l] ?? true) && !c.graphRotary;
   const local = window !== null && c.localCos !== null && c.localSin !== null;
-  const caches = rotary ? [local ? (c.localCos as string) : c.cos, local ? (c.localSin as string) : c.sin] : [];
+  const caches = fusedRotary ? [local ? (c.localCos as string) : c.cos, local ? (c.localSin as string) : c.sin] : [];
   const presentK = present?.key ?? ctx.tmp('shared_present_key');
   const presentV = present?.value ?? ctx.tmp('shared_present_value');
   const attnOut = ctx.tmp('attn');
@@ -295,7 +339,7 @@ function attend(ctx: GraphContext, l: number, gqaInputs: string[], pastK: string
       kv_num_heads: nKv,
       scale: { float: arch.attentionScale },
       ...(arch.attnSoftcap !== null ? { softcap: { float: arch.attnSoftcap } } : {}),
-      do_rotary: rotary ? 1 : 0,
+      do_rotary: fusedRotary ? 1 : 0,
       rotary_interleaved: 0,
       local_window_size: window === null ? -1 : window,
     },

@@ -9,9 +9,7 @@ import type { ArchSpec } from '../types.js';
 
 export function unimplementedTraits(a: ArchSpec): string[] {
   const out: string[] = [];
-  // onnxruntime's fused rotary (GroupQueryAttention) takes cos/sin caches of width rotaryDim/2, a multiple of 8.
-  if (a.positions === 'rotary' && (a.rope.rotaryDim / 2) % 8 !== 0) out.push(`a rotary dimension of ${a.rope.rotaryDim} (must be a multiple of 16)`);
-  if (a.positions === 'rotary' && a.ropeLocal && (a.ropeLocal.rotaryDim / 2) % 8 !== 0) out.push(`a sliding-layer rotary dimension of ${a.ropeLocal.rotaryDim} (must be a multiple of 16)`);
+  // Rotary dimensions GroupQueryAttention cannot rotate are done with plain ops (graph/rotary.ts), so no rotary refusal.
   // Per-layer head sizes are wired for a fixed attention scale (gemma4 'unscaled'); a head_dim^-0.5 scale would differ per layer.
   if (a.layerHeads && a.layerHeads.some((h) => h.headDim !== a.headDim) && a.attentionScale !== 1) out.push('per-layer head sizes with a head-size-dependent attention scale');
   if (a.vNorm && a.qkNorm !== 'per_head') out.push('a value norm without per-head q/k norms');

@@ -8,7 +8,7 @@
 import { weightName, type WeightRef } from '../families.js';
 import { assertImplemented } from '../graph/traits.js';
 import type { ArchSpec } from '../types.js';
-import { applyRotary, referenceFrequencies } from './rope.js';
+import { applyRotary, referenceFrequencies, referenceRotaryScale } from './rope.js';
 
 /** Returns a tensor by HF name; throws when absent. */
 export type WeightGetter = (hfName: string) => Float64Array | Float32Array;
@@ -102,8 +102,10 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
   const H = arch.hiddenSize;
   const S = ids.length;
   const nH = arch.numHeads;
-  const freqs = referenceFrequencies(arch.rope);
-  const localFreqs = arch.ropeLocal === null ? freqs : referenceFrequencies(arch.ropeLocal);
+  const freqs = referenceFrequencies(arch.rope, S);
+  const rotaryScale = referenceRotaryScale(arch.rope);
+  const localFreqs = arch.ropeLocal === null ? freqs : referenceFrequencies(arch.ropeLocal, S);
+  const localRotaryScale = arch.ropeLocal === null ? rotaryScale : referenceRotaryScale(arch.ropeLocal);
   const ns: NormSpec = { kind: arch.norm.kind, eps: arch.norm.eps, offset: arch.norm.weightOffset };
   const T = arch.transposedLinear;
   const name = (ref: WeightRef) => weightName(arch.weights, ref);
@@ -123,6 +125,13 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
     if (fused) {
       const ref = { layer: l, module: fusedModule } as const;
       const y = linear(x, get(ref), parts.reduce((a, [, n]) => a + n, 0), biasOf(ref, hasBias), T);
+      if (fusedModule === 'qkv_proj' && arch.qkvLayout === 'per_head') {
+        // [q_h, k_h, v_h] for each head h in turn (equal q and kv head counts, one head size).
+        const D = arch.headDim;
+        const out = parts.map(([, n]) => new Float64Array(n));
+        for (let h = 0; h < nH; h++) for (let p = 0; p < 3; p++) (out[p] as Float64Array).set(y.subarray((3 * h + p) * D, (3 * h + p + 1) * D), h * D);
+        return out;
+      }
       let at = 0;
       return parts.map(([, n]) => y.slice(at, (at += n)));
     }
@@ -165,6 +174,7 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
     const window = arch.slidingWindow[l] ?? null;
     const rotary = arch.ropeLayers[l] ?? true;
     const lf = window !== null ? localFreqs : freqs;
+    const rs = window !== null ? localRotaryScale : rotaryScale;
     const rotaryDim = (window !== null && arch.ropeLocal !== null ? arch.ropeLocal : arch.rope).rotaryDim;
     // Head size and key/value heads of this layer (gemma4 global layers may differ).
     const D = arch.layerHeads?.[l]?.headDim ?? arch.headDim;
@@ -182,7 +192,7 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
         const qRef = { layer: l, module: 'q_proj' } as const;
         const qt = linear(x, get(qRef), q, biasOf(qRef, arch.qkvBias), T);
         for (let h = 0; h < nH; h++) qt.set(normBy(qt.subarray(h * D, (h + 1) * D), { layer: l, module: 'q_norm' }), h * D);
-        if (rotary) for (let h = 0; h < nH; h++) applyRotary(qt, h * D, rotaryDim, t, lf);
+        if (rotary) for (let h = 0; h < nH; h++) applyRotary(qt, h * D, rotaryDim, t, lf, rs);
         qs.push(qt);
         continue;
       }
@@ -205,8 +215,8 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
         kt.set(normBy(kt, { layer: l, module: 'k_norm' }));
       }
       if (rotary) {
-        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, rotaryDim, t, lf);
-        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, rotaryDim, t, lf);
+        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, rotaryDim, t, lf, rs);
+        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, rotaryDim, t, lf, rs);
       }
       qs.push(qt);
       ks.push(kt);

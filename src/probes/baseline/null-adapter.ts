@@ -185,7 +185,7 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
       }
       const primary = groups.get('rank_1.00') ?? groups.get(rankKey(mults[0] as number))!;
       if (key) {
-        saveNullCache(key, { null_stats: primary.stats, null_stats_by_rank: byRank, runs: spec.runs, null_scale: spec.null_scale, init_scale: spec.init_scale, seed_base: spec.seed_base, rank_multipliers: mults, calibrated_kinds: Object.keys(primary.stats) }, warn);
+        saveNullCache(key, { backend_identity: backend.identity?.() ?? null, null_stats: primary.stats, null_stats_by_rank: byRank, runs: spec.runs, null_scale: spec.null_scale, init_scale: spec.init_scale, seed_base: spec.seed_base, rank_multipliers: mults, calibrated_kinds: Object.keys(primary.stats) }, warn);
       }
       const n = Object.keys(primary.stats).length;
       const head = mults.length === 1 ? `null calibration: ${n} kinds calibrated over ${spec.runs} seeds` : `null calibration: ${n} kinds × ${mults.length} ranks [${mults.map((m) => `${formatMultiplier(m)}x`).join(', ')}] over ${spec.runs} seeds`;
