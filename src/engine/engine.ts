@@ -12,10 +12,10 @@ import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
 import { AnswerCache, answerKey } from './answer-cache.js';
 import { checkArchAgainstWeights, loadArch } from './config.js';
-import { emptyPastFeeds, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
+import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { BASE_IDENTITY_FILES, ENGINE_VERSION, engineIdentity, hashDirFiles } from './identity.js';
-import { logSoftmax, topKDist } from './logsoftmax.js';
+import { logSoftmax, logSumExp, topKFromLogits } from './logsoftmax.js';
 import { adapterBaseModel, resolveModelDir } from './resolve.js';
 import { chooseToken } from './sampling.js';
 import { SafetensorsSource } from './safetensors/reader.js';
@@ -54,6 +54,8 @@ export type { GenerateOptions };
 export class Engine {
   readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0 };
   private readonly distCache = new AnswerCache();
+  /** Packed LoRA feeds of the last few views (tests read `packs` to count re-packing). */
+  readonly packedViews = new PackedViewCache();
   private closed = false;
 
   private constructor(
@@ -126,7 +128,7 @@ export class Engine {
     const B = rows.length;
     const { feeds: tokens, S, P } = tokenFeeds(rows, this.tokenizer.padTokenId ?? 0);
     this.checkLength(S);
-    const feeds = { ...tokens, ...viewFeeds(this.layout, rows.map((r) => r.view)), ...emptyPastFeeds(this.arch, B) };
+    const feeds = { ...tokens, ...viewFeeds(this.layout, rows.map((r) => r.view), this.packedViews), ...emptyPastFeeds(this.arch, B) };
     const out = await this.session.run(feeds, ['logits']);
     this.stats.forwardPasses += 1;
     this.stats.batchesSent += 1;
@@ -134,7 +136,8 @@ export class Engine {
     this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, B);
     const logits = (out['logits'] as ort.Tensor).data as Float32Array;
     const V = this.arch.vocabSize;
-    return rows.map((r, b) => logits.slice(b * P * V, (b * P + r.positions.length) * V));
+    // Views into the one output buffer: no per-row copies of vocabulary-sized logits.
+    return rows.map((r, b) => logits.subarray(b * P * V, (b * P + r.positions.length) * V));
   }
 
   encode(text: string): number[] {
@@ -170,7 +173,7 @@ export class Engine {
       const logits = await this.forwardChunked(rows);
       const V = this.arch.vocabSize;
       slots.forEach(([vi, pi], r) => {
-        const d = topKDist(logSoftmax(logits[r] as Float32Array, 0, V), topK);
+        const d = topKFromLogits(logits[r] as Float32Array, 0, V, topK);
         out[vi]![pi] = d;
         this.distCache.set(answerKey(views[vi]!, topK, prompts[pi]!), d);
       });
@@ -202,8 +205,7 @@ export class Engine {
         const lg = logits[vi * prepared.length + pi] as Float32Array;
         let total = 0;
         pr.positions.forEach((pos, k) => {
-          const lp = logSoftmax(lg, k * V, V);
-          total += lp[pr.full[pos + 1] as number] as number;
+          total += (lg[k * V + (pr.full[pos + 1] as number)] as number) - logSumExp(lg, k * V, V);
         });
         return total;
       }),
@@ -219,7 +221,7 @@ export class Engine {
     const lps = new Float64Array(ids.length - 1);
     let total = 0;
     positions.forEach((pos, k) => {
-      const v = logSoftmax(lg as Float32Array, k * V, V)[ids[pos + 1] as number] as number;
+      const v = ((lg as Float32Array)[k * V + (ids[pos + 1] as number)] as number) - logSumExp(lg as Float32Array, k * V, V);
       lps[k] = v;
       total += v;
     });
@@ -272,7 +274,7 @@ export class Engine {
     const V = this.arch.vocabSize;
     const eos = new Set(this.tokenizer.eosTokenIds);
     this.checkLength(promptIds.length + options.maxNewTokens);
-    const viewPart = viewFeeds(this.layout, [view]);
+    const viewPart = viewFeeds(this.layout, [view], this.packedViews);
     const kvNames = presentNames(this.arch);
     let past: Record<string, ort.Tensor> = emptyPastFeeds(this.arch, 1);
     let input = promptIds;

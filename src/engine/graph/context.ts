@@ -83,11 +83,28 @@ export class GraphContext {
     return this.groupByKey.get(key);
   }
 
+  /**
+   * LoRA A/B of a group as graph inputs with one entry per distinct view of the batch
+   * ([views, in, R], [views, R, out]); each row picks its view's entry by `view_idx`, so
+   * the feeds no longer grow with the number of rows.
+   */
   loraInputs(g: LoraGroup): { a: string; b: string } {
     const a = `lora_${g.key}_a`;
     const b = `lora_${g.key}_b`;
-    this.inputs.push({ name: a, elemType: DT.FLOAT, shape: ['batch', g.inFeatures, `r_${g.key}`] });
-    this.inputs.push({ name: b, elemType: DT.FLOAT, shape: ['batch', `r_${g.key}`, g.outFeatures] });
-    return { a, b };
+    this.inputs.push({ name: a, elemType: DT.FLOAT, shape: ['views', g.inFeatures, `r_${g.key}`] });
+    this.inputs.push({ name: b, elemType: DT.FLOAT, shape: ['views', `r_${g.key}`, g.outFeatures] });
+    return { a: this.perRow(a), b: this.perRow(b) };
+  }
+
+  /** A per-view [views, 1, out] input (LoRA bias, DoRA gains), picked per row. */
+  perViewVector(name: string, out: number): string {
+    this.inputs.push({ name, elemType: DT.FLOAT, shape: ['views', 1, out] });
+    return this.perRow(name);
+  }
+
+  /** Gathers each row's entry of a per-view input (declares `view_idx` once). */
+  private perRow(input: string): string {
+    if (!this.inputs.some((i) => i.name === 'view_idx')) this.inputs.push({ name: 'view_idx', elemType: DT.INT64, shape: ['batch'] });
+    return this.one('Gather', [input, 'view_idx'], { axis: 0 });
   }
 }
