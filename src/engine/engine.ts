@@ -20,6 +20,7 @@ import { adapterBaseModel, resolveModelDir } from './resolve.js';
 import { chooseToken } from './sampling.js';
 import { SafetensorsSource } from './safetensors/reader.js';
 import { createSession, prepareModel } from './session.js';
+import { cacheKey, defaultCacheDir } from './session-cache.js';
 import { loadTokenizer } from './tokenizer.js';
 import type { ArchSpec, Tokenizer } from './types.js';
 import { ViewResolver, type ResolvedView, type ViewSpec } from './views.js';
@@ -32,6 +33,8 @@ export interface LoadOptions {
   threads?: number;
   /** Longest sequence (prompt + generation) the session supports; RoPE caches are sized to it. */
   maxPositions?: number;
+  /** Warm-start cache folder; null disables it; default from the environment (session-cache.ts). */
+  cacheDir?: string | null;
 }
 
 export interface EngineStats {
@@ -47,16 +50,20 @@ export interface EngineStats {
   /** Next-token answers served from the per-engine cache / computed. */
   cacheHits: number;
   cacheMisses: number;
+  /** Warm-start cache: 'hit' (loaded from it), 'stored' (built and saved), 'off' (built only). */
+  sessionCache: 'hit' | 'stored' | 'off';
 }
 
 export type { GenerateOptions };
 
 export class Engine {
-  readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0 };
+  readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0, sessionCache: 'off' };
   private readonly distCache = new AnswerCache();
   /** Packed LoRA feeds of the last few views (tests read `packs` to count re-packing). */
   readonly packedViews = new PackedViewCache();
   private closed = false;
+  /** The warm-start entry still being synced and renamed into place (awaited by close). */
+  private pendingCache: Promise<unknown> | null = null;
 
   private constructor(
     readonly arch: ArchSpec,
@@ -88,11 +95,17 @@ export class Engine {
       const threads = options.threads ?? Math.max(1, Math.min(8, (await import('node:os')).availableParallelism()));
       const timing = { session: 0 };
       const useDora = adapter?.useDora ?? false;
-      const { session, hasOverrides } = await createSession({ arch, groups, dora: useDora, overrides, maxPositions }, weights, threads, timing);
-      const tSession = timing.session;
       const baseHash = hashDirFiles(baseDir, BASE_IDENTITY_FILES);
+      const plan = { arch, groups, dora: useDora, overrides, maxPositions };
+      const cacheRoot = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
+      const cache = cacheRoot ? { root: cacheRoot, key: cacheKey(plan, baseHash, adapter?.contentHash ?? null) } : null;
+      const created = await createSession(plan, weights, threads, timing, cache);
+      const { session, hasOverrides } = created;
+      const tSession = timing.session;
       const layout: FeedLayout = { arch, groups, useDora, hasOverrides };
       const engine = new Engine(arch, tokenizer, adapter, session, new ViewResolver(adapter, groups, doraBase), layout, baseDir, baseHash, maxPositions);
+      engine.stats.sessionCache = created.cache;
+      engine.pendingCache = created.pending;
       engine.stats.loadSeconds = (performance.now() - t0) / 1000;
       engine.stats.buildSeconds = (tSession - tBuild) / 1000;
       engine.stats.sessionSeconds = (performance.now() - tSession) / 1000;
@@ -311,5 +324,6 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     await this.session.release();
+    await this.pendingCache;
   }
 }
