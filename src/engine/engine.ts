@@ -6,6 +6,7 @@
 import type * as ort from 'onnxruntime-node';
 import { ModelError, ProbeError, SwayError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
+import { recordTrace, tracing, viewLabel } from '../core/trace.js';
 import type { RollingLogprob, TokenDist } from '../core/results.js';
 import type { GenerateOptions } from '../core/views.js';
 import { loadAdapter } from './adapter/load.js';
@@ -142,7 +143,9 @@ export class Engine {
     const { feeds: tokens, S, P } = tokenFeeds(rows, this.tokenizer.padTokenId ?? 0);
     this.checkLength(S);
     const feeds = { ...tokens, ...viewFeeds(this.layout, rows.map((r) => r.view), this.packedViews), ...emptyPastFeeds(this.arch, B) };
+    const t0 = performance.now();
     const out = await this.session.run(feeds, ['logits']);
+    if (tracing()) recordTrace({ op: 'forward', view: viewLabel(rows.map((r) => r.view.id)), rows: B, tokens: rows.reduce((n, r) => n + r.ids.length, 0), ms: performance.now() - t0, cache_hit: false });
     this.stats.forwardPasses += 1;
     this.stats.batchesSent += 1;
     this.stats.batchedRows += B;
@@ -182,11 +185,13 @@ export class Engine {
         }
       });
     });
+    const hits = resolved.length * prompts.length - rows.length;
+    if (hits > 0 && tracing()) recordTrace({ op: 'cache', view: viewLabel(resolved.map((v) => v.id)), rows: hits, tokens: 0, ms: 0, cache_hit: true });
     if (rows.length) {
-      const logits = await this.forwardChunked(rows);
       const V = this.arch.vocabSize;
-      slots.forEach(([vi, pi], r) => {
-        const d = topKFromLogits(logits[r] as Float32Array, 0, V, topK);
+      await this.forwardChunked(rows, (r, lg) => {
+        const [vi, pi] = slots[r] as [number, number];
+        const d = topKFromLogits(lg, 0, V, topK);
         out[vi]![pi] = d;
         this.distCache.set(answerKey(views[vi]!, topK, prompts[pi]!), d);
       });
@@ -211,18 +216,17 @@ export class Engine {
     const resolved = views.map((v) => this.resolveView(v));
     const rows: RowRequest[] = [];
     for (const view of resolved) for (const pr of prepared) rows.push({ view, ids: pr.full, positions: pr.positions });
-    const logits = await this.forwardChunked(rows);
     const V = this.arch.vocabSize;
-    return resolved.map((_, vi) =>
-      prepared.map((pr, pi) => {
-        const lg = logits[vi * prepared.length + pi] as Float32Array;
-        let total = 0;
-        pr.positions.forEach((pos, k) => {
-          total += (lg[k * V + (pr.full[pos + 1] as number)] as number) - logSumExp(lg, k * V, V);
-        });
-        return total;
-      }),
-    );
+    const out = resolved.map(() => new Array<number>(prepared.length));
+    await this.forwardChunked(rows, (r, lg) => {
+      const pr = prepared[r % prepared.length]!;
+      let total = 0;
+      pr.positions.forEach((pos, k) => {
+        total += (lg[k * V + (pr.full[pos + 1] as number)] as number) - logSumExp(lg, k * V, V);
+      });
+      out[Math.floor(r / prepared.length)]![r % prepared.length] = total;
+    });
+    return out;
   }
 
   async rollingLogprob(view: ViewSpec, text: string): Promise<RollingLogprob> {
@@ -241,24 +245,36 @@ export class Engine {
     return { tokenIds: Int32Array.from(ids), logprobs: lps, numTokens: ids.length, totalLogprob: total };
   }
 
-  /** Splits very large batches so one forward stays within a sane memory budget. */
-  private async forwardChunked(rows: RowRequest[]): Promise<Float32Array[]> {
+  /**
+   * Splits very large batches so one forward stays within a sane memory budget (tokens in,
+   * and rows × positions × vocabulary logits out), and hands each row's logits to `consume`
+   * (with the row's index) as its forward returns, so no more than one forward's logits
+   * are alive at a time.
+   */
+  private async forwardChunked(rows: RowRequest[], consume: (row: number, logits: Float32Array) => void): Promise<void> {
     const maxTokens = 8192;
-    const out: Float32Array[] = [];
+    const maxLogits = 16 << 20;
+    const V = this.arch.vocabSize;
     let chunk: RowRequest[] = [];
+    let start = 0;
     let tokens = 0;
+    let maxP = 0;
+    const flush = async () => {
+      (await this.forwardRows(chunk)).forEach((lg, i) => consume(start + i, lg));
+      start += chunk.length;
+      chunk = [];
+      tokens = 0;
+      maxP = 0;
+    };
     for (const r of rows) {
       const len = r.ids.length;
-      if (chunk.length && (tokens + len) * Math.max(1, r.positions.length > 1 ? 2 : 1) > maxTokens) {
-        out.push(...(await this.forwardRows(chunk)));
-        chunk = [];
-        tokens = 0;
-      }
+      const P = Math.max(maxP, r.positions.length);
+      if (chunk.length && ((tokens + len) * Math.max(1, r.positions.length > 1 ? 2 : 1) > maxTokens || (chunk.length + 1) * P * V > maxLogits)) await flush();
       chunk.push(r);
       tokens += len;
+      maxP = Math.max(maxP, r.positions.length);
     }
-    if (chunk.length) out.push(...(await this.forwardRows(chunk)));
-    return out;
+    if (chunk.length) await flush();
   }
 
   /** Greedy (temperature 0) or seeded sampled generation with the KV cache. */
@@ -293,6 +309,7 @@ export class Engine {
     let input = promptIds;
     let total = 0;
     const generated: number[] = [];
+    const t0 = performance.now();
     for (let step = 0; step < options.maxNewTokens; step++) {
       total += input.length;
       const res = await this.session.run({ ...viewPart, ...stepFeeds(input, total), ...past }, ['logits', ...kvNames]);
@@ -306,6 +323,7 @@ export class Engine {
       if (options.stop?.length && options.stop.some((s) => s && this.tokenizer.decode(generated, { skipSpecialTokens: true }).includes(s))) break;
       input = [next];
     }
+    if (tracing()) recordTrace({ op: 'generate', view: view.id, rows: 1, tokens: promptIds.length + generated.length, ms: performance.now() - t0, cache_hit: false });
     return generated;
   }
 
