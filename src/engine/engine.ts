@@ -249,29 +249,31 @@ export class Engine {
    * Splits very large batches so one forward stays within a sane memory budget (tokens in,
    * and rows × positions × vocabulary logits out), and hands each row's logits to `consume`
    * (with the row's index) as its forward returns, so no more than one forward's logits
-   * are alive at a time.
+   * are alive at a time. Rows go in order of length (then positions), so a forward pads
+   * little: every padded token and every repeated head position is computed like a real one.
    */
   private async forwardChunked(rows: RowRequest[], consume: (row: number, logits: Float32Array) => void): Promise<void> {
     const maxTokens = 8192;
     const maxLogits = 16 << 20;
     const V = this.arch.vocabSize;
+    const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.ids.length - rows[b]!.ids.length || rows[a]!.positions.length - rows[b]!.positions.length || a - b);
     let chunk: RowRequest[] = [];
-    let start = 0;
-    let tokens = 0;
+    let chunkIdx: number[] = [];
     let maxP = 0;
     const flush = async () => {
-      (await this.forwardRows(chunk)).forEach((lg, i) => consume(start + i, lg));
-      start += chunk.length;
+      (await this.forwardRows(chunk)).forEach((lg, i) => consume(chunkIdx[i] as number, lg));
       chunk = [];
-      tokens = 0;
+      chunkIdx = [];
       maxP = 0;
     };
-    for (const r of rows) {
+    for (const i of order) {
+      const r = rows[i] as RowRequest;
       const len = r.ids.length;
       const P = Math.max(maxP, r.positions.length);
-      if (chunk.length && ((tokens + len) * Math.max(1, r.positions.length > 1 ? 2 : 1) > maxTokens || (chunk.length + 1) * P * V > maxLogits)) await flush();
+      // Sorted by length, so this row's length is the padded width of the chunk it joins.
+      if (chunk.length && ((chunk.length + 1) * len * Math.max(1, r.positions.length > 1 ? 2 : 1) > maxTokens || (chunk.length + 1) * P * V > maxLogits)) await flush();
       chunk.push(r);
-      tokens += len;
+      chunkIdx.push(i);
       maxP = Math.max(maxP, r.positions.length);
     }
     if (chunk.length) await flush();
