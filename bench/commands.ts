@@ -7,7 +7,7 @@
  * (/usr/bin/time -f %M) and the current/baseline ratios, with the load average around
  * each run because the machine may be shared.
  *
- *   npm run build && node dist/bench/commands.js --baseline /tmp/base [--reps 2]
+ *   npm run build && node dist/bench/commands.js --baseline /tmp/base [--reps 2] [--warm] [--only check|suite]
  *
  * The baseline is another checkout of sway, already built (`npm ci && npm run build`).
  * Every run gets fresh null-stat and engine cache directories unless `--warm` is given
@@ -97,10 +97,11 @@ function main(): void {
     const adapter = join(root, 'lora');
     const suite = join(root, 'suite.yaml');
     writeFileSync(suite, suiteYaml(base, adapter));
+    const only = arg('--only');
     const commands = [
-      { label: 'sway check', args: ['check', adapter, '--base', base, '--quiet'] },
-      { label: '6-probe suite', args: ['run', suite, '--quiet'] },
-    ];
+      { key: 'check', label: 'sway check', args: ['check', adapter, '--base', base, '--quiet'] },
+      { key: 'suite', label: '6-probe suite', args: ['run', suite, '--quiet'] },
+    ].filter((c) => !only || c.key === only);
     const results = new Map<string, Measure[]>();
     let n = 0;
     for (let rep = 0; rep < reps; rep++) {
