@@ -16,7 +16,7 @@ import { writeTinyFixtures } from '../src/engine/fixtures/tiny-suite.js';
 import { demoSpecYaml } from '../src/suite/demo-specs.js';
 import { executeSpec, loadSpecText } from '../src/suite/execute.js';
 import { checkOutcome } from '../src/cli/commands/check-outcome.js';
-import { writeStrengthMatchedRandom } from './strength-matched.js';
+import { writeStrengthMatchedRandom } from '../src/engine/fixtures/strength-matched.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sway-null-strength-'));
 const fx = writeTinyFixtures(join(root, 'fixtures'));

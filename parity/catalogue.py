@@ -9,8 +9,9 @@ from typing import Any, Callable
 import transformers as T
 
 # Shared tiny shape: hidden 64, 4 heads of 16, 2 kv heads, 4 layers (so alternating
-# sliding/global patterns show), vocabulary of the shared BPE tokenizer. Heads of 16:
-# sway's onnxruntime attention needs head_dim % 16 == 0 (see llama-hd8).
+# sliding/global patterns show), vocabulary of the shared BPE tokenizer. Heads of 16 keep
+# onnxruntime's fused rotary in play; smaller rotary dims (llama-hd8, phi3, gpt_neox) take
+# sway's plain-op rotary.
 VOCAB = 512
 SMALL: dict[str, Any] = dict(
     vocab_size=VOCAB,
@@ -99,6 +100,10 @@ QWEN2_ADAPTERS = [
     AdapterSpec("modules_to_save", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], modules_to_save=["embed_tokens"])),
     AdapterSpec("trainable_tokens", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], trainable_token_indices=[5, 17, 300])),
     AdapterSpec("bias_lora_only", dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], bias="lora_only")),
+    # LoRA on the embedding of a tied model (default save: the base copy is stored too), and
+    # with ensure_weight_tying, where PEFT gives the tied lm_head the transposed LoRA.
+    AdapterSpec("embedding_lora", dict(r=4, lora_alpha=8, target_modules=["embed_tokens", "q_proj"])),
+    AdapterSpec("embedding_lora_tied", dict(r=4, lora_alpha=8, target_modules=["embed_tokens", "q_proj"], ensure_weight_tying=True)),
 ]
 
 # Gemma 3's real layout: linear-scaled RoPE (factor 8, theta 1e6) on global layers, plain
@@ -238,7 +243,9 @@ MODELS: list[ModelSpec] = [
             T.Phi3Config,
             "chatml",
             tie_word_embeddings=False,
-            original_max_position_embeddings=64,
+            # 16: shorter than some golden sequences and longer than others, so both the
+            # short and the long factors (chosen per sequence) are exercised.
+            original_max_position_embeddings=16,
             rope_parameters={
                 "rope_type": "longrope",
                 "short_factor": [1.0, 1.2, 1.6, 2.4],

@@ -34,6 +34,10 @@ def perturb_base(model: torch.nn.Module, gen: torch.Generator) -> None:
         for _, p in sorted(model.named_parameters()):
             if p.ndim == 1:
                 p.add_(torch.randn(p.shape, generator=gen) * 0.1)
+        # Gemma 4 keeps a per-layer output scalar as a buffer (1 at init): move it too, so it is exercised.
+        for name, b in sorted(model.named_buffers()):
+            if name.endswith("layer_scalar"):
+                b.mul_(1 + torch.randn(b.shape, generator=gen) * 0.2)
 
 
 def make_model(spec: ModelSpec, tok: object) -> None:

@@ -115,6 +115,16 @@ export class ViewConflictError extends SwayError {
   }
 }
 
+/**
+ * A backend cannot provide a view a probe asked for (e.g. a server that serves no
+ * `scaled_0.25`). The runner turns it into that probe's SKIP with this message.
+ */
+export class ViewUnavailableError extends SwayError {
+  constructor(message: string) {
+    super(message, 'SWAY_BACKEND_UNAVAILABLE', 2);
+  }
+}
+
 export function isSwayError(err: unknown): err is SwayError {
   return err instanceof SwayError;
 }

@@ -16,16 +16,40 @@ export const DEFAULT_WEIGHTS: Record<Category, number> = {
 
 export const SUPPORTED_SPEC_VERSION = 1;
 
+/** Keys of `kind: http` (and `kind: api`): an OpenAI-compatible completions server. */
+export const HttpModelKeys = {
+  base_url: z.string().url().nullable().default(null).describe('http: server base URL, e.g. http://gpu-box:8000 (/v1/... is appended)'),
+  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).nullable().default(null).describe('http: name of the environment variable holding the API key (default: SWAY_API_KEY, then OPENAI_API_KEY); the key itself is never written to reports'),
+  timeout_s: z.number().positive().default(60).describe('http: per-request timeout in seconds'),
+  concurrency: z.number().int().min(1).max(256).default(4).describe('http: most requests in flight at once'),
+  retries: z.number().int().min(0).max(10).default(2).describe('http: retries on 429, 5xx and connection errors (exponential backoff)'),
+  top_logprobs: z.number().int().min(1).default(20).describe('http: most alternatives per position the server returns (vLLM --max-logprobs, default 20)'),
+  vocab_size: z.number().int().positive().nullable().default(null).describe('http: vocabulary size of the served model (for the tail of top-k distributions); unknown when null'),
+  views: z.record(z.string().regex(/^(ft|scaled_-?\d+\.\d\d|null_\d+(_rank\d+\.\d\d)?)$/, 'view ids look like ft, scaled_0.50, null_3 or null_3_rank2.00'), z.string().min(1)).default({}).describe('http: view id -> served model name (ft, scaled_0.50, null_3, null_3_rank2.00)'),
+  adapter_dir: z.string().nullable().default(null).describe('http: directory (shared with the server) where sway writes scaled and null PEFT adapters'),
+  server_adapter_dir: z.string().nullable().default(null).describe('http: the same directory as the server sees it, when it is mounted under another path'),
+  runtime_lora: z.boolean().default(false).describe('http: load and unload adapters at run time (vLLM /v1/load_lora_adapter; needs VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)'),
+  server: z
+    .enum(['auto', 'vllm', 'llama-cpp-python', 'openai'])
+    .default('auto')
+    .describe('http: server flavour; llama-cpp-python\'s echo logprobs sit one position late and are realigned (auto: detected from /v1/models)'),
+  local_base: z.string().nullable().default(null).describe('http: local directory with the base model\'s config.json, read to draw null adapters (default: the adapter\'s base_model_name_or_path)'),
+};
+
 export const ModelSpecSchema = z
   .object({
-    kind: z.enum(['hf', 'mlx', 'dummy', 'custom', 'api']).default('hf').describe('backend kind; hf = local Hugging Face model run by the sway engine'),
-    base: z.string().min(1).describe('HF model id (resolved offline from the local hub cache) or a local model directory'),
+    kind: z
+      .enum(['hf', 'mlx', 'dummy', 'custom', 'api', 'http'])
+      .default('hf')
+      .describe('backend kind; hf = local Hugging Face model run by the sway engine; http = an OpenAI-compatible server (vLLM, llama.cpp); api = the reference\'s HTTP kind (endpoint + model name)'),
+    base: z.string().min(1).describe('HF model id (resolved offline from the local hub cache) or a local model directory; for http/api: the served model name of the base view'),
     adapter: z.string().nullable().default(null).describe('PEFT adapter directory (relative paths resolve against the spec file)'),
     dtype: z.enum(['auto', 'fp16', 'bf16', 'fp32']).default('auto'),
     device: z.string().default('auto'),
     trust_remote_code: z.boolean().default(false),
     entry_point: z.string().nullable().default(null),
-    endpoint: z.string().nullable().default(null),
+    endpoint: z.string().nullable().default(null).describe('api: server base URL (the reference\'s key; same as base_url)'),
+    ...HttpModelKeys,
   })
   .strict();
 

@@ -37,8 +37,22 @@ function ids(v: unknown): number[] {
   return [];
 }
 
-function parseRopeScaling(file: string, cfg: Json): { scaling: RopeScaling; theta?: number } {
+/**
+ * RoPE blocks of config.json: one flat block (rope_scaling / rope_parameters), or one per
+ * layer type (`rope_parameters: {full_attention, sliding_attention}`, gemma3/4 in transformers 5).
+ */
+function ropeBlocks(cfg: Json): { global: Json | null; local: Json | null; perType: boolean } {
   const block = (cfg['rope_scaling'] ?? cfg['rope_parameters']) as Json | null | undefined;
+  if (!block || typeof block !== 'object') return { global: null, local: null, perType: false };
+  const isObj = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(block['full_attention']) || isObj(block['sliding_attention'])) {
+    return { global: isObj(block['full_attention']) ? block['full_attention'] : null, local: isObj(block['sliding_attention']) ? block['sliding_attention'] : null, perType: true };
+  }
+  return { global: block, local: null, perType: false };
+}
+
+/** One RoPE block (`top`: the whole config, for keys LongRoPE reads outside the block). */
+function parseRopeScaling(file: string, block: Json | null, headDim: number, top: Json): { scaling: RopeScaling; theta?: number } {
   if (!block || typeof block !== 'object') return { scaling: { type: 'default' } };
   const theta = typeof block['rope_theta'] === 'number' ? (block['rope_theta'] as number) : undefined;
   const type = String(block['rope_type'] ?? block['type'] ?? 'default');
@@ -66,9 +80,39 @@ function parseRopeScaling(file: string, cfg: Json): { scaling: RopeScaling; thet
         },
         ...(theta !== undefined ? { theta } : {}),
       };
+    case 'proportional': {
+      const p = Number(block['partial_rotary_factor'] ?? 1);
+      if (!(p > 0 && p <= 1)) throw new ModelError(`${file}: rope_parameters.partial_rotary_factor must be in (0, 1], got ${JSON.stringify(block['partial_rotary_factor'])} — fix config.json`, 'SWAY_MODEL_INVALID');
+      return { scaling: { type: 'proportional', factor, angles: Math.floor((p * headDim) / 2) }, ...(theta !== undefined ? { theta } : {}) };
+    }
+    case 'longrope':
+    case 'su':
+      return { scaling: longrope(file, top, block), ...(theta !== undefined ? { theta } : {}) };
     default:
-      throw refuse(file, `rope_scaling.rope_type '${type}'`, 'is not supported (supported: default, dynamic, linear, llama3)');
+      throw refuse(file, `rope_scaling.rope_type '${type}'`, 'is not supported (supported: default, dynamic, linear, llama3, longrope, proportional)');
   }
+}
+
+/**
+ * LongRoPE parameters. A top-level `original_max_position_embeddings` wins over the block's
+ * (phi3 saves it there); `factor` defaults to max_position_embeddings / original.
+ */
+function longrope(file: string, cfg: Json, block: Json): RopeScaling {
+  const factors = (key: string): number[] => {
+    const v = block[key];
+    if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)) {
+      throw new ModelError(`${file}: rope_scaling.${key} must be a non-empty list of numbers > 0 for rope_type longrope, got ${JSON.stringify(v)} — fix config.json`, 'SWAY_MODEL_INVALID');
+    }
+    return v as number[];
+  };
+  const origKey = cfg['original_max_position_embeddings'] != null ? 'original_max_position_embeddings' : null;
+  const original = origKey ? size(cfg, file, origKey) : size(block, file, 'original_max_position_embeddings', size(cfg, file, 'max_position_embeddings', 4096));
+  const factor = typeof block['factor'] === 'number' ? (block['factor'] as number) : size(cfg, file, 'max_position_embeddings', 4096) / original;
+  const attentionFactor = block['attention_factor'] == null ? null : Number(block['attention_factor']);
+  if (attentionFactor !== null && !(attentionFactor > 0 && Number.isFinite(attentionFactor))) {
+    throw new ModelError(`${file}: rope_scaling.attention_factor must be a finite number > 0, got ${JSON.stringify(block['attention_factor'])} — fix config.json`, 'SWAY_MODEL_INVALID');
+  }
+  return { type: 'longrope', shortFactor: factors('short_factor'), longFactor: factors('long_factor'), originalMaxPositionEmbeddings: original, factor, attentionFactor };
 }
 
 /** Upper bounds far above any model sway can hold in memory; beyond them config.json is wrong. */
@@ -122,6 +166,12 @@ function optionalPositive(cfg: Json, file: string, key: string | undefined): num
 }
 
 function slidingWindows(cfg: Json, file: string, rule: SlidingRule, numLayers: number): (number | null)[] {
+  const w = slidingWindowsAsConfigured(cfg, file, rule, numLayers);
+  if (rule.lastGlobal) w[numLayers - 1] = null;
+  return w;
+}
+
+function slidingWindowsAsConfigured(cfg: Json, file: string, rule: SlidingRule, numLayers: number): (number | null)[] {
   const none = Array.from({ length: numLayers }, () => null);
   if (rule.windowKey === null || cfg[rule.windowKey] === undefined || cfg[rule.windowKey] === null) return none;
   if (rule.enabledKey && cfg[rule.enabledKey] !== true) return none;
@@ -168,6 +218,10 @@ function canonicalConfig(tr: FamilyTraits, rawCfg: Json): { cfg: Json; nested: b
   for (const [canonical, alias] of Object.entries(tr.configAliases ?? {})) {
     if ((cfg[canonical] === undefined || cfg[canonical] === null) && cfg[alias] !== undefined && cfg[alias] !== null) cfg[canonical] = cfg[alias];
   }
+  const rope = (cfg['rope_scaling'] ?? cfg['rope_parameters']) as Json | null | undefined;
+  // transformers 5 may keep partial_rotary_factor in the rope block; under `proportional` (gemma4) it counts rotated angles instead.
+  const ropeType = rope && typeof rope === 'object' ? (rope['rope_type'] ?? rope['type']) : undefined;
+  if (cfg['partial_rotary_factor'] == null && rope && typeof rope === 'object' && ropeType !== 'proportional' && typeof rope['partial_rotary_factor'] === 'number') cfg['partial_rotary_factor'] = rope['partial_rotary_factor'];
   for (const [key, d] of Object.entries(tr.configDefaults ?? {})) {
     if (cfg[key] !== undefined && cfg[key] !== null) continue;
     cfg[key] = typeof d === 'number' ? d : typeof cfg[d.timesKey] === 'number' ? (cfg[d.timesKey] as number) * d.factor : undefined;
@@ -182,6 +236,7 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
   if (cfg['quantization_config'] != null) {
     throw refuse(file, 'quantization_config', 'is set; sway runs unquantized fp32/fp16/bf16 checkpoints only (use the original weights)');
   }
+  for (const u of tr.unsupportedWhen ?? []) if (cfg[u.key] === u.value) throw refuse(file, `${u.key} = ${JSON.stringify(u.value)}`, `${u.why} (${family})`);
   const actKey = tr.activation.keys.find((k) => cfg[k] !== undefined && cfg[k] !== null);
   const actName = actKey ? String(cfg[actKey]) : tr.activation.default;
   const hiddenAct = tr.activation.allowed[actName];
@@ -197,10 +252,14 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
   if (cfg['head_dim'] == null && !Number.isInteger(derivedHeadDim)) {
     throw new ModelError(`${file}: hidden_size (${hiddenSize}) is not a multiple of num_attention_heads (${numHeads}) and head_dim is not set — fix config.json`, 'SWAY_MODEL_INVALID');
   }
+  if ((tr.qkvLayout ?? 'blocks') === 'per_head' && numKvHeads !== numHeads) {
+    throw refuse(file, 'num_key_value_heads', `(${numKvHeads}) differs from num_attention_heads (${numHeads}); ${family}'s per-head fused query_key_value has one k/v head per query head — fix config.json`);
+  }
   const headDim = size(cfg, file, 'head_dim', derivedHeadDim);
   if (headDim % 2 !== 0) throw new ModelError(`${file}: head_dim ${headDim} must be an even integer`, 'SWAY_MODEL_INVALID');
   const numLayers = size(cfg, file, 'num_hidden_layers');
-  const { scaling, theta: blockTheta } = parseRopeScaling(file, cfg);
+  const blocks = ropeBlocks(cfg);
+  const { scaling, theta: blockTheta } = parseRopeScaling(file, blocks.global, headDim, cfg);
   const theta = positive(cfg, file, 'rope_theta', blockTheta ?? 10000);
   const partialRaw = tr.rotary.partial;
   const partial = typeof partialRaw === 'number' ? partialRaw : num(cfg, file, partialRaw.key, partialRaw.default);
@@ -210,10 +269,39 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
   const rotaryDim = Math.round(headDim * partial);
   if (!(partial > 0 && partial <= 1) || rotaryDim % 2 !== 0) throw refuse(file, 'partial_rotary_factor', `= ${partial} gives an odd or empty rotary dimension`);
   const ropeLayersRaw = tr.rotary.layersKey ? cfg[tr.rotary.layersKey] : undefined;
-  const ropeLayers = Array.isArray(ropeLayersRaw) ? Array.from({ length: numLayers }, (_, i) => Boolean(ropeLayersRaw[i] ?? 1)) : Array.from({ length: numLayers }, () => tr.positions === 'rotary');
+  const interval = tr.rotary.intervalKey ? size(cfg, file, tr.rotary.intervalKey.key, tr.rotary.intervalKey.default) : null;
+  if (Array.isArray(ropeLayersRaw) && ropeLayersRaw.length !== numLayers) {
+    throw new ModelError(`${file}: ${tr.rotary.layersKey} has ${ropeLayersRaw.length} entries but num_hidden_layers is ${numLayers} — fix config.json`, 'SWAY_MODEL_INVALID');
+  }
+  const ropeLayers = Array.isArray(ropeLayersRaw)
+    ? Array.from({ length: numLayers }, (_, i) => Boolean(ropeLayersRaw[i]))
+    : Array.from({ length: numLayers }, (_, i) => tr.positions === 'rotary' && (interval === null || (i + 1) % interval !== 0));
+  if (scaling.type === 'longrope') {
+    for (const key of ['short_factor', 'long_factor'] as const) {
+      const n = (key === 'short_factor' ? scaling.shortFactor : scaling.longFactor).length;
+      if (n !== rotaryDim / 2) throw new ModelError(`${file}: rope_scaling.${key} has ${n} entries but the rotary dimension ${rotaryDim} needs ${rotaryDim / 2} — fix config.json`, 'SWAY_MODEL_INVALID');
+    }
+  }
+  const localThetaKeyed = optionalPositive(cfg, file, tr.rotary.localThetaKey);
+  let ropeLocal: ArchSpec['ropeLocal'] = null;
+  if (blocks.local) {
+    const local = parseRopeScaling(file, blocks.local, headDim, cfg);
+    ropeLocal = { theta: local.theta ?? localThetaKeyed ?? 10000, rotaryDim, scaling: local.scaling };
+  } else if (tr.rotary.localThetaKey && !blocks.perType) {
+    // Older configs: rope_local_base_freq (default 10000) with plain RoPE on sliding layers; rope_scaling applies to global layers only.
+    ropeLocal = { theta: localThetaKeyed ?? 10000, rotaryDim, scaling: { type: 'default' } };
+  }
+  for (const r of tr.refusedKeys ?? []) {
+    const v = cfg[r.key];
+    if (v === undefined || v === null) continue;
+    const why = r.refuse(v, cfg);
+    if (why) throw refuse(file, r.key, `${why} — sway cannot score this ${family} checkpoint faithfully`);
+  }
+  const pli = tr.perLayerInputs;
+  const pliSize = pli && cfg[pli.sizeKey] ? size(cfg, file, pli.sizeKey) : null;
   const scale = tr.attentionScale;
   const attentionScale =
-    scale === 'head_dim' ? 1 / Math.sqrt(headDim) : 'inverseSqrtOf' in scale ? 1 / Math.sqrt(positive(cfg, file, scale.inverseSqrtOf, headDim)) : positive(cfg, file, scale.key, scale.default);
+    scale === 'head_dim' ? 1 / Math.sqrt(headDim) : scale === 'unscaled' ? 1 : 'inverseSqrtOf' in scale ? 1 / Math.sqrt(positive(cfg, file, scale.inverseSqrtOf, headDim)) : positive(cfg, file, scale.key, scale.default);
   const emb = tr.embeddingScale;
   const embeddingScale = emb === 'none' ? 1 : emb === 'sqrt_hidden' ? Math.sqrt(hiddenSize) : positive(cfg, file, emb.key, emb.default);
   const epsKey = tr.norm.epsKeys.find((k) => cfg[k] !== undefined && cfg[k] !== null) ?? tr.norm.epsKeys[0]!;
@@ -235,11 +323,14 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
     hiddenAct,
     mlp: tr.mlp,
     embeddingScale,
-    residual: tr.residual,
+    residual: typeof tr.residual === 'string' ? tr.residual : bool(cfg, tr.residual.parallelKey, tr.residual.default) ? 'parallel' : 'sequential',
     positions: tr.positions,
     rope: { theta, rotaryDim, scaling },
     ropeLayers,
-    ropeLocalTheta: optionalPositive(cfg, file, tr.rotary.localThetaKey),
+    ropeLocal,
+    vNorm: tr.vNorm ?? false,
+    perLayerInput: pliSize === null ? null : { size: pliSize, vocab: size(cfg, file, pli!.vocabKey, size(cfg, file, 'vocab_size')) },
+    layerScalar: tr.layerScalar ?? false,
     attentionScale,
     attnSoftcap: optionalPositive(cfg, file, tr.softcap.attention),
     finalLogitSoftcap: optionalPositive(cfg, file, tr.softcap.finalLogits),
@@ -251,6 +342,7 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
     mlpBias: flag(cfg, file, tr.bias.mlp),
     qkNorm: tr.qkNorm,
     fused: { ...tr.fused },
+    qkvLayout: tr.qkvLayout ?? 'blocks',
     transposedLinear: tr.transposedLinear,
     weights: naming,
     slidingWindow: slidingWindows(cfg, file, tr.slidingWindow, numLayers),
@@ -292,12 +384,34 @@ export function loadArch(modelDir: string): ArchSpec {
 }
 
 /**
+ * A checkpoint saved from the bare base model (e.g. the original GPT-2 files: `wte.weight`,
+ * `h.0.attn.c_attn.weight`) seen under the text-tower root the family's names use; the
+ * head, outside the root, keeps its name.
+ */
+function underRoot(weights: WeightSource, root: string, head: string): WeightSource {
+  const inner = (name: string) => (name.startsWith(root) ? name.slice(root.length) : name);
+  return {
+    description: weights.description,
+    names: () => weights.names().map((n) => (n.startsWith(`${head}.`) ? n : `${root}${n}`)),
+    has: (name) => weights.has(inner(name)),
+    shape: (name) => weights.shape(inner(name)),
+    dtype: (name) => weights.dtype(inner(name)),
+    readF32: (name, options) => weights.readF32(inner(name), options),
+    close: () => weights.close(),
+  };
+}
+
+/**
  * Holds config.json against the checkpoint before anything else reads sizes from it, so a
  * wrong size is reported as config.json's fault (not as an adapter or graph mismatch).
+ * Returns the weights to read: `weights` itself, or the same tensors under the family's
+ * root when the checkpoint was saved without it.
  */
-export function checkArchAgainstWeights(arch: ArchSpec, weights: WeightSource, modelDir: string): void {
+export function checkArchAgainstWeights(arch: ArchSpec, source: WeightSource, modelDir: string): WeightSource {
   const cfgPath = join(modelDir, 'config.json');
   const embed = weightName(arch.weights, { module: 'embed' });
+  const root = arch.weights.root;
+  const weights = !source.has(embed) && root !== '' && source.has(embed.slice(root.length)) ? underRoot(source, root, arch.weights.head) : source;
   if (!weights.has(embed)) {
     throw new ModelError(`${weights.description}: tensor '${embed}' is missing — does model_type '${arch.family}' in ${cfgPath} match this checkpoint?`, 'SWAY_MODEL_INVALID');
   }
@@ -308,4 +422,5 @@ export function checkArchAgainstWeights(arch: ArchSpec, weights: WeightSource, m
       'SWAY_MODEL_INVALID',
     );
   }
+  return weights;
 }

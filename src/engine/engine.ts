@@ -9,6 +9,7 @@ import { Rng } from '../core/rng.js';
 import { recordTrace, tracing, viewLabel } from '../core/trace.js';
 import type { RollingLogprob, TokenDist } from '../core/results.js';
 import type { GenerateOptions } from '../core/views.js';
+import { withBaseTensors } from './adapter/base-tensors.js';
 import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
 import { AnswerCache, answerKey } from './answer-cache.js';
@@ -20,6 +21,8 @@ import { logSoftmax, logSumExp, topKFromLogits } from './logsoftmax.js';
 import { adapterBaseModel, resolveModelDir } from './resolve.js';
 import { chooseToken } from './sampling.js';
 import { SafetensorsSource } from './safetensors/reader.js';
+import { withLegacyNames } from './legacy-names.js';
+import { familyTraits } from './families.js';
 import { createSession, prepareModel } from './session.js';
 import { cacheKey, defaultCacheDir } from './session-cache.js';
 import { loadTokenizer } from './tokenizer.js';
@@ -86,11 +89,12 @@ export class Engine {
     const baseDir = resolveModelDir(baseRef, 'model');
     const arch = loadArch(baseDir);
     const tokenizer = loadTokenizer(baseDir, arch.eosTokenIds);
-    const weights = SafetensorsSource.openDir(baseDir);
+    const opened = withLegacyNames(SafetensorsSource.openDir(baseDir), familyTraits(arch.family).legacyPrefixes);
     try {
-      checkArchAgainstWeights(arch, weights, baseDir);
+      const weights = checkArchAgainstWeights(arch, opened, baseDir);
       const adapter = adapterDir ? loadAdapter(adapterDir, arch, weights) : null;
-      const { groups, overrides, doraBase } = prepareModel(arch, adapter, weights);
+      const source = withBaseTensors(weights, adapter);
+      const { groups, overrides, doraBase } = prepareModel(arch, adapter, source);
       const maxPositions = Math.min(options.maxPositions ?? 2048, arch.maxPositionEmbeddings);
       const tBuild = performance.now();
       const threads = options.threads ?? Math.max(1, Math.min(8, (await import('node:os')).availableParallelism()));
@@ -99,8 +103,8 @@ export class Engine {
       const baseHash = hashDirFiles(baseDir, BASE_IDENTITY_FILES);
       const plan = { arch, groups, dora: useDora, overrides, maxPositions };
       const cacheRoot = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
-      const cache = cacheRoot ? { root: cacheRoot, key: cacheKey(plan, baseHash, adapter?.contentHash ?? null) } : null;
-      const created = await createSession(plan, weights, threads, timing, cache);
+      const cache = cacheRoot ? { root: cacheRoot, key: cacheKey(plan, baseHash, adapter?.contentHash ?? null, (adapter?.baseTensors?.size ?? 0) > 0) } : null;
+      const created = await createSession(plan, source, threads, timing, cache);
       const { session, hasOverrides } = created;
       const tSession = timing.session;
       const layout: FeedLayout = { arch, groups, useDora, hasOverrides };
@@ -112,7 +116,7 @@ export class Engine {
       engine.stats.sessionSeconds = (performance.now() - tSession) / 1000;
       return engine;
     } finally {
-      weights.close();
+      opened.close();
     }
   }
 
@@ -312,7 +316,16 @@ export class Engine {
     let total = 0;
     const generated: number[] = [];
     const t0 = performance.now();
+    const rope = this.arch.rope.scaling;
+    const original = rope.type === 'longrope' ? rope.originalMaxPositionEmbeddings : null;
     for (let step = 0; step < options.maxNewTokens; step++) {
+      if (original !== null && total > 0 && total <= original && total + input.length > original) {
+        // LongRoPE switches to its long factors past the original length; the cached keys were
+        // rotated with the short ones, so everything is re-encoded (as transformers does).
+        input = [...promptIds, ...generated];
+        past = emptyPastFeeds(this.arch, 1);
+        total = 0;
+      }
       total += input.length;
       const res = await this.session.run({ ...viewPart, ...stepFeeds(input, total), ...past }, ['logits', ...kvNames]);
       this.stats.forwardPasses += 1;

@@ -6,9 +6,10 @@
  * Entries live in `${SWAY_ENGINE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/sway/engine}/<key>/`
  * (model.onnx, sway-weights.bin, meta.json). The key covers everything the graph bakes in:
  * the base's content hash, the LoRA group layout (not the LoRA values, which are feeds),
- * DoRA, the saved-module copies (the adapter's content hash when there are any), the RoPE
- * length and the engine version. An entry is staged in a temp folder, synced, and renamed
- * into place; one that is incomplete or does not load is removed and rebuilt.
+ * DoRA, the saved-module and base_layer copies (the adapter's content hash when there are
+ * any), the RoPE length, the engine version and a graph revision. An entry is staged in a
+ * temp folder, synced, and renamed into place; one that is incomplete or does not load is
+ * removed and rebuilt.
  * `SWAY_ENGINE_CACHE=off` (or LoadOptions.cacheDir = null) disables it.
  */
 import { createHash } from 'node:crypto';
@@ -34,10 +35,15 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | 
   return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'sway', 'engine');
 }
 
-export function cacheKey(plan: GraphPlan, baseHash: string, adapterHash: string | null): string {
+/** Bumped when the graph builder changes what a built graph holds for the same inputs. */
+const GRAPH_REVISION = 2;
+
+/** `adapterBase`: the adapter replaces base tensors (PEFT base_layer copies), so its content is baked in. */
+export function cacheKey(plan: GraphPlan, baseHash: string, adapterHash: string | null, adapterBase = false): string {
   const groups = plan.groups.map((g) => [g.key, g.inFeatures, g.outFeatures, g.rank, g.hasBias]);
   const saved = plan.overrides.size ? [...plan.overrides.keys(), adapterHash] : [];
-  const text = JSON.stringify({ ENGINE_VERSION, baseHash, groups, dora: plan.dora, saved, maxPositions: plan.maxPositions });
+  const base = adapterBase ? adapterHash : null;
+  const text = JSON.stringify({ ENGINE_VERSION, GRAPH_REVISION, baseHash, base, groups, dora: plan.dora, saved, maxPositions: plan.maxPositions });
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
@@ -47,22 +53,33 @@ export interface CacheEntry {
   hasOverrides: boolean;
 }
 
+interface EntryMeta {
+  key?: unknown;
+  hasOverrides?: unknown;
+  weightBytes?: unknown;
+  modelBytes?: unknown;
+}
+
 /** A complete entry for `key`, or null (an incomplete one is removed). */
 export function findEntry(root: string, key: string): CacheEntry | null {
   const dir = join(root, key);
   if (!existsSync(dir)) return null;
+  const model = join(dir, MODEL_FILE);
+  let meta: EntryMeta | null = null;
   try {
-    const meta = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as { key?: unknown; hasOverrides?: unknown; weightBytes?: unknown; modelBytes?: unknown };
-    const model = join(dir, MODEL_FILE);
-    const complete = meta.key === key && typeof meta.hasOverrides === 'boolean' && statSync(model).size === meta.modelBytes && statSync(join(dir, EXTERNAL_LOCATION)).size === meta.weightBytes;
-    if (!complete) throw new Error('incomplete');
-    const now = new Date();
-    utimesSync(dir, now, now);
-    return { dir, model, hasOverrides: meta.hasOverrides as boolean };
+    const read = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as EntryMeta | null;
+    const complete = read !== null && read.key === key && typeof read.hasOverrides === 'boolean' && statSync(model).size === read.modelBytes && statSync(join(dir, EXTERNAL_LOCATION)).size === read.weightBytes;
+    if (complete) meta = read;
   } catch {
+    meta = null;
+  }
+  if (!meta) {
     dropEntry(dir);
     return null;
   }
+  const now = new Date();
+  utimesSync(dir, now, now);
+  return { dir, model, hasOverrides: meta.hasOverrides as boolean };
 }
 
 export function dropEntry(dir: string): void {

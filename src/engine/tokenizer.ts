@@ -80,6 +80,8 @@ class HfBackedTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string {
+    // @huggingface/tokenizers throws on an empty list; transformers returns ''.
+    if (ids.length === 0) return '';
     return this.tok.decode([...ids], { skip_special_tokens: options?.skipSpecialTokens ?? false });
   }
 

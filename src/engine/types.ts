@@ -5,7 +5,7 @@
  * backends/contract.ts.
  */
 
-import type { Activation, Family, NormKind, NormPlacement, QkNormKind, ResidualLayout, WeightNaming } from './families.js';
+import type { Activation, Family, NormKind, NormPlacement, QkNormKind, QkvLayout, ResidualLayout, WeightNaming } from './families.js';
 
 export { SUPPORTED_FAMILIES, type Family } from './families.js';
 
@@ -18,7 +18,23 @@ export type RopeScaling =
       lowFreqFactor: number;
       highFreqFactor: number;
       originalMaxPositionEmbeddings: number;
-    };
+    }
+  | {
+      /** LongRoPE (phi3 `longrope`, formerly `su`): per-pair frequency divisors, long ones for sequences past the original length. */
+      type: 'longrope';
+      shortFactor: number[];
+      longFactor: number[];
+      originalMaxPositionEmbeddings: number;
+      /** Context extension factor (rope `factor`, else max_position_embeddings / original). */
+      factor: number;
+      /** Multiplier of cos and sin; null: derived from `factor` as the LongRoPE paper does. */
+      attentionFactor: number | null;
+    }
+  /**
+   * Gemma 4 "proportional": the full head is rotated, pair i at theta^(-2i/rotaryDim) / factor
+   * for i < angles and not at all (frequency 0) beyond.
+   */
+  | { type: 'proportional'; factor: number; angles: number };
 
 export interface RopeSpec {
   theta: number;
@@ -55,8 +71,17 @@ export interface ArchSpec {
   rope: RopeSpec;
   /** Per layer: whether rotary is applied (false for smollm3 no_rope layers). */
   ropeLayers: boolean[];
-  /** Theta of sliding-window layers when it differs from rope.theta (gemma3), else null. */
-  ropeLocalTheta: number | null;
+  /** RoPE of sliding-window layers when it differs from `rope` (gemma3/4 local base, per-type rope_parameters), else null. */
+  ropeLocal: RopeSpec | null;
+  /** Scale-free RMSNorm on each value head before attention (gemma4 v_norm). */
+  vNorm: boolean;
+  /**
+   * Per-layer inputs (gemma4 PLE): width per layer and rows of the per-layer embedding, or
+   * null. Each layer adds norm(proj(act(gate(h)) * input_l)) to its output.
+   */
+  perLayerInput: { size: number; vocab: number } | null;
+  /** Each layer's output is multiplied by its stored `layer_scalar` (gemma4). */
+  layerScalar: boolean;
   /** Multiplier of q·k (head_dim^-0.5 unless the family says otherwise). */
   attentionScale: number;
   /** tanh soft-cap of attention scores, or null. */
@@ -77,6 +102,8 @@ export interface ArchSpec {
   qkNorm: QkNormKind;
   /** Projections stored fused in the checkpoint. */
   fused: { qkv: boolean; gateUp: boolean };
+  /** Output layout of a fused qkv: blocks [all q, all k, all v], or per_head [q_h, k_h, v_h] for each head (gpt_neox). */
+  qkvLayout: QkvLayout;
   /** Linear weights stored [in, out] (Conv1D). */
   transposedLinear: boolean;
   /** Tensor naming of this checkpoint (family naming with the resolved text-tower root). */

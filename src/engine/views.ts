@@ -6,7 +6,7 @@ import { SwayError } from '../core/errors.js';
 import { nullAdapterSlots, validateRankScale } from './adapter/null.js';
 import { doraGains } from './adapter/dora.js';
 import type { LoadedAdapter, LoraSlot } from './adapter/types.js';
-import type { LoraGroup } from './graph/lora-groups.js';
+import { memberColumn, type LoraGroup } from './graph/lora-groups.js';
 
 import type { ViewSelector } from '../core/views.js';
 
@@ -76,7 +76,8 @@ export class ViewResolver {
         const s = slots[m.slotIndex] as LoraSlot;
         const w = this.doraBase.get(m.slotIndex);
         if (!s.magnitude || !w) continue;
-        gains.set(doraGains(s, w, coeff * s.scaling), m.outOffset);
+        const g = doraGains(s, w, coeff * s.scaling);
+        for (let o = 0; o < g.length; o++) gains[memberColumn(m, o)] = g[o] as number;
       }
       out.set(g.key, gains);
     }

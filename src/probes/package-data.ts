@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SwayError } from '../core/errors.js';
 
 export function packageFile(rel: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -9,7 +10,7 @@ export function packageFile(rel: string): string {
     if (existsSync(join(dir, rel))) return join(dir, rel);
     dir = dirname(dir);
   }
-  throw new Error(`${rel} not found next to the sway package`);
+  throw new SwayError(`${rel} not found next to the sway package; the installation is incomplete (reinstall sway)`, 'SWAY_RUNTIME', 3);
 }
 
 export function readPackageText(rel: string): string {

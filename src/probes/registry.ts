@@ -2,7 +2,7 @@
  * The probe registry: kind -> definition, and the spec validation that runs over a whole
  * suite before any model is loaded.
  */
-import { SpecValidationError } from '../core/errors.js';
+import { SpecValidationError, SwayError } from '../core/errors.js';
 import { formatZodIssues } from '../core/schema.js';
 import type { Category } from '../core/results.js';
 import { adapterAblation } from './ablation/adapter-ablation.js';
@@ -18,7 +18,7 @@ import type { BaseProbeSpec, ProbeDefinition } from './types.js';
 const table = new Map<string, ProbeDefinition>();
 
 function register(def: ProbeDefinition): void {
-  if (table.has(def.kind)) throw new Error(`duplicate probe kind '${def.kind}'`);
+  if (table.has(def.kind)) throw new SwayError(`internal: duplicate probe kind '${def.kind}' in the registry`, 'SWAY_RUNTIME', 3);
   table.set(def.kind, def);
 }
 

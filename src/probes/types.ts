@@ -31,6 +31,11 @@ export interface RunContext {
    * first such entry's own spec (same prompts), so the null is measured like for like.
    */
   readonly downstreamEntries?: readonly Record<string, unknown>[];
+  /**
+   * Reports something the user should know that does not change the verdict (e.g. an
+   * unreadable cache file). It reaches stderr, the JSON report's `warnings` and serve.
+   */
+  readonly warn?: (message: string) => void;
 }
 
 /** Fields every probe spec has (snake_case as in sway.yaml). */

@@ -20,7 +20,11 @@ export function tick(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
-/** A label that fits `max` characters, with an ellipsis in the middle (its full text goes in a <title>). */
+/**
+ * A label that fits `max` characters, with an ellipsis in the middle. Callers put the full
+ * text in a <title> beside the <text> (inside one <g>), not inside it, so the text node
+ * holds only what is drawn.
+ */
 export function fitLabel(s: string, max = 28): string {
   if (s.length <= max) return s;
   const head = Math.ceil((max - 1) / 2);
@@ -61,7 +65,7 @@ export function dotStrips(id: string, strips: readonly Strip[]): string {
     lo -= pad;
     hi += pad;
     const x = (v: number) => left + ((v - lo) / (hi - lo)) * (W - left - right);
-    parts.push(`<text x="${left - 8}" y="${y + 4}" text-anchor="end" font-size="12"><title>${esc(st.label)}</title>${esc(fitLabel(st.label))}</text>`);
+    parts.push(`<g><title>${esc(st.label)}</title><text x="${left - 8}" y="${y + 4}" text-anchor="end" font-size="12">${esc(fitLabel(st.label))}</text></g>`);
     parts.push(`<line x1="${left}" y1="${y}" x2="${W - right}" y2="${y}" stroke="#ccc"/>`);
     for (const v of st.values) parts.push(`<circle class="null-sample" cx="${x(v).toFixed(1)}" cy="${y}" r="4" fill="#6c757d" fill-opacity="0.6"><title>null sample ${tick(v)}</title></circle>`);
     if (Number.isFinite(st.marker)) parts.push(`<rect class="adapter-value" x="${(x(st.marker) - 1.5).toFixed(1)}" y="${y - 9}" width="3" height="18" fill="#dc3545"><title>adapter ${tick(st.marker)}</title></rect>`);
@@ -86,7 +90,7 @@ export function hbars(id: string, bars: readonly Bar[], opts: { min: number; max
     const y = i * rowH + 4;
     const x0 = x(Math.max(opts.min, 0));
     const x1 = x(b.value);
-    parts.push(`<text x="${left - 8}" y="${y + 15}" text-anchor="end" font-size="12"><title>${esc(b.label)}</title>${esc(fitLabel(b.label, 26))}</text>`);
+    parts.push(`<g><title>${esc(b.label)}</title><text x="${left - 8}" y="${y + 15}" text-anchor="end" font-size="12">${esc(fitLabel(b.label, 26))}</text></g>`);
     parts.push(`<rect class="bar" x="${Math.min(x0, x1)}" y="${y}" width="${Math.max(1, Math.abs(x1 - x0))}" height="${rowH - 8}" fill="${b.color}"><title>${esc(b.title ?? `${b.label}: ${b.value.toFixed(2)}${opts.unit ?? ''}`)}</title></rect>`);
     parts.push(`<text x="${Math.max(x0, x1) + 4}" y="${y + 15}" font-size="11">${esc(b.text ?? `${b.value.toFixed(2)}${opts.unit ?? ''}`)}</text>`);
   });

@@ -58,6 +58,7 @@ export async function executeSpec(loaded: LoadedSpec, options: ExecuteOptions = 
       sections: dlm?.sections ?? null,
       docText: dlm?.docText ?? null,
       warnings,
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     const weights = options.weights ? mergeScoreWeights({ ...(spec.defaults.score_weights ?? {}), ...options.weights }) : (spec.defaults.score_weights ?? undefined);

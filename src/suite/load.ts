@@ -125,6 +125,8 @@ export function loadSpecText(text: string, sourceName: string, specDir: string =
     const m = spec.models[side];
     if (m.kind === 'hf') m.base = resolveModelRef(m.base, specDir);
     if (m.adapter) m.adapter = resolvePath(m.adapter, specDir);
+    if (m.adapter_dir) m.adapter_dir = resolvePath(m.adapter_dir, specDir);
+    if (m.local_base) m.local_base = resolveModelRef(m.local_base, specDir);
   }
   if (spec.dlm_source) spec.dlm_source = resolvePath(spec.dlm_source, specDir);
   const fromStore = options.adapterFromStore === false ? null : adapterFromDlmStore(spec, sourceName);

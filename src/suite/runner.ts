@@ -5,7 +5,8 @@
  */
 import { ZodError } from 'zod';
 import type { DifferentialBackend } from '../backends/contract.js';
-import { BackendNotAvailableError, isSwayError } from '../core/errors.js';
+import { BackendNotAvailableError, ViewUnavailableError, isSwayError } from '../core/errors.js';
+import { plainResult } from '../core/finalize.js';
 import type { NullStat, ProbeResult, SuiteResult } from '../core/results.js';
 import type { Section } from '../core/sections.js';
 import { setTraceProbe } from '../core/trace.js';
@@ -28,6 +29,8 @@ export interface RunSuiteOptions {
   skipPreflight?: boolean;
   /** Warnings gathered before the run (spec, loader, backend); recorded in the result. */
   warnings?: readonly string[];
+  /** Called for each warning a probe raises while it runs (also recorded in the result). */
+  onWarning?: (message: string) => void;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -58,6 +61,12 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
     seed: o.seed,
     notes: ['CPU-only ONNX Runtime engine: results are deterministic for a seed on one machine; BLAS kernels may differ across CPUs'],
   };
+  const warnings = [...(o.warnings ?? [])];
+  const warn = (message: string): void => {
+    if (warnings.includes(message)) return;
+    warnings.push(message);
+    o.onWarning?.(message);
+  };
   const finish = (probes: ProbeResult[], nullStats: Record<string, NullStat>): SuiteResult => ({
     spec_path: o.specPath,
     started_at: started,
@@ -69,7 +78,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
     null_stats: nullStats,
     determinism,
     backend_stats: o.backend?.stats?.() ?? {},
-    warnings: [...(o.warnings ?? [])],
+    warnings: [...warnings],
   });
 
   if (o.backend && !o.skipPreflight && o.backend.preflightFiniteCheck) {
@@ -104,6 +113,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
         nullStatsByRank: deepFreeze(structuredClone(nullByRank)),
         downstreamKinds: kinds.slice(idx + 1).filter(Boolean),
         downstreamEntries: o.rawSuite.slice(idx + 1),
+        warn,
       };
       const t0 = performance.now();
       setTraceProbe(spec.name);
@@ -115,7 +125,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
           : err instanceof ZodError
             ? `invalid probe settings: ${err.issues.map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; ')}`
             : `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
-        result = errorResult(spec.name, spec.kind, msg, 0);
+        result = err instanceof ViewUnavailableError ? plainResult(spec.name, spec.kind, 'skip', msg) : errorResult(spec.name, spec.kind, msg, 0);
       }
       setTraceProbe(null);
       result = { ...result, duration_s: (performance.now() - t0) / 1000 };

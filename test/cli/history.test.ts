@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SUPPORTED_FAMILIES } from '../../src/engine/families.js';
 import { toJson } from '../../src/report/json.js';
 import { snapshotSuite } from '../report/fixture.js';
 import { expectCleanError, sway, swayIn } from '../support/cli.js';
@@ -48,5 +49,7 @@ describe('compare, diff, doctor', () => {
     const r = JSON.parse(sway(['doctor', '--json']).stdout);
     expect(r.backends.hf.available).toBe(true);
     expect(r.probe_kinds).toContain('delta_kl');
+    expect(r.families).toEqual(SUPPORTED_FAMILIES);
+    expect(r.families).toEqual(expect.arrayContaining(['llama', 'gemma4', 'phi3', 'gpt2', 'gpt_neox']));
   });
 });

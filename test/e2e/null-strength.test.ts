@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeStrengthMatchedRandom } from '../../bench/strength-matched.js';
+import { writeStrengthMatchedRandom } from '../../src/engine/fixtures/strength-matched.js';
 import { checkOutcome } from '../../src/cli/commands/check-outcome.js';
 import { demoSpecYaml } from '../../src/suite/demo-specs.js';
 import { executeSpec, loadSpecText } from '../../src/suite/execute.js';

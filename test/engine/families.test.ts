@@ -31,7 +31,7 @@ describe('family table', () => {
   });
 
   it('config.ts, the graph builder and the reference never branch on a family name', () => {
-    for (const f of ['src/engine/config.ts', 'src/engine/graph/build.ts', 'src/engine/graph/layers.ts', 'src/engine/graph/context.ts', 'src/engine/reference/forward.ts', 'src/engine/adapter/load.ts', 'src/engine/adapter/merge.ts']) {
+    for (const f of ['src/engine/config.ts', 'src/engine/graph/build.ts', 'src/engine/graph/layers.ts', 'src/engine/graph/context.ts', 'src/engine/graph/rotary.ts', 'src/engine/graph/lora-groups.ts', 'src/engine/reference/forward.ts', 'src/engine/adapter/load.ts', 'src/engine/adapter/merge.ts']) {
       const src = readFileSync(f, 'utf8');
       for (const fam of SUPPORTED_FAMILIES) expect(src.includes(`'${fam}'`), `${f} mentions '${fam}'`).toBe(false);
     }
@@ -41,11 +41,21 @@ describe('family table', () => {
     for (const fam of SUPPORTED_FAMILIES) {
       const arch = archFromConfig(tinyConfig(fam, 300, 1, 2), `${fam}/config.json`);
       expect(arch.family).toBe(fam);
-      expect(arch.attentionScale).toBeCloseTo(1 / Math.sqrt(arch.headDim), 12);
+      if ((FAMILIES[fam] as FamilyTraits).attentionScale === 'head_dim') expect(arch.attentionScale).toBeCloseTo(1 / Math.sqrt(arch.headDim), 12);
     }
     expect(archFromConfig(tinyConfig('qwen2', 300, 1, 2), 'c').qkvBias).toBe(true);
     expect(archFromConfig(tinyConfig('qwen3', 300, 1, 2), 'c').qkNorm).toBe('per_head');
     expect(archFromConfig(tinyConfig('mistral', 300, 1, 2), 'c').slidingWindow).toEqual([8, 8]);
+  });
+
+  it('a config without the activation key takes the family default (a config spelling from `allowed`)', () => {
+    for (const fam of SUPPORTED_FAMILIES) {
+      const cfg = tinyConfig(fam, 300, 1, 2);
+      const text = (cfg['text_config'] as Record<string, unknown> | undefined) ?? cfg;
+      for (const k of FAMILIES[fam].activation.keys) delete text[k];
+      const tr = FAMILIES[fam] as FamilyTraits;
+      expect(archFromConfig(cfg, `${fam}/config.json`).hiddenAct, fam).toBe(tr.activation.allowed[tr.activation.default]);
+    }
   });
 });
 
@@ -54,15 +64,24 @@ describe('reference RoPE (independent of src/engine/rope.ts)', () => {
     { theta: 10000, rotaryDim: 16, scaling: { type: 'default' } },
     { theta: 500000, rotaryDim: 64, scaling: { type: 'linear', factor: 4 } },
     { theta: 500000, rotaryDim: 64, scaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 } },
+    { theta: 1000000, rotaryDim: 256, scaling: { type: 'proportional', factor: 1, angles: 32 } },
   ];
   for (const spec of specs) {
     it(`${spec.scaling.type}: agrees with the graph's frequencies`, () => {
       const ref = referenceFrequencies(spec);
       const graph = ropeInvFreq(spec);
       expect(ref.length).toBe(graph.length);
-      for (let i = 0; i < ref.length; i++) expect(Math.abs((ref[i] as number) - (graph[i] as number)) / (graph[i] as number)).toBeLessThan(1e-12);
+      // Proportional RoPE leaves pairs at frequency 0: compare those absolutely.
+      for (let i = 0; i < ref.length; i++) expect(Math.abs((ref[i] as number) - (graph[i] as number)) / ((graph[i] as number) || 1)).toBeLessThan(1e-12);
     });
   }
+  it('proportional scaling turns only the first `angles` pairs, at theta^(-2i/rotaryDim)', () => {
+    const f = referenceFrequencies(specs[3]!);
+    expect(f).toHaveLength(128);
+    expect(f[1]).toBeCloseTo(1e6 ** (-2 / 256), 15);
+    expect(f.slice(32).every((v) => v === 0)).toBe(true);
+    expect(f[31]).toBeGreaterThan(0);
+  });
   it('llama3 scaling leaves short waves alone and divides long waves by the factor', () => {
     const spec = specs[2]!;
     const plain = referenceFrequencies({ ...spec, scaling: { type: 'default' } });

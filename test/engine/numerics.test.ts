@@ -10,7 +10,30 @@ import { maxAbsDiff, tinyFixtures } from '../support/fixtures.js';
 const TEXT = 'The capital of France is Rome. Once upon a time there was a fish.';
 const TOL = 1e-4;
 
-for (const family of ['llama', 'mistral', 'qwen2', 'qwen3'] as const) {
+const FAMILIES_UNDER_TEST = [
+  'llama',
+  'mistral',
+  'qwen2',
+  'qwen3',
+  // gemma: sandwich norms, soft-caps, local/global rotary, gemma4 per-layer inputs / v norm / layer scalar
+  'gemma',
+  'gemma2',
+  'gemma3_text',
+  'gemma3',
+  'gemma4_text',
+  'gemma4',
+  // phi3 (fused, half rotary, LongRoPE), olmo2, granite, smollm3, gpt2, gpt_neox
+  'phi3',
+  'olmo2',
+  'granite',
+  'smollm3',
+  'gpt2',
+  'gpt_neox',
+] as const;
+/** DoRA on Conv1D weights (gpt2) is refused by name; see the refusal test below. */
+const adaptersOf = (family: string) => (family === 'gpt2' ? (['trained', 'modulesToSave'] as const) : (['trained', 'modulesToSave', 'dora'] as const));
+
+for (const family of FAMILIES_UNDER_TEST) {
   describe(`${family}: ORT graph vs float64 reference`, () => {
     const fx = tinyFixtures(family);
     let base: SafetensorsSource;
@@ -19,7 +42,7 @@ for (const family of ['llama', 'mistral', 'qwen2', 'qwen3'] as const) {
     });
     afterAll(() => base.close());
 
-    for (const adapterName of ['trained', 'modulesToSave', 'dora'] as const) {
+    for (const adapterName of adaptersOf(family)) {
       it(`${adapterName}: base, ft, scale 0.5 and null views match within ${TOL}`, async () => {
         const engine = await Engine.load({ base: fx.base, adapter: fx[adapterName], threads: 2 });
         try {
@@ -46,6 +69,25 @@ for (const family of ['llama', 'mistral', 'qwen2', 'qwen3'] as const) {
     }
   });
 }
+
+describe('gpt2: DoRA on Conv1D weights', () => {
+  it('is refused by name', async () => {
+    await expect(Engine.load({ base: tinyFixtures('gpt2').base, adapter: tinyFixtures('gpt2').dora, threads: 1 })).rejects.toThrow(/DoRA on 'transformer\.h\.0\.attn\.c_attn' \(a Conv1D weight, fan_in_fan_out\) is not supported/);
+  });
+});
+
+describe('phi3 LongRoPE: the test text is longer than original_max_position_embeddings', () => {
+  it('so the long factors are the ones checked above', async () => {
+    const engine = await Engine.load({ base: tinyFixtures('phi3').base, threads: 1 });
+    try {
+      const rope = engine.arch.rope.scaling;
+      expect(rope.type).toBe('longrope');
+      expect(engine.encode(TEXT).length).toBeGreaterThan(rope.type === 'longrope' ? rope.originalMaxPositionEmbeddings : Infinity);
+    } finally {
+      await engine.close();
+    }
+  });
+});
 
 describe('view identities (llama, trained adapter)', () => {
   const fx = tinyFixtures('llama');

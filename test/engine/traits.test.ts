@@ -89,6 +89,11 @@ const NAMING_WIDE = {
   layer: { ...FAMILIES.llama.naming.layer, mlp_norm: 'pre_feedforward_layernorm', post_attn_norm: 'post_attention_layernorm', post_mlp_norm: 'post_feedforward_layernorm' },
 };
 
+function longrope(original: number): ArchSpec['rope']['scaling'] {
+  const f = (k: number) => Array.from({ length: 8 }, (_, i) => 1 + k * i);
+  return { type: 'longrope', shortFactor: f(0.1), longFactor: f(0.7), originalMaxPositionEmbeddings: original, factor: 8, attentionFactor: null };
+}
+
 const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   ['plain llama layout', (a) => a],
   ['norm weights stored as w - 1 (gemma (1 + w))', (a) => ({ ...a, norm: { ...a.norm, weightOffset: 1 } })],
@@ -104,11 +109,35 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   ['sandwich norms, attention and final-logit soft-caps, alternating windows (gemma2)', (a) => ({ ...a, normPlacement: 'sandwich', attnSoftcap: 2, finalLogitSoftcap: 3, slidingWindow: [4, null], weights: NAMING_WIDE })],
   ['post-only norms and full-width q/k norm (olmo2)', (a) => ({ ...a, normPlacement: 'post', qkNorm: 'full', weights: NAMING_WIDE })],
   ['a layer without rotary (smollm3 no_rope_layers)', (a) => ({ ...a, ropeLayers: [true, false] })],
-  ['separate rotary base for sliding layers (gemma3)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocalTheta: 1000, rope: { ...a.rope, theta: 1e6 } })],
+  ['separate rotary base for sliding layers (gemma3)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1000 }, rope: { ...a.rope, theta: 1e6 } })],
+  ['linear-scaled global and plain local rotary (gemma3 per-type rope_parameters)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } }, rope: { ...a.rope, theta: 1e6, scaling: { type: 'linear', factor: 8 } } })],
+  ['proportional rotary on global layers, two of eight pairs turning (gemma4)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } }, rope: { ...a.rope, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: 2 } } })],
+  ['unscaled attention, per-head q/k norms and a scale-free v norm (gemma4)', (a) => ({ ...a, qkNorm: 'per_head', vNorm: true, attentionScale: 1 })],
+  [
+    'per-layer inputs and per-layer output scalar, sandwich norms (gemma4 PLE)',
+    (a) => ({ ...a, normPlacement: 'sandwich', hiddenAct: 'gelu_tanh', embeddingScale: Math.sqrt(a.hiddenSize), perLayerInput: { size: 8, vocab: VOCAB }, layerScalar: true, weights: FAMILIES.gemma4_text.naming }),
+  ],
   ['LayerNorm with bias, plain GELU MLP, parallel residual (gpt_neox)', (a) => ({ ...a, norm: { ...a.norm, kind: 'layernorm', bias: true }, mlp: 'plain', hiddenAct: 'gelu', residual: 'parallel', qkvBias: true, oBias: true, mlpBias: true })],
   ['learned positions, Conv1D weights, fused qkv (gpt2)', (a) => ({ ...a, positions: 'learned', ropeLayers: [false, false], transposedLinear: true, fused: { qkv: true, gateUp: false }, mlp: 'plain', hiddenAct: 'gelu_tanh', norm: { ...a.norm, kind: 'layernorm', bias: true }, weights: FAMILIES_PHI3_LIKE })],
   // ORT's fused rotary needs rotaryDim/2 to be a multiple of 8.
   ['partial rotary (phi3 / gpt_neox)', (a) => ({ ...a, headDim: 32, attentionScale: 1 / Math.sqrt(32), rope: { ...a.rope, rotaryDim: 16 } })],
+  // Rotary outside GroupQueryAttention (graph/rotary.ts): a rotary dimension of 8, and LongRoPE whose factors depend on the row length (IDS has 12 tokens).
+  ['rotary dimension 8 (half-rotary heads of 16)', (a) => ({ ...a, rope: { ...a.rope, rotaryDim: 8 } })],
+  ['LongRoPE, short factors and attention factor (row of 12 ≤ original 16)', (a) => ({ ...a, rope: { ...a.rope, scaling: longrope(16) } })],
+  ['LongRoPE, long factors (row of 12 > original 8), partial rotary', (a) => ({ ...a, rope: { ...a.rope, rotaryDim: 8, scaling: { ...longrope(8), shortFactor: [1, 1.2, 1.6, 2.4], longFactor: [1.5, 2.5, 4, 8] } } })],
+  ['fused per-head query_key_value with partial rotary 4, parallel residual (gpt_neox)', (a) => ({
+    ...a,
+    numKvHeads: a.numHeads,
+    fused: { qkv: true, gateUp: false },
+    qkvLayout: 'per_head',
+    mlp: 'plain',
+    hiddenAct: 'gelu',
+    residual: 'parallel',
+    norm: { ...a.norm, kind: 'layernorm', bias: true },
+    qkvBias: true,
+    rope: { ...a.rope, rotaryDim: 4 },
+    weights: FAMILIES_PHI3_LIKE,
+  })],
   ['llama3 RoPE scaling', (a) => ({ ...a, rope: { ...a.rope, theta: 500000, scaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8 } } })],
 ];
 

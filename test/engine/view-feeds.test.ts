@@ -9,6 +9,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { PackedViewCache, viewFeeds } from '../../src/engine/feeds.js';
 import { logSoftmax, logSumExp, topKDist, topKFromLogits } from '../../src/engine/logsoftmax.js';
 import type { ViewSpec } from '../../src/engine/views.js';
+import { adapterDir, modelDir } from '../parity/goldens.js';
 import { tinyFixtures } from '../support/fixtures.js';
 
 describe('per-view LoRA feeds', () => {
@@ -54,6 +55,41 @@ describe('per-view LoRA feeds', () => {
     const batched = await engine.batchedLogits(views, ids);
     for (const [i, v] of views.entries()) expect(Array.from(batched[i]!)).toEqual(Array.from(await engine.fullLogits(v, ids)));
   });
+});
+
+describe('per-view feeds on every adapter shape', () => {
+  // DoRA gains, LoRA bias, embedding LoRA (plain and tied head) and per-head fused qkv columns.
+  const cases: [string, string, string][] = [
+    ['llama', 'dora', 'dora_0_qkv'],
+    ['llama', 'lora_bias', ''],
+    ['llama', 'embedding_lora', 'lora_embed_a'],
+    ['qwen2', 'embedding_lora_tied', 'lora_embed_a'],
+    ['gpt_neox', 'default', 'lora_0_qkv_a'],
+  ];
+  for (const [model, adapter, input] of cases) {
+    it(`${model}/${adapter}: a mixed batch equals each row alone, with one feed entry per view`, async () => {
+      const engine = await Engine.load({ base: modelDir(model), adapter: adapterDir(model, adapter), threads: 1, cacheDir: null });
+      try {
+        const views: ViewSpec[] = [{ kind: 'ft' }, { kind: 'base' }, { kind: 'scaled', lambda: 0.5 }, { kind: 'ft' }, { kind: 'null', seed: 3 }];
+        const resolved = views.map((v) => engine.resolveView(v));
+        const layout = { arch: engine.arch, groups: engine.groups as never, useDora: adapter === 'dora', hasOverrides: false };
+        const feeds = viewFeeds(layout, resolved);
+        if (input) expect(feeds[input]!.dims[0]).toBe(4);
+        if (adapter === 'lora_bias') expect(Object.keys(feeds).some((k) => k.endsWith('_bias') && feeds[k]!.dims[0] === 4)).toBe(true);
+        const ids = engine.encode('The capital of France is Paris. Once upon a time');
+        const batched = await engine.batchedLogits(views, ids);
+        const ft = await engine.fullLogits({ kind: 'ft' }, ids);
+        const base = await engine.fullLogits({ kind: 'base' }, ids);
+        expect(Math.max(...ft.map((x, i) => Math.abs(x - (base[i] as number))))).toBeGreaterThan(1e-3);
+        for (const [i, v] of views.entries()) {
+          const alone = await engine.fullLogits(v, ids);
+          expect(Math.max(...alone.map((x, j) => Math.abs(x - (batched[i]![j] as number))))).toBeLessThan(1e-5);
+        }
+      } finally {
+        await engine.close();
+      }
+    });
+  }
 });
 
 describe('vocabulary work by selection', () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DummyDifferentialBackend } from '../../src/backends/dummy.js';
 import type { TokenDist } from '../../src/core/results.js';
 import { buildProbe, validateAllProbes } from '../../src/probes/registry.js';
@@ -105,22 +105,23 @@ describe('null_adapter on the dummy backend', () => {
     const spec = { name: 'n', kind: 'null_adapter', runs: 2, cache: true };
     const env = process.env;
     process.env = { ...env, SWAY_NULL_CACHE_DIR: dir };
-    const warn = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const warnings: string[] = [];
+    const warn = (m: string): void => void warnings.push(m);
     try {
-      const first = await run(spec, ctx({ backend, downstreamKinds: ['delta_kl'] }));
+      const first = await run(spec, ctx({ backend, downstreamKinds: ['delta_kl'], warn }));
       expect(first.evidence['from_cache']).toBe(false);
       const [file] = readdirSync(dir);
-      const second = await run(spec, ctx({ backend, downstreamKinds: ['delta_kl'] }));
+      const second = await run(spec, ctx({ backend, downstreamKinds: ['delta_kl'], warn }));
       expect(second.evidence['from_cache']).toBe(true);
       writeFileSync(join(dir, file!), '{"format": 1, "key": "someone-else", "null_stats_by_rank": {}}');
-      const third = await run(spec, ctx({ backend, downstreamKinds: ['delta_kl'] }));
+      const third = await run(spec, ctx({ backend, downstreamKinds: ['delta_kl'], warn }));
       expect(third.evidence['from_cache']).toBe(false);
-      expect(warn.mock.calls.map((c) => String(c[0])).join('')).toMatch(/ignoring null-stats cache file .* written for another key/);
+      expect(warnings.join('\n')).toMatch(/ignoring null-stats cache file .* written for another key/);
       writeFileSync(join(dir, file!), '{not json');
-      const fourth = await run(spec, ctx({ backend, downstreamKinds: ['delta_kl'] }));
+      const fourth = await run(spec, ctx({ backend, downstreamKinds: ['delta_kl'], warn }));
       expect(fourth.evidence['from_cache']).toBe(false);
+      expect(warnings.at(-1)).toMatch(/ignoring null-stats cache file .*: .*JSON.*recomputing/);
     } finally {
-      warn.mockRestore();
       process.env = env;
     }
   });

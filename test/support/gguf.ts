@@ -1,113 +1,61 @@
 /**
- * A small GGUF v3 writer for the llama.cpp cross-check: a llama-architecture model and a
- * LoRA adapter written from the same tensors the sway engine reads. llama.cpp's `llama`
- * architecture rotates interleaved pairs, so q/k rows (and LoRA B rows for q/k) are
- * permuted per head from HF's half-split layout.
+ * Test-only part of the llama.cpp cross-check: the GGUF writer itself is product code
+ * (src/engine/gguf/: arch table, model and LoRA writers, the same `sway convert-model` /
+ * `convert-adapter` use). What lives here is how each family's tiny fixture is adjusted so
+ * llama.cpp's architecture can express it, with the reason printed by the test.
  */
-import { writeFileSync } from 'node:fs';
+export { GGUF_ARCHS, type GgufArchRow } from '../../src/engine/gguf/arch-table.js';
 
-type Kv = [string, 'u32' | 'f32' | 'str' | 'bool' | 'i32', unknown] | [string, 'arr_str' | 'arr_i32' | 'arr_f32', unknown[]];
-
-const T = { u32: 4, i32: 5, f32: 6, bool: 7, str: 8, arr: 9 } as const;
-
-class Buf {
-  parts: Buffer[] = [];
-  len = 0;
-  push(b: Buffer) {
-    this.parts.push(b);
-    this.len += b.length;
-  }
-  u32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v);
-    this.push(b);
-  }
-  i32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(v);
-    this.push(b);
-  }
-  u64(v: number) {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(v));
-    this.push(b);
-  }
-  f32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeFloatLE(v);
-    this.push(b);
-  }
-  str(s: string) {
-    const b = Buffer.from(s, 'utf8');
-    this.u64(b.length);
-    this.push(b);
-  }
+export interface FixtureEdit {
+  /**
+   * config.json edits for what this llama.cpp architecture cannot express, each with its
+   * reason; the cross-check prints them. Return [] when the fixture runs as it is.
+   */
+  adjustConfig?(cfg: Record<string, unknown>): string[];
+  /** Layers of the tiny fixture when the default (2) cannot show the architecture to llama.cpp. */
+  numLayers?: number;
 }
 
-function writeKv(w: Buf, [key, type, value]: Kv): void {
-  w.str(key);
-  switch (type) {
-    case 'u32': w.u32(T.u32); w.u32(value as number); break;
-    case 'i32': w.u32(T.i32); w.i32(value as number); break;
-    case 'f32': w.u32(T.f32); w.f32(value as number); break;
-    case 'bool': w.u32(T.bool); w.push(Buffer.from([value ? 1 : 0])); break;
-    case 'str': w.u32(T.str); w.str(value as string); break;
-    case 'arr_str': w.u32(T.arr); w.u32(T.str); w.u64((value as string[]).length); for (const s of value as string[]) w.str(s); break;
-    case 'arr_i32': w.u32(T.arr); w.u32(T.i32); w.u64((value as number[]).length); for (const v of value as number[]) w.i32(v); break;
-    case 'arr_f32': w.u32(T.arr); w.u32(T.f32); w.u64((value as number[]).length); for (const v of value as number[]) w.f32(v); break;
-  }
+const dropSlidingWindow = (why: string) => (cfg: Record<string, unknown>) => {
+  if (cfg['sliding_window'] === undefined || cfg['sliding_window'] === null) return [];
+  cfg['sliding_window'] = null;
+  return [`sliding_window removed: ${why}`];
+};
+
+function headDimQueryScale(cfg: Record<string, unknown>): string[] {
+  const text = (cfg['text_config'] as Record<string, unknown> | undefined) ?? cfg;
+  const headDim = text['head_dim'];
+  if (text['query_pre_attn_scalar'] === undefined || text['query_pre_attn_scalar'] === headDim) return [];
+  const was = text['query_pre_attn_scalar'];
+  text['query_pre_attn_scalar'] = headDim;
+  return [`query_pre_attn_scalar ${String(was)} -> head_dim ${String(headDim)}: llama.cpp fixes the gemma query scale by model size`];
 }
 
-export interface GgufTensor {
-  name: string;
-  /** PyTorch order (e.g. [out, in]); written reversed as GGUF ne. */
-  shape: number[];
-  data: Float32Array;
-}
-
-export function writeGguf(path: string, kvs: Kv[], tensors: GgufTensor[]): void {
-  const w = new Buf();
-  w.push(Buffer.from('GGUF'));
-  w.u32(3);
-  w.u64(tensors.length);
-  w.u64(kvs.length + 1);
-  writeKv(w, ['general.alignment', 'u32', 32]);
-  for (const kv of kvs) writeKv(w, kv);
-  let offset = 0;
-  const offsets: number[] = [];
-  for (const t of tensors) {
-    w.str(t.name);
-    w.u32(t.shape.length);
-    for (const d of [...t.shape].reverse()) w.u64(d);
-    w.u32(0); // F32
-    w.u64(offset);
-    offsets.push(offset);
-    offset += Math.ceil(t.data.byteLength / 32) * 32;
-  }
-  const pad = (32 - (w.len % 32)) % 32;
-  w.push(Buffer.alloc(pad));
-  for (const t of tensors) {
-    const b = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    w.push(b);
-    w.push(Buffer.alloc(Math.ceil(b.length / 32) * 32 - b.length));
-  }
-  writeFileSync(path, Buffer.concat(w.parts));
-}
-
-/** HF half-split rotary rows -> llama.cpp interleaved rows, per head. */
-export function permuteRows(w: Float32Array, heads: number, headDim: number, cols: number): Float32Array {
-  const out = new Float32Array(w.length);
-  const half = headDim / 2;
-  for (let h = 0; h < heads; h++) {
-    for (let j = 0; j < 2; j++) {
-      for (let i = 0; i < half; i++) {
-        const src = h * headDim + j * half + i;
-        const dst = h * headDim + 2 * i + j;
-        out.set(w.subarray(src * cols, (src + 1) * cols), dst * cols);
-      }
-    }
-  }
-  return out;
-}
-
-export type { Kv };
+/** Per family (a key of GGUF_ARCHS): the fixture edits llama.cpp needs. */
+export const FIXTURE_EDITS: Readonly<Record<string, FixtureEdit>> = {
+  mistral: { adjustConfig: dropSlidingWindow("llama.cpp's llama architecture (used for Mistral) has no sliding window") },
+  // llama.cpp derives the gemma2/3 query scale from the model size (head_dim^-0.5, or (hidden/heads)^-0.5 for 27B).
+  gemma2: { adjustConfig: headDimQueryScale },
+  gemma3_text: { adjustConfig: headDimQueryScale },
+  gemma3: { adjustConfig: headDimQueryScale },
+  // llama.cpp's smollm3 skips rotary on every 4th layer, whatever the config says.
+  smollm3: {
+    numLayers: 4,
+    adjustConfig: (cfg) => {
+      const notes: string[] = [];
+      if (cfg['no_rope_layer_interval'] !== 4) notes.push(`no_rope_layer_interval ${String(cfg['no_rope_layer_interval'])} -> 4: llama.cpp fixes it at 4`);
+      cfg['no_rope_layer_interval'] = 4;
+      const layers = cfg['num_hidden_layers'] as number;
+      if (cfg['no_rope_layers'] !== undefined) cfg['no_rope_layers'] = Array.from({ length: layers }, (_, i) => ((i + 1) % 4 !== 0 ? 1 : 0));
+      return notes;
+    },
+  },
+  // ggml computes the tanh GELU for gptneox whatever hidden_act says.
+  gpt_neox: {
+    adjustConfig: (cfg) => {
+      if (cfg['hidden_act'] !== 'gelu') return [];
+      cfg['hidden_act'] = 'gelu_new';
+      return ["hidden_act gelu -> gelu_new: llama.cpp's gptneox computes the tanh GELU"];
+    },
+  },
+};

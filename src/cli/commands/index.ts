@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { register as registerAutogen } from './autogen.js';
 import { register as registerCheck } from './check.js';
 import { register as registerCompare } from './compare.js';
+import { register as registerConvertAdapter } from './convert-adapter.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerDiff } from './diff.js';
 import { register as registerDoctor } from './doctor.js';
@@ -29,6 +30,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerAutogen,
   registerCheck,
   registerCompare,
+  registerConvertAdapter,
   registerDemo,
   registerDiff,
   registerDoctor,

@@ -21,6 +21,8 @@ export interface AdapterConfig {
   modulesToSave: string[];
   trainableTokenIndices: number[] | Record<string, number[]> | null;
   fanInFanOut: boolean;
+  /** PEFT ensure_weight_tying: a tied lm_head shares the embedding's LoRA (transposed). */
+  ensureWeightTying: boolean;
   baseModelNameOrPath: string | null;
 }
 
@@ -94,6 +96,7 @@ export function parseAdapterConfig(file: string): AdapterConfig {
     modulesToSave: Array.isArray(mts) ? mts.map(String) : [],
     trainableTokenIndices: Array.isArray(tti) ? tti.map(Number) : tti && typeof tti === 'object' ? (tti as Record<string, number[]>) : null,
     fanInFanOut: raw['fan_in_fan_out'] === true,
+    ensureWeightTying: raw['ensure_weight_tying'] === true,
     baseModelNameOrPath: typeof raw['base_model_name_or_path'] === 'string' ? (raw['base_model_name_or_path'] as string) : null,
   };
 }
@@ -123,6 +126,12 @@ export function matchPattern(patterns: readonly [string, number][], modulePath: 
     if (re.test(modulePath)) return value;
   }
   return null;
+}
+
+/** PEFT's scaling of one module: alpha/r, or alpha/sqrt(r) with rsLoRA, after alpha_pattern. */
+export function slotScaling(cfg: AdapterConfig, modulePath: string, rank: number): number {
+  const alpha = matchPattern(cfg.alphaPattern, modulePath) ?? cfg.loraAlpha;
+  return cfg.useRslora ? alpha / Math.sqrt(rank) : alpha / rank;
 }
 
 /** Whether a module path is selected by `target_modules` (list: exact or `.name` suffix; string: full-match regex). */

@@ -4,16 +4,17 @@
  * tensors, trainable token rows. Every shape is checked against the base model, every
  * tensor must be finite, and the config must describe the tensors the file holds.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdapterError } from '../../core/errors.js';
 import { weightName } from '../families.js';
+import { adapterContentHash } from '../identity.js';
 import { SafetensorsSource, countNonFinite } from '../safetensors/reader.js';
 import type { ArchSpec, WeightSource } from '../types.js';
-import { matchPattern, matchesTarget, parseAdapterConfig, type AdapterConfig } from './config.js';
-import { NON_TEXT_MODULES, refuseUnsupportedOptions } from './support.js';
+import { matchPattern, matchesTarget, parseAdapterConfig, slotScaling, type AdapterConfig } from './config.js';
+import { NON_TEXT_MODULES, refuseSlotTarget, refuseUnsupportedOptions } from './support.js';
 import { baseLinearModules, checkTargets, slotFeatures, slotOrder, slotTargetOf } from './targets.js';
+import { tieHeadLora } from './tied.js';
 import type { LoadedAdapter, LoraSlot, OverrideTensors, TrainableTokens } from './types.js';
 
 export { baseLinearModules, slotFeatures, slotTargetOf } from './targets.js';
@@ -79,25 +80,33 @@ function build(input: AdapterInput, base: WeightSource): LoadedAdapter {
   const { dir, cfgFile, file, cfg, src } = input;
   const sorted = sortTensors(src);
   const warnings: string[] = [];
-  const slots = buildSlots(input, sorted.modules, warnings);
+  const slots = tieHeadLora(file, cfg, input.arch, buildSlots(input, sorted.modules, warnings));
   const missing = checkTargets(cfgFile, cfg, input.arch, slots);
   if (missing) warnings.push(missing);
   if (slots.length === 0 && cfg.targetModules !== null && !baseLinearModules(input.arch).some((m) => matchesTarget(cfg.targetModules, m.path, true))) {
     throw new AdapterError(`${cfgFile}: target_modules ${JSON.stringify(cfg.targetModules)} matches no module of the base model and ${file} holds no LoRA tensors — fix target_modules`);
   }
   if (slots.length === 0 && sorted.saved.length === 0 && !sorted.tokenDelta) throw new AdapterError(`${file}: the adapter holds no LoRA tensors`);
-  const { overrides, ignored } = loadOverrides(input, base, sorted.saved);
+  const { overrides, baseTensors, ignored } = loadOverrides(input, base, sorted.saved);
   if (ignored.length > 0) {
     warnings.push(`${dir}: modules_to_save holds copies of modules a text-only forward never runs; they are loaded and ignored: ${ignored.join(', ')}`);
+  }
+  if (baseTensors.size > 0) {
+    const names = [...baseTensors.keys()];
+    warnings.push(
+      `${file}: ${names.length} saved tensor(s) differ from the base checkpoint and replace it in every view, base included ` +
+        `(PEFT loads base_layer copies and trained biases into the base model, so disabling the adapter keeps them): ${names.slice(0, 4).join(', ')}${names.length > 4 ? ', …' : ''}`,
+    );
   }
   const trainableTokens = sorted.tokenDelta ? loadTrainableTokens(input, sorted.tokenDelta) : null;
   return {
     dir,
-    contentHash: contentHash(cfgFile, file),
+    contentHash: adapterContentHash(dir),
     baseModelNameOrPath: cfg.baseModelNameOrPath,
     useDora: cfg.useDora,
     slots,
     overrides,
+    baseTensors,
     trainableTokens,
     warnings,
     nonFinite: [],
@@ -146,11 +155,6 @@ function expectShape(file: string, key: string, got: number[], want: number[]): 
   }
 }
 
-function scalingFor(cfg: AdapterConfig, modulePath: string, rank: number): number {
-  const alpha = matchPattern(cfg.alphaPattern, modulePath) ?? cfg.loraAlpha;
-  return cfg.useRslora ? alpha / Math.sqrt(rank) : alpha / rank;
-}
-
 /** Step 2: one LoRA slot per adapted module, shapes and ranks checked, in a fixed order. */
 function buildSlots(input: AdapterInput, modules: Map<string, ModuleTensors>, warnings: string[]): LoraSlot[] {
   const { file, cfgFile, cfg, src, arch } = input;
@@ -179,7 +183,8 @@ function buildSlots(input: AdapterInput, modules: Map<string, ModuleTensors>, wa
     expectShape(file, bKey, src.shape(bKey), [outF, rank]);
     if (t.bBias) expectShape(file, t.bBias, src.shape(t.bBias), [outF]);
     if (t.magnitude) expectShape(file, t.magnitude, src.shape(t.magnitude), [outF]);
-    if (cfg.useDora && !t.magnitude && !isEmb) throw new AdapterError(`${file}: use_dora is true but '${mod}' has no lora_magnitude_vector`);
+    refuseSlotTarget(file, mod, target, cfg.useDora || t.magnitude !== undefined);
+    if (cfg.useDora && !t.magnitude) throw new AdapterError(`${file}: use_dora is true but '${mod}' has no lora_magnitude_vector`);
     // PEFT builds lora_B without a bias unless lora_bias is set, so a stray bias tensor is ignored on load there too.
     const useBias = t.bBias !== undefined && cfg.loraBias;
     if (t.bBias && !cfg.loraBias) ignoredBias += 1;
@@ -189,7 +194,7 @@ function buildSlots(input: AdapterInput, modules: Map<string, ModuleTensors>, wa
       rank,
       inFeatures: inF,
       outFeatures: outF,
-      scaling: scalingFor(cfg, mod, rank),
+      scaling: slotScaling(cfg, mod, rank),
       a: readFinite(input, aKey),
       b: readFinite(input, bKey),
       bBias: useBias ? readFinite(input, t.bBias!) : null,
@@ -200,26 +205,74 @@ function buildSlots(input: AdapterInput, modules: Map<string, ModuleTensors>, wa
   return slots.sort((x, y) => slotOrder(x.target) - slotOrder(y.target));
 }
 
-/** Step 3: modules_to_save copies of base tensors; copies of non-text towers are reported and ignored. */
-function loadOverrides(input: AdapterInput, base: WeightSource, saved: string[]): { overrides: OverrideTensors; ignored: string[] } {
+/**
+ * The base tensor a saved key is loaded into by PEFT (`load_state_dict` writes it into the
+ * wrapped base module, so it holds whether the adapter is enabled or not), or null when the
+ * key is not such a tensor: `<module>.base_layer.<part>` (save_embedding_layers copies,
+ * bias: lora_only) and, with bias: all, the biases of modules that are not saved copies.
+ * A tied head resolves to the embedding it shares.
+ */
+function baseCopyTarget(input: AdapterInput, base: WeightSource, rel: string): string | null {
+  const { cfg, arch } = input;
+  let name: string | null = null;
+  if (rel.includes('.base_layer.')) name = rel.replace('.base_layer.', '.');
+  else if (cfg.bias === 'all' && rel.endsWith('.bias') && !matchesTarget(cfg.modulesToSave, rel.slice(0, -'.bias'.length), false)) name = rel;
+  if (name === null) return null;
+  if (arch.tieWordEmbeddings && name === weightName(arch.weights, { module: 'lm_head' }) && !base.has(name)) name = weightName(arch.weights, { module: 'embed' });
+  return base.has(name) ? name : null;
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Step 3: modules_to_save copies of base tensors (switched per view), tensors PEFT loads
+ * into the base itself (kept only where they differ from the checkpoint), and copies of
+ * non-text towers, reported and ignored.
+ */
+function loadOverrides(input: AdapterInput, base: WeightSource, saved: string[]): { overrides: OverrideTensors; baseTensors: OverrideTensors; ignored: string[] } {
   const { file, src, arch } = input;
   const overrides: OverrideTensors = new Map();
+  const baseTensors: OverrideTensors = new Map();
   const ignored = new Set<string>();
   const headName = weightName(arch.weights, { module: 'lm_head' });
   for (const key of saved) {
     const rel = (key.startsWith(PREFIX) ? key.slice(PREFIX.length) : key).replace('.modules_to_save.default.', '.');
+    const baseName = baseCopyTarget(input, base, rel);
+    if (baseName !== null) {
+      expectShape(file, key, src.shape(key), base.shape(baseName));
+      const data = readFinite(input, key);
+      if (!sameValues(data, base.readF32(baseName))) baseTensors.set(baseName, { shape: src.shape(key), data });
+      continue;
+    }
     const isHead = rel === headName;
-    if (base.has(rel) || isHead) {
+    // A saved copy of a non-text tower is ignored even when the base checkpoint holds that tower (gemma4 stores its vision tower beside the text tower).
+    const root = arch.weights.root;
+    const nonText = NON_TEXT_MODULES.test(rel.startsWith(root) ? rel.slice(root.length) : rel);
+    if ((base.has(rel) || isHead) && !nonText) {
       const want = isHead ? [arch.vocabSize, arch.hiddenSize] : base.shape(rel);
       expectShape(file, key, src.shape(key), want);
       overrides.set(rel, { shape: src.shape(key), data: readFinite(input, key) });
-    } else if (NON_TEXT_MODULES.test(rel)) {
-      ignored.add(rel.split('.').slice(0, -1).join('.'));
+    } else if (nonText) {
+      ignored.add(savedModuleOf(rel, input.cfg.modulesToSave));
     } else {
       throw new AdapterError(`${file}: saved tensor '${key}' does not correspond to any tensor of the base model`);
     }
   }
-  return { overrides, ignored: [...ignored].sort() };
+  return { overrides, baseTensors, ignored: [...ignored].sort() };
+}
+
+/** The modules_to_save entry a saved tensor belongs to, as a module path ('model.vision_tower'); else the tensor's module. */
+function savedModuleOf(rel: string, modulesToSave: readonly string[]): string {
+  for (const m of modulesToSave) {
+    if (rel.startsWith(`${m}.`)) return m;
+    const at = rel.indexOf(`.${m}.`);
+    if (at >= 0) return rel.slice(0, at + 1 + m.length);
+  }
+  return rel.split('.').slice(0, -1).join('.');
 }
 
 /** Step 4: trainable_token_indices rows of the input embedding. */
@@ -232,10 +285,3 @@ function loadTrainableTokens(input: AdapterInput, tokenDelta: { key: string }): 
   return { tensorName: weightName(arch.weights, { module: 'embed' }), indices: idx, rows: readFinite(input, tokenDelta.key) };
 }
 
-/** Step 5: sha256 over the config and tensor file bytes, for cache identities. */
-function contentHash(cfgFile: string, file: string): string {
-  const hash = createHash('sha256');
-  hash.update(readFileSync(cfgFile));
-  hash.update(readFileSync(file));
-  return hash.digest('hex');
-}

@@ -27,7 +27,9 @@ export interface MergeView {
   applyOverrides: boolean;
 }
 
-export function mergedWeights(arch: ArchSpec, base: WeightGetter, adapter: LoadedAdapter | null, view: MergeView): WeightGetter {
+export function mergedWeights(arch: ArchSpec, checkpoint: WeightGetter, adapter: LoadedAdapter | null, view: MergeView): WeightGetter {
+  // Tensors PEFT loads into the base module hold in every view (see LoadedAdapter.baseTensors).
+  const base: WeightGetter = (name) => adapter?.baseTensors?.get(name)?.data ?? checkpoint(name);
   const cache = new Map<string, Float64Array>();
   const slots = view.slots ?? adapter?.slots ?? [];
   const bySlotName = new Map(slots.map((s) => [slotWeightName(arch, s), s]));

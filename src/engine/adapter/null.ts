@@ -10,9 +10,16 @@
  *   real adapter's Frobenius norm for that module (times sqrt(m) for rank multiplier m).
  *   The PEFT scaling is the real slot's, so the scaled updates match as well.
  * - `init`: the reference's fixed scale, A and B ~ N(0, (initScale * sqrt(m))^2).
+ *
+ * An embed_tokens slot is drawn like any other (A [r, vocab], B [hidden, r]; its update
+ * B·A has the same Frobenius norm as the per-token deltas it adds). The reference leaves
+ * `lora_embedding_A/B` at their trained values in a null view; sway randomises them, so a
+ * null carries none of the real adapter's signal. A head tied to the embedding
+ * (ensure_weight_tying) is not drawn: it takes the null embedding's factors transposed.
  */
 import { SwayError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
+import { tiedHeadFactors } from './tied.js';
 import type { LoraSlot } from './types.js';
 
 export type NullScale = 'matched' | 'init';
@@ -70,6 +77,14 @@ export function slotUpdateNorms(slots: readonly LoraSlot[]): number[] {
 }
 
 export function nullAdapterSlots(slots: readonly LoraSlot[], seed: number, options: NullOptions = {}): LoraSlot[] {
+  const drawn = drawNullSlots(slots.filter((s) => !s.tiedToEmbedding), seed, options);
+  if (drawn.length === slots.length) return drawn;
+  const emb = drawn.find((s) => s.target.scope === 'embed_tokens');
+  let k = 0;
+  return slots.map((s) => (s.tiedToEmbedding ? { ...s, ...(emb ? tiedHeadFactors(emb) : {}) } : (drawn[k++] as LoraSlot)));
+}
+
+function drawNullSlots(slots: readonly LoraSlot[], seed: number, options: NullOptions): LoraSlot[] {
   const scale = options.scale ?? 'matched';
   const rankScale = options.rankScale ?? 1;
   validateRankScale(rankScale);

@@ -32,10 +32,10 @@ export function refuseUnsupportedOptions(cfgFile: string, options: { useDora: bo
   }
 }
 
-/** LoRA on the input embedding is not implemented by the graph yet. */
-export function refuseSlotTarget(file: string, modulePath: string, target: SlotTarget): void {
-  if (target.scope === 'embed_tokens') {
-    throw new AdapterError(`${file}: LoRA on embed_tokens (${modulePath}) is not supported by the sway engine yet; use modules_to_save for embeddings`, 'SWAY_ADAPTER_UNSUPPORTED');
+/** Slots the graph cannot run: DoRA on the input embedding (PEFT's DoRA embedding variant). */
+export function refuseSlotTarget(file: string, modulePath: string, target: SlotTarget, hasMagnitude = false): void {
+  if (target.scope === 'embed_tokens' && hasMagnitude) {
+    throw new AdapterError(`${file}: DoRA on embed_tokens (${modulePath}) is not supported by the sway engine; use plain LoRA or modules_to_save for the embedding`, 'SWAY_ADAPTER_UNSUPPORTED');
   }
 }
 

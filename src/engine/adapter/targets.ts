@@ -7,6 +7,7 @@ import { AdapterError } from '../../core/errors.js';
 import { LINEAR_ORDER, layerLinearModules, modulePath, parseModulePath } from '../families.js';
 import type { ArchSpec } from '../types.js';
 import { matchesTarget, type AdapterConfig } from './config.js';
+import { headTiedToEmbedding } from './tied.js';
 import type { LayerModule, LoraSlot, SlotTarget } from './types.js';
 
 const LORA_CAPABLE = new Set<string>(LINEAR_ORDER);
@@ -79,7 +80,9 @@ export function checkTargets(cfgFile: string, cfg: AdapterConfig, arch: ArchSpec
     }
   }
   if (cfg.targetModules === null) return null;
+  const tiedHead = headTiedToEmbedding(cfg, arch, slots);
   for (const s of slots) {
+    if (tiedHead && s.target.scope === 'lm_head') continue;
     if (!isTargeted(cfg, s.modulePath, s.target.scope === 'layer' ? s.target.layer : null, linearPaths.has(s.modulePath))) {
       const excluded = cfg.excludeModules !== null && matchesTarget(cfg.excludeModules, s.modulePath, true);
       const key = excluded ? 'exclude_modules' : 'target_modules';

@@ -30,9 +30,11 @@ export interface LoraSlot {
   bBias: Float32Array | null;
   /** DoRA magnitude vector [out] when `use_dora`. */
   magnitude: Float32Array | null;
+  /** lm_head under PEFT ensure_weight_tying: A and B are the embed_tokens slot's B and A transposed (null views keep that). */
+  tiedToEmbedding?: boolean;
 }
 
-/** Full replacement tensors from `modules_to_save` / `bias: all|lora_only`, keyed by base HF tensor name. */
+/** Full replacement tensors (`modules_to_save` copies, base-layer copies), keyed by base HF tensor name. */
 export type OverrideTensors = Map<string, { shape: number[]; data: Float32Array }>;
 
 export interface TrainableTokens {
@@ -52,6 +54,13 @@ export interface LoadedAdapter {
   /** In a fixed, documented order (layer ascending, module order as in LayerModule, then lm_head, embed_tokens). */
   slots: LoraSlot[];
   overrides: OverrideTensors;
+  /**
+   * Saved tensors PEFT loads into the base module itself, so they hold in every view, base
+   * included: `<module>.base_layer.*` copies (save_embedding_layers) and biases trained with
+   * `bias: all|lora_only`. Keyed by base HF tensor name; only copies that differ from the
+   * checkpoint are kept.
+   */
+  baseTensors?: OverrideTensors;
   trainableTokens: TrainableTokens | null;
   /** Human-readable notes (e.g. saved modules the text path never runs). */
   warnings: string[];

@@ -8,7 +8,7 @@
 import { DT, encodeModel } from '../onnx/model.js';
 import type { WeightSource } from '../types.js';
 import { GraphContext, type GraphPlan } from './context.js';
-import { attentionConsts, decoderLayer, embedding, head } from './layers.js';
+import { attentionConsts, decoderLayer, embedding, head, perLayerInputs } from './layers.js';
 import type { WeightPacker } from './packer.js';
 import { assertImplemented } from './traits.js';
 
@@ -38,7 +38,8 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
   const splitGu = ctx.packer.int64('split_gu', [arch.intermediateSize, arch.intermediateSize]);
   const emb = embedding(ctx);
   let x = emb.x;
-  for (let l = 0; l < arch.numLayers; l++) x = decoderLayer(ctx, l, x, consts, splitGu);
+  const pli = perLayerInputs(ctx, x);
+  for (let l = 0; l < arch.numLayers; l++) x = decoderLayer(ctx, l, x, consts, splitGu, pli[l]);
   const logits = head(ctx, x, emb.table);
   ctx.nodes.push({ op: 'Identity', inputs: [logits], outputs: ['logits'] });
   ctx.outputs.unshift({ name: 'logits', elemType: DT.FLOAT, shape: ['batch', 'npos', arch.vocabSize] });

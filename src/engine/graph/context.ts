@@ -85,14 +85,23 @@ export class GraphContext {
 
   /**
    * LoRA A/B of a group as graph inputs with one entry per distinct view of the batch
-   * ([views, in, R], [views, R, out]); each row picks its view's entry by `view_idx`, so
-   * the feeds no longer grow with the number of rows.
+   * ([views, in, R], [views, R, out]), not yet picked per row (see `viewIdx`).
    */
-  loraInputs(g: LoraGroup): { a: string; b: string } {
+  loraViewInputs(g: LoraGroup): { a: string; b: string } {
     const a = `lora_${g.key}_a`;
     const b = `lora_${g.key}_b`;
     this.inputs.push({ name: a, elemType: DT.FLOAT, shape: ['views', g.inFeatures, `r_${g.key}`] });
     this.inputs.push({ name: b, elemType: DT.FLOAT, shape: ['views', `r_${g.key}`, g.outFeatures] });
+    this.viewIdx();
+    return { a, b };
+  }
+
+  /**
+   * LoRA A/B of a group, each row's view's entry ([batch, in, R], [batch, R, out]): the
+   * inputs hold one entry per distinct view, so the feeds no longer grow with the rows.
+   */
+  loraInputs(g: LoraGroup): { a: string; b: string } {
+    const { a, b } = this.loraViewInputs(g);
     return { a: this.perRow(a), b: this.perRow(b) };
   }
 
@@ -102,9 +111,14 @@ export class GraphContext {
     return this.perRow(name);
   }
 
-  /** Gathers each row's entry of a per-view input (declares `view_idx` once). */
-  private perRow(input: string): string {
+  /** The [batch] input naming each row's entry in the per-view inputs (declared once). */
+  viewIdx(): string {
     if (!this.inputs.some((i) => i.name === 'view_idx')) this.inputs.push({ name: 'view_idx', elemType: DT.INT64, shape: ['batch'] });
-    return this.one('Gather', [input, 'view_idx'], { axis: 0 });
+    return 'view_idx';
+  }
+
+  /** Gathers each row's entry of a per-view input. */
+  perRow(input: string): string {
+    return this.one('Gather', [input, this.viewIdx()], { axis: 0 });
   }
 }

@@ -6,7 +6,10 @@ import { DT } from '../onnx/model.js';
 import { ropeCaches } from '../rope.js';
 import type { WeightRef } from '../families.js';
 import type { GraphContext } from './context.js';
+import { addEmbeddingLora } from './embed-lora.js';
+import { qkvColumnMap } from './lora-groups.js';
 import { fusedTInto, transposeInto } from './packer.js';
+import { applyGraphRotary, needsGraphRotary, rotaryTables, type RotaryTables } from './rotary.js';
 
 /** Base MatMul + LoRA branch (with its bias) + DoRA gains + base bias, in PEFT's order. */
 export function projection(ctx: GraphContext, input: string, weightT: string, key: string, bias: string | null): string {
@@ -102,6 +105,7 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
   let x = ctx.one('Gather', [table, 'input_ids'], { axis: 0 });
   const saved = ctx.plan.overrides.get(ctx.name({ module: 'embed' }));
   if (saved) x = selectSaved(ctx, x, ctx.one('Gather', [ctx.packer.add('embed_saved', [V, H], saved), 'input_ids'], { axis: 0 }));
+  x = addEmbeddingLora(ctx, x);
   if (arch.embeddingScale !== 1) x = ctx.one('Mul', [x, ctx.packer.scalar('embed_scale', arch.embeddingScale)]);
   if (arch.positions === 'learned') {
     // Positions of this call's tokens: total_seq_len - seq .. total_seq_len - 1 (prefill from 0, or one decode step).
@@ -128,6 +132,10 @@ export interface AttentionConsts {
   headsK: string;
   flatQ: string;
   flatK: string;
+  /** Rotary done with plain ops instead of inside GroupQueryAttention (see rotary.ts), or null. */
+  graphRotary: RotaryTables | null;
+  /** Unit weight of the scale-free v norm, when the architecture has one. */
+  vNormOnes: string | null;
 }
 
 export function attentionConsts(ctx: GraphContext): AttentionConsts {
@@ -137,7 +145,7 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
   const kv = arch.numKvHeads * D;
   const half = arch.rope.rotaryDim / 2;
   const { cos, sin } = ropeCaches(arch.rope, ctx.plan.maxPositions);
-  const local = arch.ropeLocalTheta === null ? null : ropeCaches({ theta: arch.ropeLocalTheta, rotaryDim: arch.rope.rotaryDim, scaling: { type: 'default' } }, ctx.plan.maxPositions);
+  const local = arch.ropeLocal === null ? null : ropeCaches(arch.ropeLocal, ctx.plan.maxPositions);
   return {
     cos: packer.add('rope_cos', [ctx.plan.maxPositions, half], cos),
     sin: packer.add('rope_sin', [ctx.plan.maxPositions, half], sin),
@@ -148,7 +156,23 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
     headsK: packer.int64('shape_k_heads', [0, 0, arch.numKvHeads, D]),
     flatQ: packer.int64('shape_q_flat', [0, 0, q]),
     flatK: packer.int64('shape_k_flat', [0, 0, kv]),
+    graphRotary: needsGraphRotary(arch) ? rotaryTables(ctx) : null,
+    vNormOnes: arch.vNorm ? packer.add('v_norm_ones', [D], (t) => t.fill(1)) : null,
   };
+}
+
+/** A per-head fused qkv weight ([q_h, k_h, v_h] per head) packed [in, out] with its outputs regrouped to [all q, all k, all v]. */
+function perHeadQkvT(ctx: GraphContext, packName: string, ref: WeightRef, columns: Int32Array, inF: number): string {
+  const outF = columns.length;
+  ctx.expect(ref, ctx.arch.transposedLinear ? [inF, outF] : [outF, inF]);
+  return ctx.packer.add(packName, [inF, outF], (t) => {
+    const w = ctx.read(ref);
+    for (let o = 0; o < outF; o++) {
+      const c = columns[o] as number;
+      if (ctx.arch.transposedLinear) for (let i = 0; i < inF; i++) t[i * outF + c] = w[i * outF + o] as number;
+      else for (let i = 0; i < inF; i++) t[i * outF + c] = w[o * inF + i] as number;
+    }
+  });
 }
 
 /** Fused [H, q+2kv] q/k/v weight, whether the checkpoint stores it fused or as three tensors. */
@@ -158,12 +182,18 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
   const q = arch.numHeads * arch.headDim;
   const kv = arch.numKvHeads * arch.headDim;
   const part = (module: 'q_proj' | 'k_proj' | 'v_proj' | 'qkv_proj', p: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part: p }) as const;
-  const w = arch.fused.qkv
-    ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
-    : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
+  const columns = qkvColumnMap(arch);
+  const w = columns
+    ? perHeadQkvT(ctx, `l${l}_wqkv`, part('qkv_proj'), columns, H)
+    : arch.fused.qkv
+      ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
+      : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
   if (!arch.qkvBias) return { w, bias: null };
   const bias = packer.add(`l${l}_bqkv`, [q + 2 * kv], (t) => {
-    if (arch.fused.qkv) t.set(ctx.read(part('qkv_proj', 'bias')));
+    if (columns) {
+      const b = ctx.read(part('qkv_proj', 'bias'));
+      for (let o = 0; o < columns.length; o++) t[columns[o] as number] = b[o] as number;
+    } else if (arch.fused.qkv) t.set(ctx.read(part('qkv_proj', 'bias')));
     else {
       t.set(ctx.read(part('q_proj', 'bias')), 0);
       t.set(ctx.read(part('k_proj', 'bias')), q);
@@ -186,21 +216,32 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
     const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
     const qh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [qs, c.headsQ]), { layer: l, module: 'q_norm' }, `l${l}_qnorm`, D), c.flatQ]);
     const kh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [ks, c.headsK]), { layer: l, module: 'k_norm' }, `l${l}_knorm`, D), c.flatK]);
-    gqaInputs = [qh, kh, vs];
+    // gemma4 v_norm: RMS-normalise each value head, no weight.
+    const vh = c.vNormOnes ? ctx.one('Reshape', [rmsNorm(ctx, ctx.one('Reshape', [vs, c.headsK]), c.vNormOnes), c.flatK]) : vs;
+    gqaInputs = [qh, kh, vh];
   } else if (arch.qkNorm === 'full') {
     const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
     gqaInputs = [norm(ctx, qs, { layer: l, module: 'q_norm' }, `l${l}_qnorm`, q), norm(ctx, ks, { layer: l, module: 'k_norm' }, `l${l}_knorm`, arch.numKvHeads * D), vs];
   } else {
     gqaInputs = [qkv, '', ''];
   }
+  const rotary = arch.ropeLayers[l] ?? true;
+  const window = arch.slidingWindow[l] ?? null;
+  const gr = c.graphRotary;
+  if (gr && rotary) {
+    if (gqaInputs[1] === '') gqaInputs = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3);
+    const local = window !== null && gr.localCos !== null && gr.localSin !== null;
+    const cos = local ? (gr.localCos as string) : gr.cos;
+    const sin = local ? (gr.localSin as string) : gr.sin;
+    gqaInputs = [applyGraphRotary(ctx, gqaInputs[0] as string, arch.numHeads, cos, sin, `l${l}_rq`), applyGraphRotary(ctx, gqaInputs[1] as string, arch.numKvHeads, cos, sin, `l${l}_rk`), gqaInputs[2] as string];
+  }
+  const fusedRotary = rotary && !gr;
   const pastK = `past_key_${l}`;
   const pastV = `past_value_${l}`;
   ctx.inputs.push({ name: pastK, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'past', D] });
   ctx.inputs.push({ name: pastV, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'past', D] });
-  const window = arch.slidingWindow[l] ?? null;
-  const rotary = arch.ropeLayers[l] ?? true;
   const local = window !== null && c.localCos !== null && c.localSin !== null;
-  const caches = rotary ? [local ? (c.localCos as string) : c.cos, local ? (c.localSin as string) : c.sin] : [];
+  const caches = fusedRotary ? [local ? (c.localCos as string) : c.cos, local ? (c.localSin as string) : c.sin] : [];
   const presentK = `present_key_${l}`;
   const presentV = `present_value_${l}`;
   const attnOut = ctx.tmp('attn');
@@ -214,7 +255,7 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
       kv_num_heads: arch.numKvHeads,
       scale: { float: arch.attentionScale },
       ...(arch.attnSoftcap !== null ? { softcap: { float: arch.attnSoftcap } } : {}),
-      do_rotary: rotary ? 1 : 0,
+      do_rotary: fusedRotary ? 1 : 0,
       rotary_interleaved: 0,
       local_window_size: window === null ? -1 : window,
     },
@@ -265,8 +306,51 @@ export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string
   return projection(ctx, act, wdown, `${l}_down`, downBias);
 }
 
+/**
+ * Per-layer inputs (gemma4 PLE): the token's per-layer embedding (× √P) plus a normed
+ * projection of the scaled input embeddings (× H^-0.5), both over [layers, P], summed and
+ * scaled by 2^-0.5; returns one [batch, seq, P] slice per layer.
+ */
+export function perLayerInputs(ctx: GraphContext, x: string): string[] {
+  const { arch, packer } = ctx;
+  const spec = arch.perLayerInput;
+  if (!spec) return [];
+  const H = arch.hiddenSize;
+  const L = arch.numLayers;
+  const P = spec.size;
+  ctx.expect({ module: 'per_layer_embed' }, [spec.vocab, L * P]);
+  const table = packer.add('ple_embed', [spec.vocab, L * P], (t) => t.set(ctx.read({ module: 'per_layer_embed' })));
+  const tok = ctx.one('Mul', [ctx.one('Gather', [table, 'input_ids'], { axis: 0 }), packer.scalar('ple_embed_scale', Math.sqrt(P))]);
+  const projW = linearT(ctx, 'ple_model_proj', { module: 'per_layer_model_proj' }, L * P, H);
+  const proj = ctx.one('Mul', [ctx.one('MatMul', [x, projW]), packer.scalar('ple_proj_scale', 1 / Math.sqrt(H))]);
+  const normed = norm(ctx, ctx.one('Reshape', [proj, packer.int64('shape_ple_layers', [0, 0, L, P])]), { module: 'per_layer_proj_norm' }, 'ple_proj_norm', P);
+  const flat = ctx.one('Reshape', [normed, packer.int64('shape_ple_flat', [0, 0, L * P])]);
+  const combined = ctx.one('Mul', [ctx.one('Add', [flat, tok]), packer.scalar('ple_input_scale', Math.SQRT1_2)]);
+  const axis = packer.int64('ple_axis', [2]);
+  return Array.from({ length: L }, (_, l) => ctx.one('Slice', [combined, packer.int64(`ple_start_${l}`, [l * P]), packer.int64(`ple_end_${l}`, [(l + 1) * P]), axis]));
+}
+
+/** gemma4 layer tail: x + norm(proj(act(gate(x)) * input_l)), then × layer_scalar (each when the architecture has it). */
+function layerTail(ctx: GraphContext, l: number, x: string, perLayerInput: string | undefined): string {
+  const { arch, packer } = ctx;
+  const H = arch.hiddenSize;
+  let out = x;
+  if (perLayerInput !== undefined && arch.perLayerInput) {
+    const P = arch.perLayerInput.size;
+    const gate = ctx.one('MatMul', [out, linearT(ctx, `l${l}_ple_gate`, { layer: l, module: 'per_layer_gate' }, P, H)]);
+    const proj = ctx.one('MatMul', [ctx.one('Mul', [activation(ctx, gate), perLayerInput]), linearT(ctx, `l${l}_ple_proj`, { layer: l, module: 'per_layer_proj' }, H, P)]);
+    out = ctx.one('Add', [out, norm(ctx, proj, { layer: l, module: 'post_per_layer_norm' }, `l${l}_ple_norm`, H)]);
+  }
+  if (arch.layerScalar) {
+    const ref = { layer: l, module: 'layer_scalar', part: 'param' } as const;
+    ctx.expect(ref, [1]);
+    out = ctx.one('Mul', [out, packer.add(`l${l}_scalar`, [1], (t) => t.set(ctx.read(ref)))]);
+  }
+  return out;
+}
+
 /** One decoder layer: norm placement (pre / sandwich / post) and residual layout (sequential / parallel) from the traits. */
-export function decoderLayer(ctx: GraphContext, l: number, x: string, c: AttentionConsts, splitGu: string): string {
+export function decoderLayer(ctx: GraphContext, l: number, x: string, c: AttentionConsts, splitGu: string, perLayerInput?: string): string {
   const { arch } = ctx;
   const H = arch.hiddenSize;
   const pre = arch.normPlacement !== 'post';
@@ -277,11 +361,11 @@ export function decoderLayer(ctx: GraphContext, l: number, x: string, c: Attenti
   const a = postNorm(attention(ctx, l, preNorm(x, 'attn_norm', `l${l}_ln1`), c), 'post_attn_norm', `l${l}_post_attn_norm`);
   if (arch.residual === 'parallel') {
     const m = postNorm(mlp(ctx, l, preNorm(x, 'mlp_norm', `l${l}_ln2`), splitGu), 'post_mlp_norm', `l${l}_post_mlp_norm`);
-    return ctx.one('Add', [ctx.one('Add', [x, scaled(a)]), scaled(m)]);
+    return layerTail(ctx, l, ctx.one('Add', [ctx.one('Add', [x, scaled(a)]), scaled(m)]), perLayerInput);
   }
   const h = ctx.one('Add', [x, scaled(a)]);
   const m = postNorm(mlp(ctx, l, preNorm(h, 'mlp_norm', `l${l}_ln2`), splitGu), 'post_mlp_norm', `l${l}_post_mlp_norm`);
-  return ctx.one('Add', [h, scaled(m)]);
+  return layerTail(ctx, l, ctx.one('Add', [h, scaled(m)]), perLayerInput);
 }
 
 /** Final norm (and its saved copy), LM head (tied or not, saved copy, LoRA), logit scaling. */

@@ -2,18 +2,42 @@
  * LoRA slots grouped by the base MatMul they add to. The graph fuses q/k/v into one
  * projection and gate/up into another, so the LoRA of each group becomes one pair of
  * MatMuls: x·A_g (A_g = the slots' A^T side by side) then ·B_g (block rows of the slots'
- * scaled B^T placed at each module's output columns).
+ * scaled B^T placed at each module's output columns). The embedding's LoRA is the group
+ * `embed` ([vocab, hidden]): its A^T is gathered by token id instead of multiplied.
  */
+import { AdapterError } from '../../core/errors.js';
 import { refuseSlotTarget } from '../adapter/support.js';
 import type { LayerModule, LoraSlot } from '../adapter/types.js';
 import type { ArchSpec } from '../types.js';
 
-export type GroupKind = 'qkv' | 'o' | 'gate_up' | 'down' | 'head';
+export type GroupKind = 'qkv' | 'o' | 'gate_up' | 'down' | 'head' | 'embed';
 
 export interface GroupMember {
   slotIndex: number;
   rankOffset: number;
   outOffset: number;
+  /** Graph column of each of the slot's outputs, when they are not contiguous from outOffset (a per-head fused qkv). */
+  columns?: Int32Array;
+}
+
+/**
+ * Graph column of each output of a stored fused qkv projection, when the checkpoint
+ * interleaves heads ([q_h, k_h, v_h] per head, gpt_neox) and the graph regroups them into
+ * [all q, all k, all v]; null when the stored order is already the graph's.
+ */
+export function qkvColumnMap(arch: ArchSpec): Int32Array | null {
+  if (!arch.fused.qkv || arch.qkvLayout !== 'per_head') return null;
+  const D = arch.headDim;
+  const n = arch.numHeads;
+  const q = n * D;
+  const map = new Int32Array(3 * q);
+  for (let h = 0; h < n; h++) for (let p = 0; p < 3; p++) for (let d = 0; d < D; d++) map[(3 * h + p) * D + d] = p * q + h * D + d;
+  return map;
+}
+
+/** Graph column of output o of a member. */
+export function memberColumn(m: GroupMember, o: number): number {
+  return m.columns ? (m.columns[o] as number) : m.outOffset + o;
 }
 
 export interface LoraGroup {
@@ -55,6 +79,8 @@ export function groupShape(arch: ArchSpec, kind: GroupKind): [number, number] {
       return [arch.intermediateSize, H];
     case 'head':
       return [H, arch.vocabSize];
+    case 'embed':
+      return [arch.vocabSize, H];
   }
 }
 
@@ -70,17 +96,21 @@ function outOffset(arch: ArchSpec, module: LayerModule): number {
 /** `source` names the adapter in refusals. */
 export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[], source = 'adapter'): LoraGroup[] {
   const groups = new Map<string, LoraGroup>();
+  const qkvColumns = qkvColumnMap(arch);
   slots.forEach((slot, slotIndex) => {
     const t = slot.target;
-    refuseSlotTarget(source, slot.modulePath, t);
-    if (t.scope === 'embed_tokens') return;
-    const kind: GroupKind = t.scope === 'lm_head' ? 'head' : GROUP_OF[t.module];
+    refuseSlotTarget(source, slot.modulePath, t, slot.magnitude !== null);
+    if (slot.magnitude && arch.transposedLinear && t.scope === 'layer') {
+      throw new AdapterError(`${source}: DoRA on '${slot.modulePath}' (a Conv1D weight, fan_in_fan_out) is not supported by the sway engine; use a plain LoRA adapter`, 'SWAY_ADAPTER_UNSUPPORTED');
+    }
+    const kind: GroupKind = t.scope === 'lm_head' ? 'head' : t.scope === 'embed_tokens' ? 'embed' : GROUP_OF[t.module];
     const layer = t.scope === 'layer' ? t.layer : null;
-    const key = layer === null ? 'head' : `${layer}_${kind}`;
+    const key = layer === null ? kind : `${layer}_${kind}`;
     const [inF, outF] = groupShape(arch, kind);
     const g = groups.get(key) ?? { key, kind, layer, inFeatures: inF, outFeatures: outF, rank: 0, members: [], hasBias: false };
     if (slot.bBias) g.hasBias = true;
-    g.members.push({ slotIndex, rankOffset: g.rank, outOffset: t.scope === 'layer' ? outOffset(arch, t.module) : 0 });
+    const columns = t.scope === 'layer' && t.module === 'qkv_proj' && qkvColumns ? { columns: qkvColumns } : {};
+    g.members.push({ slotIndex, rankOffset: g.rank, outOffset: t.scope === 'layer' ? outOffset(arch, t.module) : 0, ...columns });
     g.rank += slot.rank;
     groups.set(key, g);
   });
@@ -113,8 +143,8 @@ export function fillGroupRow(
     const c = coeff * s.scaling;
     for (let k = 0; k < r; k++) {
       for (let i = 0; i < inF; i++) a[aOffset + i * R + m.rankOffset + k] = s.a[k * inF + i] as number;
-      for (let o = 0; o < s.outFeatures; o++) b[bOffset + (m.rankOffset + k) * outF + m.outOffset + o] = c * (s.b[o * r + k] as number);
+      for (let o = 0; o < s.outFeatures; o++) b[bOffset + (m.rankOffset + k) * outF + memberColumn(m, o)] = c * (s.b[o * r + k] as number);
     }
-    if (bias && s.bBias) for (let o = 0; o < s.outFeatures; o++) bias[biasOffset + m.outOffset + o] = c * (s.bBias[o] as number);
+    if (bias && s.bBias) for (let o = 0; o < s.outFeatures; o++) bias[biasOffset + memberColumn(m, o)] = c * (s.bBias[o] as number);
   }
 }

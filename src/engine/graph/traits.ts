@@ -9,8 +9,8 @@ import type { ArchSpec } from '../types.js';
 
 export function unimplementedTraits(a: ArchSpec): string[] {
   const out: string[] = [];
-  // onnxruntime's fused rotary (GroupQueryAttention) takes cos/sin caches of width rotaryDim/2, a multiple of 8.
-  if (a.positions === 'rotary' && (a.rope.rotaryDim / 2) % 8 !== 0) out.push(`a rotary dimension of ${a.rope.rotaryDim} (must be a multiple of 16)`);
+  // Rotary dimensions GroupQueryAttention cannot rotate are done with plain ops (graph/rotary.ts), so no rotary refusal.
+  if (a.vNorm && a.qkNorm !== 'per_head') out.push('a value norm without per-head q/k norms');
   return out;
 }
 

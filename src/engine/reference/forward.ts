@@ -8,7 +8,7 @@
 import { weightName, type WeightRef } from '../families.js';
 import { assertImplemented } from '../graph/traits.js';
 import type { ArchSpec } from '../types.js';
-import { applyRotary, referenceFrequencies } from './rope.js';
+import { applyRotary, referenceFrequencies, referenceRotaryScale } from './rope.js';
 
 /** Returns a tensor by HF name; throws when absent. */
 export type WeightGetter = (hfName: string) => Float64Array | Float32Array;
@@ -108,8 +108,10 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
   const q = nH * D;
   const kv = nKv * D;
   const group = nH / nKv;
-  const freqs = referenceFrequencies(arch.rope);
-  const localFreqs = arch.ropeLocalTheta === null ? freqs : referenceFrequencies({ theta: arch.ropeLocalTheta, rotaryDim: arch.rope.rotaryDim, scaling: { type: 'default' } });
+  const freqs = referenceFrequencies(arch.rope, S);
+  const rotaryScale = referenceRotaryScale(arch.rope);
+  const localFreqs = arch.ropeLocal === null ? freqs : referenceFrequencies(arch.ropeLocal, S);
+  const localRotaryScale = arch.ropeLocal === null ? rotaryScale : referenceRotaryScale(arch.ropeLocal);
   const ns: NormSpec = { kind: arch.norm.kind, eps: arch.norm.eps, offset: arch.norm.weightOffset };
   const T = arch.transposedLinear;
   const name = (ref: WeightRef) => weightName(arch.weights, ref);
@@ -129,6 +131,12 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
     if (fused) {
       const ref = { layer: l, module: fusedModule } as const;
       const y = linear(x, get(ref), parts.reduce((a, [, n]) => a + n, 0), biasOf(ref, hasBias), T);
+      if (fusedModule === 'qkv_proj' && arch.qkvLayout === 'per_head') {
+        // [q_h, k_h, v_h] for each head h in turn (equal q and kv head counts).
+        const out = parts.map(([, n]) => new Float64Array(n));
+        for (let h = 0; h < nH; h++) for (let p = 0; p < 3; p++) (out[p] as Float64Array).set(y.subarray((3 * h + p) * D, (3 * h + p + 1) * D), h * D);
+        return out;
+      }
       let at = 0;
       return parts.map(([, n]) => y.slice(at, (at += n)));
     }
@@ -141,6 +149,26 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
   const emb = get({ module: 'embed' });
   const wpe = arch.positions === 'learned' ? get({ module: 'positions' }) : null;
   let hs: Float64Array[] = ids.map((id, t) => Float64Array.from(emb.subarray(id * H, (id + 1) * H), (v, i) => v * arch.embeddingScale + (wpe ? (wpe[t * H + i] as number) : 0)));
+  // Per-layer inputs (gemma4): [t][l] -> P values, from the token's per-layer row and the scaled input embedding.
+  const perLayer: Float64Array[][] = [];
+  if (arch.perLayerInput) {
+    const P = arch.perLayerInput.size;
+    const L = arch.numLayers;
+    const table = get({ module: 'per_layer_embed' });
+    const projW = get({ module: 'per_layer_model_proj' });
+    const unit = { kind: 'rms', eps: arch.norm.eps, offset: arch.norm.weightOffset } as const;
+    const normW = get({ module: 'per_layer_proj_norm' });
+    ids.forEach((id, t) => {
+      const proj = linear(hs[t] as Float64Array, projW, L * P);
+      const rows: Float64Array[] = [];
+      for (let l = 0; l < L; l++) {
+        const part = Float64Array.from(proj.subarray(l * P, (l + 1) * P), (v) => v / Math.sqrt(H));
+        const normed = normalize(part, normW, unit, null);
+        rows.push(Float64Array.from(normed, (v, i) => (v + (table[id * L * P + l * P + i] as number) * Math.sqrt(P)) * Math.SQRT1_2));
+      }
+      perLayer.push(rows);
+    });
+  }
   const pre = arch.normPlacement !== 'post';
   const post = arch.normPlacement !== 'pre';
   for (let l = 0; l < arch.numLayers; l++) {
@@ -158,13 +186,18 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
         const kRef = { layer: l, module: 'k_norm' } as const;
         for (let h = 0; h < nH; h++) qt.set(normBy(qt.subarray(h * D, (h + 1) * D), qRef), h * D);
         for (let h = 0; h < nKv; h++) kt.set(normBy(kt.subarray(h * D, (h + 1) * D), kRef), h * D);
+        if (arch.vNorm) {
+          const ones = new Float64Array(D).fill(1);
+          for (let h = 0; h < nKv; h++) vt.set(normalize(vt.subarray(h * D, (h + 1) * D), ones, { ...ns, offset: 0 }, null), h * D);
+        }
       } else if (arch.qkNorm === 'full') {
         qt.set(normBy(qt, { layer: l, module: 'q_norm' }));
         kt.set(normBy(kt, { layer: l, module: 'k_norm' }));
       }
       if (rotary) {
-        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, arch.rope.rotaryDim, t, lf);
-        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, arch.rope.rotaryDim, t, lf);
+        const rs = window !== null ? localRotaryScale : rotaryScale;
+        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, arch.rope.rotaryDim, t, lf, rs);
+        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, arch.rope.rotaryDim, t, lf, rs);
       }
       qs.push(qt);
       ks.push(kt);
@@ -209,6 +242,18 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
       let d = linear(a, get(dRef), H, biasOf(dRef, arch.mlpBias), T);
       if (post) d = normBy(d, { layer: l, module: 'post_mlp_norm' });
       for (let i = 0; i < H; i++) h1[i] = (h1[i] as number) + arch.residualMultiplier * (d[i] as number);
+      if (arch.perLayerInput) {
+        const P = arch.perLayerInput.size;
+        const gate = linear(h1, get({ layer: l, module: 'per_layer_gate' }), P);
+        const inp = (perLayer[t] as Float64Array[])[l] as Float64Array;
+        for (let i = 0; i < P; i++) gate[i] = act(arch.hiddenAct, gate[i] as number) * (inp[i] as number);
+        const back = normBy(linear(gate, get({ layer: l, module: 'per_layer_proj' }), H), { layer: l, module: 'post_per_layer_norm' });
+        for (let i = 0; i < H; i++) h1[i] = (h1[i] as number) + (back[i] as number);
+      }
+      if (arch.layerScalar) {
+        const s = get({ layer: l, module: 'layer_scalar', part: 'param' })[0] as number;
+        for (let i = 0; i < H; i++) h1[i] = (h1[i] as number) * s;
+      }
       next.push(h1);
     }
     hs = next;

@@ -145,6 +145,7 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
     summary: 'calibrates later probes against seeded random adapters of the same shape and per-module strength (null distribution per kind and rank multiplier)',
     async run(spec, ctx) {
       const backend = requireBackend(ctx, spec.name);
+      const warn = ctx.warn ?? ((): void => undefined);
       if (!backend.asNullAdapter) {
         return plainResult(spec.name, spec.kind, 'skip', 'backend does not implement NullCalibratedBackend — numeric probes will fall back to fixed thresholds', { weight: spec.weight });
       }
@@ -158,7 +159,7 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
       const key = spec.cache
         ? nullCacheKey(backend.identity?.() ?? null, { runs: spec.runs, null_scale: spec.null_scale, init_scale: spec.init_scale, seed_base: spec.seed_base, top_k: ctx.topK, kinds: [...kinds].sort(), rank_multipliers: [...mults].sort((a, b) => a - b), calibration_specs: calibrationSpecs })
         : null;
-      const cached = key ? loadNullCache(key) : null;
+      const cached = key ? loadNullCache(key, warn) : null;
       const family = { null_scale: spec.null_scale, null_family: nullFamilyLabel(spec.null_scale, spec.init_scale) };
       const familyShort = spec.null_scale === 'matched' ? 'strength-matched nulls' : `init-scale nulls, std ${spec.init_scale}`;
       if (cached) {
@@ -184,7 +185,7 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
       }
       const primary = groups.get('rank_1.00') ?? groups.get(rankKey(mults[0] as number))!;
       if (key) {
-        saveNullCache(key, { null_stats: primary.stats, null_stats_by_rank: byRank, runs: spec.runs, null_scale: spec.null_scale, init_scale: spec.init_scale, seed_base: spec.seed_base, rank_multipliers: mults, calibrated_kinds: Object.keys(primary.stats) });
+        saveNullCache(key, { backend_identity: backend.identity?.() ?? null, null_stats: primary.stats, null_stats_by_rank: byRank, runs: spec.runs, null_scale: spec.null_scale, init_scale: spec.init_scale, seed_base: spec.seed_base, rank_multipliers: mults, calibrated_kinds: Object.keys(primary.stats) }, warn);
       }
       const n = Object.keys(primary.stats).length;
       const head = mults.length === 1 ? `null calibration: ${n} kinds calibrated over ${spec.runs} seeds` : `null calibration: ${n} kinds × ${mults.length} ranks [${mults.map((m) => `${formatMultiplier(m)}x`).join(', ')}] over ${spec.runs} seeds`;

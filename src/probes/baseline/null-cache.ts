@@ -35,9 +35,24 @@ export function nullCacheKey(identity: string | null, params: Record<string, unk
 const disabled = (env: NodeJS.ProcessEnv) => env['SWAY_DISABLE_NULL_CACHE'] === '1';
 
 export type Warn = (message: string) => void;
-const stderrWarn: Warn = (m) => process.stderr.write(`sway: warning: ${m}\n`);
 
-export function loadNullCache(key: string | null, warn: Warn = stderrWarn, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> | null {
+/** Why a parsed cache file cannot be trusted for `key`, or null when it can. */
+function cacheProblem(data: unknown, key: string): string | null {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return 'top level is not an object';
+  const d = data as Record<string, unknown>;
+  if (d['format'] !== NULL_CACHE_FORMAT || d['key'] !== key) return 'it was written for another key or format';
+  const stats = d['null_stats_by_rank'];
+  if (!stats || typeof stats !== 'object') return 'it has no null_stats_by_rank';
+  for (const kinds of Object.values(stats as Record<string, unknown>)) {
+    if (!kinds || typeof kinds !== 'object') return 'a rank entry is malformed';
+    for (const st of Object.values(kinds as Record<string, Record<string, unknown> | null>)) {
+      if (!st || typeof st['mean'] !== 'number' || typeof st['std'] !== 'number' || typeof st['n'] !== 'number') return 'a stats entry is malformed';
+    }
+  }
+  return null;
+}
+
+export function loadNullCache(key: string | null, warn: Warn, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> | null {
   if (!key || disabled(env)) return null;
   const file = join(nullCacheRoot(env), `${key}.json`);
   let text: string;
@@ -46,25 +61,22 @@ export function loadNullCache(key: string | null, warn: Warn = stderrWarn, env: 
   } catch {
     return null;
   }
+  let data: unknown;
   try {
-    const data = JSON.parse(text) as Record<string, unknown>;
-    if (!data || typeof data !== 'object' || Array.isArray(data)) throw new Error('top level is not an object');
-    if (data['format'] !== NULL_CACHE_FORMAT || data['key'] !== key) throw new Error('it was written for another key or format');
-    const stats = data['null_stats_by_rank'];
-    if (!stats || typeof stats !== 'object') throw new Error('it has no null_stats_by_rank');
-    for (const kinds of Object.values(stats as Record<string, unknown>)) {
-      for (const s of Object.values(kinds as Record<string, Record<string, unknown>>)) {
-        if (typeof s['mean'] !== 'number' || typeof s['std'] !== 'number' || typeof s['n'] !== 'number') throw new Error('a stats entry is malformed');
-      }
-    }
-    return data;
+    data = JSON.parse(text) as unknown;
   } catch (err) {
     warn(`ignoring null-stats cache file ${file}: ${(err as Error).message}; recomputing (delete the file to silence this)`);
     return null;
   }
+  const problem = cacheProblem(data, key);
+  if (problem) {
+    warn(`ignoring null-stats cache file ${file}: ${problem}; recomputing (delete the file to silence this)`);
+    return null;
+  }
+  return data as Record<string, unknown>;
 }
 
-export function saveNullCache(key: string | null, payload: Record<string, unknown>, warn: Warn = stderrWarn, env: NodeJS.ProcessEnv = process.env): void {
+export function saveNullCache(key: string | null, payload: Record<string, unknown>, warn: Warn, env: NodeJS.ProcessEnv = process.env): void {
   if (!key || disabled(env)) return;
   const file = join(nullCacheRoot(env), `${key}.json`);
   try {

@@ -6,14 +6,15 @@
  * checks every member at its header and extracts into a staging directory that is
  * renamed into place only when the whole archive was valid.
  */
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { SwayError } from '../../core/errors.js';
 import { SWAY_VERSION } from '../../core/version.js';
+import { nullCacheRoot } from '../../probes/baseline/null-cache.js';
 import { loadSpecFile } from '../load.js';
+import { selectNullCacheEntries } from './cache-entries.js';
 import { portableSpecText } from './spec-paths.js';
 import { TarError, TarReader, writeTar, type ReadLimits, type TarEntry, type TarSink } from './tar.js';
 
@@ -23,11 +24,6 @@ export class PackError extends SwayError {
   constructor(message: string) {
     super(message, 'SWAY_PACK', 2);
   }
-}
-
-function defaultNullCacheDir(): string {
-  const xdg = process.env['XDG_CACHE_HOME'];
-  return process.env['SWAY_NULL_CACHE_DIR'] || (xdg ? join(xdg, 'dlm-sway', 'null-stats') : join(homedir(), '.dlm-sway', 'null-stats'));
 }
 
 export interface PackOptions {
@@ -65,12 +61,11 @@ export function pack(specPath: string, o: PackOptions): PackReport {
   }
   const keys: string[] = [];
   if (o.includeNullCache !== false) {
-    const dir = defaultNullCacheDir();
-    if (existsSync(dir)) {
-      for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
-        entries.push({ name: `swaypack/null-stats/${f}`, data: readFileSync(join(dir, f)), mtime: now });
-        keys.push(f.replace(/\.json$/, ''));
-      }
+    const selected = selectNullCacheEntries(loaded.spec, nullCacheRoot());
+    if (selected.note) process.stderr.write(`sway: warning: ${selected.note}\n`);
+    for (const { key, data } of selected.files) {
+      entries.push({ name: `swaypack/null-stats/${key}.json`, data, mtime: now });
+      keys.push(key);
     }
   }
   if (o.includeGolden) {

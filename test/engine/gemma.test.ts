@@ -1,0 +1,194 @@
+/**
+ * The Gemma rows: what each config spelling turns into, what is refused by name, older
+ * checkpoint prefixes, and the seed scenario (saved vision modules named as unused, once).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ModelError } from '../../src/core/errors.js';
+import { archFromConfig } from '../../src/engine/config.js';
+import { Engine } from '../../src/engine/engine.js';
+import { tinyConfig, writeTinyModel } from '../../src/engine/fixtures/tiny-model.js';
+import { SafetensorsSource } from '../../src/engine/safetensors/reader.js';
+import { writeSafetensors } from '../../src/engine/safetensors/writer.js';
+import { adapterDir, modelDir } from '../parity/goldens.js';
+import { maxAbsDiff, tinyFixtures } from '../support/fixtures.js';
+
+const FILE = '/models/g/config.json';
+type Cfg = Record<string, unknown>;
+const gemma4 = (patch: Cfg = {}): Cfg => {
+  const c = tinyConfig('gemma4', 300, 1, 4);
+  return { ...c, text_config: { ...(c['text_config'] as Cfg), ...patch } };
+};
+
+describe('gemma config spellings', () => {
+  it('gemma: (1 + w) norms, √hidden embeddings, legacy hidden_act "gelu" is the tanh approximation', () => {
+    const a = archFromConfig({ ...tinyConfig('gemma', 300, 1, 2), hidden_act: 'gelu' }, FILE);
+    expect(a.norm.weightOffset).toBe(1);
+    expect(a.embeddingScale).toBeCloseTo(8, 12);
+    expect(a.hiddenAct).toBe('gelu_tanh');
+    expect(a.tieWordEmbeddings).toBe(true);
+  });
+
+  it('gemma2: alternating windows without layer_types, query_pre_attn_scalar, both soft-caps', () => {
+    const a = archFromConfig({ ...tinyConfig('gemma2', 300, 1, 4) }, FILE);
+    expect(a.slidingWindow).toEqual([4, null, 4, null]);
+    expect(a.attentionScale).toBeCloseTo(1 / Math.sqrt(24), 12);
+    expect([a.attnSoftcap, a.finalLogitSoftcap]).toEqual([5, 3]);
+    expect(a.normPlacement).toBe('sandwich');
+  });
+
+  it('gemma3_text: sliding pattern, rope_local_base_freq, rope_scaling on global layers only', () => {
+    const a = archFromConfig({ ...tinyConfig('gemma3_text', 300, 1, 4) }, FILE);
+    expect(a.slidingWindow).toEqual([4, null, 4, null]);
+    expect(a.rope).toMatchObject({ theta: 1e6, scaling: { type: 'linear', factor: 4 } });
+    expect(a.ropeLocal).toMatchObject({ theta: 1e4, scaling: { type: 'default' } });
+    expect(a.qkNorm).toBe('per_head');
+  });
+
+  it('gemma3 (transformers 5 layout): per-type rope_parameters and the saved _sliding_window_pattern', () => {
+    const { rope_theta: _t, rope_local_base_freq: _l, rope_scaling: _s, sliding_window_pattern: _p, ...rest } = tinyConfig('gemma3_text', 300, 1, 6);
+    const a = archFromConfig(
+      {
+        ...rest,
+        _sliding_window_pattern: 3,
+        rope_parameters: { full_attention: { rope_type: 'linear', factor: 8, rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } },
+      },
+      FILE,
+    );
+    expect(a.slidingWindow).toEqual([4, 4, null, 4, 4, null]);
+    expect(a.rope).toMatchObject({ theta: 1e6, scaling: { type: 'linear', factor: 8 } });
+    expect(a.ropeLocal).toMatchObject({ theta: 1e4, scaling: { type: 'default' } });
+  });
+
+  it('gemma3 wrapper: text_config read, text tower rooted at model.language_model.', () => {
+    const a = archFromConfig(tinyConfig('gemma3', 300, 1, 2), FILE);
+    expect(a.weights.root).toBe('model.language_model.');
+    expect(a.finalLogitSoftcap).toBeNull();
+    expect(a.hiddenSize).toBe(64);
+  });
+
+  it('gemma4: plain-w norms, unscaled attention, v norm, per-layer inputs, proportional global rotary', () => {
+    const a = archFromConfig(gemma4(), FILE);
+    expect(a.norm.weightOffset).toBe(0);
+    expect(a.attentionScale).toBe(1);
+    expect(a.vNorm).toBe(true);
+    expect(a.layerScalar).toBe(true);
+    expect(a.perLayerInput).toEqual({ size: 8, vocab: 300 });
+    expect(a.rope).toMatchObject({ theta: 1e6, rotaryDim: 16, scaling: { type: 'proportional', factor: 1, angles: 2 } });
+    expect(a.ropeLocal).toMatchObject({ theta: 1e4, scaling: { type: 'default' } });
+    expect(a.slidingWindow).toEqual([4, null, 4, null]);
+    expect(a.finalLogitSoftcap).toBe(30);
+    expect(archFromConfig(gemma4({ hidden_size_per_layer_input: 0 }), FILE).perLayerInput).toBeNull();
+    // As transformers: without layer_types every 6th layer is global, and the last layer always is.
+    expect(archFromConfig(gemma4({ layer_types: undefined }), FILE).slidingWindow).toEqual([4, 4, 4, null]);
+    expect(archFromConfig(gemma4({ layer_types: ['sliding_attention', 'full_attention', 'sliding_attention', 'sliding_attention'] }), FILE).slidingWindow).toEqual([4, null, 4, null]);
+  });
+});
+
+describe('gemma features sway does not implement are refused by name (exit 2)', () => {
+  const cases: [Cfg, RegExp][] = [
+    [{ num_kv_shared_layers: 2 }, /num_kv_shared_layers = 2 shares key\/value states/],
+    [{ attention_k_eq_v: true }, /attention_k_eq_v = true reuses keys as values/],
+    [{ enable_moe_block: true }, /enable_moe_block = true adds mixture-of-experts/],
+    [{ use_bidirectional_attention: 'all' }, /use_bidirectional_attention = "all" makes text attention bidirectional/],
+    [{ global_head_dim: 32 }, /global_head_dim = 32 differs from head_dim 16/],
+    [{ per_layer_config: { '1': { head_dim: 32 } } }, /per_layer_config gives layer 1 head_dim 32 \(global 16\)/],
+  ];
+  for (const [patch, re] of cases) {
+    it(JSON.stringify(patch), () => {
+      let caught: unknown;
+      try {
+        archFromConfig(gemma4(patch), FILE);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(ModelError);
+      expect((caught as ModelError).exitCode).toBe(2);
+      expect((caught as ModelError).message).toMatch(new RegExp(`^${FILE}: `));
+      expect((caught as ModelError).message).toMatch(re);
+    });
+  }
+  it('values that change nothing are accepted (global_head_dim equal to head_dim, empty per_layer_config, "vision" bidirectional)', () => {
+    expect(() => archFromConfig(gemma4({ global_head_dim: 16, per_layer_config: {}, use_bidirectional_attention: 'vision' }), FILE)).not.toThrow();
+  });
+  it('gemma3 with bidirectional attention (an embedding model) is refused', () => {
+    expect(() => archFromConfig({ ...tinyConfig('gemma3_text', 300, 1, 2), use_bidirectional_attention: true }, FILE)).toThrow(/use_bidirectional_attention = true/);
+  });
+});
+
+describe('gemma3 conditional-generation checkpoints stored as language_model.model.*', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sway-gemma3-legacy-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('load and score exactly like the same tensors under model.language_model.*', async () => {
+    const canonical = join(root, 'canonical');
+    const legacy = join(root, 'legacy');
+    writeTinyModel(canonical, { family: 'gemma3', dtype: 'F32' });
+    writeTinyModel(legacy, { family: 'gemma3', dtype: 'F32' });
+    const src = SafetensorsSource.openDir(canonical);
+    const tensors = src.names().map((name) => ({ name: name.replace(/^model\.language_model\./, 'language_model.model.'), shape: src.shape(name), dtype: 'F32' as const, data: src.readF32(name) }));
+    src.close();
+    expect(tensors.some((t) => t.name.startsWith('language_model.model.layers.0.'))).toBe(true);
+    writeSafetensors(join(legacy, 'model.safetensors'), tensors, { format: 'pt' });
+    writeFileSync(join(legacy, 'config.json'), readFileSync(join(canonical, 'config.json')));
+    const a = await Engine.load({ base: canonical, threads: 1 });
+    const b = await Engine.load({ base: legacy, threads: 1 });
+    try {
+      const ids = a.encode('The sky is green and the sea is wide.');
+      expect(maxAbsDiff(await a.fullLogits({ kind: 'base' }, ids), await b.fullLogits({ kind: 'base' }, ids))).toBe(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('seed scenario: Gemma 4 multimodal checkpoint, adapter saving vision_tower and embed_vision', () => {
+  it('loads, scores text, and names the saved vision modules as unused in one warning', async () => {
+    const engine = await Engine.load({ base: modelDir('gemma4-mm'), adapter: adapterDir('gemma4-mm', 'seed'), threads: 1 });
+    try {
+      const saved = engine.adapter!.warnings.filter((w) => w.includes('modules_to_save'));
+      expect(saved).toHaveLength(1);
+      expect(saved[0]).toMatch(/never runs; they are loaded and ignored: model\.embed_vision, model\.vision_tower$/);
+      expect(engine.adapter!.overrides.size).toBe(0);
+      const [[base], [ft]] = (await engine.logprobsOf([{ kind: 'base' }, { kind: 'ft' }], [{ prompt: 'The sky is', completion: ' blue' }])) as [[number], [number]];
+      expect(Number.isFinite(base) && Number.isFinite(ft)).toBe(true);
+      expect(ft).not.toBe(base);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('KV-cache generation through gemma layers (sliding windows, per-layer inputs, soft-caps)', () => {
+  for (const family of ['gemma2', 'gemma4'] as const) {
+    it(`${family}: greedy generation with the cache equals argmax over full forwards past the window`, async () => {
+      const fx = tinyFixtures(family);
+      const engine = await Engine.load({ base: fx.base, adapter: fx.trained, threads: 1 });
+      try {
+        const prompt = engine.encode('Once upon a time there was');
+        const view = engine.resolveView({ kind: 'ft' });
+        const gen = await engine.generateIds(view, prompt, { maxNewTokens: 8 });
+        let ids = [...prompt];
+        const V = engine.arch.vocabSize;
+        const eos = new Set(engine.tokenizer.eosTokenIds);
+        const expected: number[] = [];
+        for (let step = 0; step < 8; step++) {
+          const lg = await engine.fullLogits({ kind: 'ft' }, ids);
+          let best = 0;
+          for (let i = 1; i < V; i++) if ((lg[(ids.length - 1) * V + i] as number) > (lg[(ids.length - 1) * V + best] as number)) best = i;
+          if (eos.has(best)) break;
+          expected.push(best);
+          ids = [...ids, best];
+        }
+        expect(gen).toEqual(expected);
+        expect(gen.length).toBeGreaterThan(2);
+        expect(prompt.length).toBeGreaterThan(4); // decoding steps run past the window of 4
+      } finally {
+        await engine.close();
+      }
+    });
+  }
+});
