@@ -142,6 +142,29 @@ def _gemma4_config() -> Any:
     return T.Gemma4Config(text_config=text, vision_config=vision, audio_config=None, image_token_id=4, boi_token_id=6, eoi_token_id=7)
 
 
+GEMMA4_LINEAR = AdapterSpec("linear", dict(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]))
+
+
+def _gemma4_text(**extra: Any) -> Any:
+    """Text-only Gemma 4 shaped like the released E2B/E4B on six layers: sliding/full alternating,
+    global layers at twice the head size, the last two layers sharing the keys/values of layers 2
+    and 3 (num_kv_shared_layers) with a double-wide MLP."""
+    text = dict(
+        **{**SMALL, "eos_token_id": 2, "num_hidden_layers": 6},
+        head_dim=16,
+        global_head_dim=32,
+        sliding_window=WINDOW,
+        layer_types=["sliding_attention", "full_attention"] * 3,
+        vocab_size_per_layer_input=VOCAB,
+        hidden_size_per_layer_input=8,
+        final_logit_softcapping=30.0,
+        num_kv_shared_layers=2,
+        use_double_wide_mlp=True,
+    )
+    text.update(extra)
+    return T.Gemma4TextConfig(**text)
+
+
 def _gemma3_config() -> Any:
     text = dict(
         **{**SMALL, "eos_token_id": 2},
@@ -291,5 +314,14 @@ MODELS: list[ModelSpec] = [
         adapters=[DEFAULT, AdapterSpec("dense", dict(r=4, lora_alpha=8, target_modules=["query_key_value", "dense", "dense_4h_to_h"]))],
     ),
     ModelSpec("gemma4-mm", _gemma4_config, "gemma-sp", model_class="Gemma4ForConditionalGeneration", adapters=SEED_ADAPTER),
+    ModelSpec("gemma4-gh", _gemma4_text, "gemma-sp", model_class="Gemma4ForCausalLM", adapters=[GEMMA4_LINEAR]),
+    # Shaped like the released 31B: keys as values on full-attention layers with their own kv-head count, no per-layer inputs, no KV sharing.
+    ModelSpec(
+        "gemma4-keqv",
+        lambda: _gemma4_text(num_hidden_layers=4, layer_types=["sliding_attention", "full_attention"] * 2, num_kv_shared_layers=0, use_double_wide_mlp=False, attention_k_eq_v=True, num_global_key_value_heads=1, hidden_size_per_layer_input=0),
+        "gemma-sp",
+        model_class="Gemma4ForCausalLM",
+        adapters=[GEMMA4_LINEAR],
+    ),
     ModelSpec("gemma3-mm", _gemma3_config, "gemma-sp", model_class="Gemma3ForConditionalGeneration", adapters=SEED_ADAPTER_G3),
 ]

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../core/errors.js';
 import { SUPPORTED_FAMILIES, familyTraits, isFamily, weightName, withRoot, type Family, type FamilyTraits, type SlidingRule, type Trait } from './families.js';
-import type { ArchSpec, RopeScaling, WeightSource } from './types.js';
+import type { ArchSpec, LayerHeads, RopeScaling, WeightSource } from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -198,6 +198,68 @@ function slidingWindowsAsConfigured(cfg: Json, file: string, rule: SlidingRule, 
   });
 }
 
+/**
+ * Per-layer head sizes (gemma4): explicit per-layer overrides when config.json has them,
+ * else transformers' defaulting (full-attention layers take the global head size, and the
+ * global key/value head count where the gate key is true).
+ */
+function perLayerHeads(cfg: Json, file: string, rule: NonNullable<FamilyTraits['layerHeads']>, windows: readonly (number | null)[], headDim: number, numKvHeads: number, numHeads: number): LayerHeads[] {
+  const heads: LayerHeads[] = windows.map(() => ({ headDim, numKvHeads }));
+  const raw = cfg[rule.overridesKey];
+  const check = (key: string, v: unknown): number => {
+    const n = size({ [key]: v }, file, key);
+    if (key === 'head_dim' && n % 2 !== 0) throw new ModelError(`${file}: ${rule.overridesKey} head_dim ${n} must be an even integer`, 'SWAY_MODEL_INVALID');
+    if (key === 'num_key_value_heads' && (n > numHeads || numHeads % n !== 0)) throw new ModelError(`${file}: num_attention_heads (${numHeads}) must be a multiple of ${rule.overridesKey} num_key_value_heads (${n}) — fix config.json`, 'SWAY_MODEL_INVALID');
+    return n;
+  };
+  if (raw !== undefined && raw !== null) {
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ModelError(`${file}: ${rule.overridesKey} must be an object of layer index -> overrides — fix config.json`, 'SWAY_MODEL_INVALID');
+    for (const [key, o] of Object.entries(raw as Json)) {
+      const l = Number(key);
+      if (!Number.isInteger(l) || l < 0 || l >= windows.length) throw new ModelError(`${file}: ${rule.overridesKey} key '${key}' is not a layer index below ${windows.length} — fix config.json`, 'SWAY_MODEL_INVALID');
+      if (!o || typeof o !== 'object') continue;
+      for (const [k, v] of Object.entries(o as Json)) {
+        if (v === null || v === undefined) continue;
+        if (k === 'head_dim') heads[l]!.headDim = check(k, v);
+        else if (k === 'num_key_value_heads') heads[l]!.numKvHeads = check(k, v);
+        else throw refuse(file, `${rule.overridesKey}.${key}.${k}`, 'overrides a setting per layer that sway does not implement (only head_dim and num_key_value_heads)');
+      }
+    }
+    return heads;
+  }
+  const g = cfg[rule.globalHeadDimKey];
+  const globalDim = g === undefined || g === null ? rule.globalHeadDimDefault : check('head_dim', g);
+  const gk = cfg[rule.globalKvHeadsKey];
+  const globalKv = cfg[rule.globalKvGateKey] === true && gk !== undefined && gk !== null ? check('num_key_value_heads', gk) : null;
+  windows.forEach((w, l) => {
+    if (w !== null) return;
+    heads[l]!.headDim = globalDim;
+    if (globalKv !== null) heads[l]!.numKvHeads = globalKv;
+  });
+  return heads;
+}
+
+/**
+ * KV sharing (gemma4, as transformers' kv_sharing_modes): the last N layers attend to the
+ * keys/values of the last earlier layer of their attention type. Null when N is 0.
+ */
+function kvSharing(cfg: Json, file: string, rule: NonNullable<FamilyTraits['kvSharing']>, windows: readonly (number | null)[]): { source: number[]; doubleWide: boolean } | null {
+  const raw = cfg[rule.countKey];
+  if (raw === undefined || raw === null || raw === 0) return null;
+  const n = num(cfg, file, rule.countKey, 0);
+  const L = windows.length;
+  if (!Number.isInteger(n) || n < 0 || n >= L) {
+    throw new ModelError(`${file}: ${rule.countKey} must be an integer from 0 to num_hidden_layers - 1 (${L - 1}), got ${JSON.stringify(raw)} — fix config.json`, 'SWAY_MODEL_INVALID');
+  }
+  const first = L - n;
+  const source = windows.map((w, l) => {
+    if (l < first) return l;
+    for (let p = first - 1; p >= 0; p--) if ((windows[p] === null) === (w === null)) return p;
+    throw new ModelError(`${file}: ${rule.countKey} = ${n} leaves no earlier ${w === null ? 'full' : 'sliding'}-attention layer for layer ${l} to share keys/values with — fix config.json`, 'SWAY_MODEL_INVALID');
+  });
+  return { source, doubleWide: cfg[rule.doubleWideKey] === true };
+}
+
 /** Builds the ArchSpec from parsed config objects; `file` names the config in errors. */
 export function archFromConfig(rawCfg: Json, file: string, generation?: Json): ArchSpec {
   const modelType = rawCfg['model_type'];
@@ -258,15 +320,34 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
   const headDim = size(cfg, file, 'head_dim', derivedHeadDim);
   if (headDim % 2 !== 0) throw new ModelError(`${file}: head_dim ${headDim} must be an even integer`, 'SWAY_MODEL_INVALID');
   const numLayers = size(cfg, file, 'num_hidden_layers');
+  const windows = slidingWindows(cfg, file, tr.slidingWindow, numLayers);
+  const heads = tr.layerHeads ? perLayerHeads(cfg, file, tr.layerHeads, windows, headDim, numKvHeads, numHeads) : null;
+  const sharing = tr.kvSharing ? kvSharing(cfg, file, tr.kvSharing, windows) : null;
+  sharing?.source.forEach((s, l) => {
+    const [a, b] = [heads?.[l], heads?.[s]];
+    if (s !== l && a && b && (a.headDim !== b.headDim || a.numKvHeads !== b.numKvHeads)) {
+      throw refuse(file, tr.layerHeads!.overridesKey, `gives layer ${l} a head geometry different from layer ${s}, whose keys/values it shares`);
+    }
+  });
+  const intermediateSize = size(cfg, file, 'intermediate_size');
   const blocks = ropeBlocks(cfg);
-  const { scaling, theta: blockTheta } = parseRopeScaling(file, blocks.global, headDim, cfg);
+  const hasLocalRope = !!blocks.local || (!!tr.rotary.localThetaKey && !blocks.perType);
+  // Head size of the layers each RoPE table serves (global: full-attention layers, or all without a local table).
+  const ropeHeadDim = (local: boolean): number => {
+    if (!heads) return headDim;
+    const dims = new Set(heads.filter((_, l) => (local ? windows[l] !== null : windows[l] === null || !hasLocalRope)).map((h) => h.headDim));
+    if (dims.size > 1) throw refuse(file, tr.layerHeads!.overridesKey, `gives layers of one attention type different head sizes (${[...dims].join(', ')}); sway needs one head size per RoPE table`);
+    return dims.values().next().value ?? headDim;
+  };
+  const globalDim = ropeHeadDim(false);
+  const { scaling, theta: blockTheta } = parseRopeScaling(file, blocks.global, globalDim, cfg);
   const theta = positive(cfg, file, 'rope_theta', blockTheta ?? 10000);
   const partialRaw = tr.rotary.partial;
   const partial = typeof partialRaw === 'number' ? partialRaw : num(cfg, file, partialRaw.key, partialRaw.default);
   if (typeof partialRaw === 'number' && cfg['partial_rotary_factor'] != null && cfg['partial_rotary_factor'] !== partialRaw) {
     throw refuse(file, 'partial_rotary_factor', `= ${JSON.stringify(cfg['partial_rotary_factor'])} is not supported for ${family}`);
   }
-  const rotaryDim = Math.round(headDim * partial);
+  const rotaryDim = Math.round(globalDim * partial);
   if (!(partial > 0 && partial <= 1) || rotaryDim % 2 !== 0) throw refuse(file, 'partial_rotary_factor', `= ${partial} gives an odd or empty rotary dimension`);
   const ropeLayersRaw = tr.rotary.layersKey ? cfg[tr.rotary.layersKey] : undefined;
   const interval = tr.rotary.intervalKey ? size(cfg, file, tr.rotary.intervalKey.key, tr.rotary.intervalKey.default) : null;
@@ -284,12 +365,16 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
   }
   const localThetaKeyed = optionalPositive(cfg, file, tr.rotary.localThetaKey);
   let ropeLocal: ArchSpec['ropeLocal'] = null;
-  if (blocks.local) {
-    const local = parseRopeScaling(file, blocks.local, headDim, cfg);
-    ropeLocal = { theta: local.theta ?? localThetaKeyed ?? 10000, rotaryDim, scaling: local.scaling };
-  } else if (tr.rotary.localThetaKey && !blocks.perType) {
-    // Older configs: rope_local_base_freq (default 10000) with plain RoPE on sliding layers; rope_scaling applies to global layers only.
-    ropeLocal = { theta: localThetaKeyed ?? 10000, rotaryDim, scaling: { type: 'default' } };
+  if (hasLocalRope) {
+    const localDim = ropeHeadDim(true);
+    const localRotary = Math.round(localDim * partial);
+    if (blocks.local) {
+      const local = parseRopeScaling(file, blocks.local, localDim, cfg);
+      ropeLocal = { theta: local.theta ?? localThetaKeyed ?? 10000, rotaryDim: localRotary, scaling: local.scaling };
+    } else {
+      // Older configs: rope_local_base_freq (default 10000) with plain RoPE on sliding layers; rope_scaling applies to global layers only.
+      ropeLocal = { theta: localThetaKeyed ?? 10000, rotaryDim: localRotary, scaling: { type: 'default' } };
+    }
   }
   for (const r of tr.refusedKeys ?? []) {
     const v = cfg[r.key];
@@ -311,11 +396,15 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
   return {
     family,
     hiddenSize,
-    intermediateSize: size(cfg, file, 'intermediate_size'),
+    intermediateSize,
     numLayers,
     numHeads,
     numKvHeads,
     headDim,
+    ...(heads && heads.some((h) => h.headDim !== headDim || h.numKvHeads !== numKvHeads) ? { layerHeads: heads } : {}),
+    ...(sharing ? { kvSource: sharing.source } : {}),
+    ...(tr.keysAsValues && cfg[tr.keysAsValues.key] === true ? { keysAsValues: windows.map((w, l) => w === null && (sharing?.source[l] ?? l) === l) } : {}),
+    ...(sharing?.doubleWide ? { layerIntermediate: sharing.source.map((s, l) => (s === l ? intermediateSize : 2 * intermediateSize)) } : {}),
     vocabSize: size(cfg, file, 'vocab_size'),
     maxPositionEmbeddings: size(cfg, file, 'max_position_embeddings', 4096),
     norm: { kind: tr.norm.kind, weightOffset: tr.norm.weightOffset, bias: tr.norm.bias, eps: positive(cfg, file, epsKey, tr.norm.epsDefault) },
@@ -345,7 +434,7 @@ export function archFromRow(family: Family, tr: FamilyTraits, rawCfg: Json, file
     qkvLayout: tr.qkvLayout ?? 'blocks',
     transposedLinear: tr.transposedLinear,
     weights: naming,
-    slidingWindow: slidingWindows(cfg, file, tr.slidingWindow, numLayers),
+    slidingWindow: windows,
     bosTokenId: typeof cfg['bos_token_id'] === 'number' ? (cfg['bos_token_id'] as number) : null,
     eosTokenIds: eos,
     padTokenId: typeof cfg['pad_token_id'] === 'number' ? (cfg['pad_token_id'] as number) : null,

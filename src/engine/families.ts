@@ -125,6 +125,19 @@ export interface FamilyTraits {
   perLayerInputs?: { sizeKey: string; vocabKey: string };
   /** Each layer's output is multiplied by its stored `layer_scalar` (gemma4). */
   layerScalar?: boolean;
+  /**
+   * Per-layer head sizes (gemma4): `overridesKey` maps layer index -> {head_dim?,
+   * num_key_value_heads?}; without it, full-attention layers take `globalHeadDimKey` (default
+   * `globalHeadDimDefault`) and, where `globalKvGateKey` is true, `globalKvHeadsKey`.
+   */
+  layerHeads?: { overridesKey: string; globalHeadDimKey: string; globalHeadDimDefault: number; globalKvHeadsKey: string; globalKvGateKey: string };
+  /**
+   * KV sharing (gemma4): the last `countKey` layers attend to the keys/values of the last
+   * earlier layer of the same attention type; where `doubleWideKey` is true their MLP is twice as wide.
+   */
+  kvSharing?: { countKey: string; doubleWideKey: string };
+  /** Where config key `key` is true, full-attention layers use their raw key projection as values (gemma4 attention_k_eq_v). */
+  keysAsValues?: { key: string };
   norm: { kind: NormKind; /** weights stored as w - 1 (gemma's (1 + w)) */ weightOffset: 0 | 1; bias: boolean; epsKeys: readonly string[]; epsDefault: number };
   normPlacement: NormPlacement;
   activation: { keys: readonly string[]; /** a config spelling, looked up in `allowed` */ default: string; allowed: Readonly<Record<string, Activation>> };
@@ -281,25 +294,13 @@ const GEMMA4_NAMING: WeightNaming = {
 };
 
 const truthy = (why: string) => (v: unknown) => (v === true ? `= true ${why}` : null);
-const positiveCount = (why: string) => (v: unknown) => (typeof v === 'number' && v > 0 ? `= ${v} ${why}` : null);
-/** Gemma 4 per-layer head sizes: only a uniform head_dim / num_key_value_heads is implemented. */
-const uniformHeads = (v: unknown, cfg: Readonly<Record<string, unknown>>): string | null => {
-  if (!v || typeof v !== 'object') return null;
-  for (const [layer, o] of Object.entries(v as Record<string, unknown>)) {
-    if (!o || typeof o !== 'object') continue;
-    for (const k of ['head_dim', 'num_key_value_heads']) {
-      const val = (o as Record<string, unknown>)[k];
-      if (val !== undefined && val !== null && val !== cfg[k]) return `gives layer ${layer} ${k} ${JSON.stringify(val)} (global ${JSON.stringify(cfg[k])}); per-layer head sizes are not implemented`;
-    }
-  }
-  return null;
-};
-
 /**
  * Gemma 4 text tower: RMSNorm with a plain w (no 1 + w), unscaled attention after q/k norms,
  * a scale-free v norm, per-layer inputs (PLE), a stored per-layer output scalar, per-type
- * rotary (proportional on global layers), final-logit soft-cap. Refused by name: KV sharing,
- * k = v attention, MoE blocks, bidirectional attention and per-layer head sizes.
+ * rotary (proportional on global layers), final-logit soft-cap, per-layer head sizes
+ * (global_head_dim on full-attention layers), KV sharing with the double-wide MLP of the
+ * sharing layers, k = v attention on full-attention layers. Refused by name: MoE blocks and
+ * bidirectional attention.
  */
 const GEMMA4_TEXT: FamilyTraits = {
   ...GEMMA3_TEXT,
@@ -311,14 +312,13 @@ const GEMMA4_TEXT: FamilyTraits = {
   vNorm: true,
   perLayerInputs: { sizeKey: 'hidden_size_per_layer_input', vocabKey: 'vocab_size_per_layer_input' },
   layerScalar: true,
+  kvSharing: { countKey: 'num_kv_shared_layers', doubleWideKey: 'use_double_wide_mlp' },
+  keysAsValues: { key: 'attention_k_eq_v' },
+  layerHeads: { overridesKey: 'per_layer_config', globalHeadDimKey: 'global_head_dim', globalHeadDimDefault: 512, globalKvHeadsKey: 'num_global_key_value_heads', globalKvGateKey: 'attention_k_eq_v' },
   naming: GEMMA4_NAMING,
   refusedKeys: [
     causalOnly,
-    { key: 'num_kv_shared_layers', refuse: positiveCount('shares key/value states across layers, which sway does not implement') },
-    { key: 'attention_k_eq_v', refuse: truthy('reuses keys as values on global layers, which sway does not implement') },
     { key: 'enable_moe_block', refuse: truthy('adds mixture-of-experts blocks, which sway does not implement') },
-    { key: 'global_head_dim', refuse: (v, cfg) => (typeof v === 'number' && v !== cfg['head_dim'] ? `= ${v} differs from head_dim ${JSON.stringify(cfg['head_dim'])}; per-layer head sizes are not implemented` : null) },
-    { key: 'per_layer_config', refuse: uniformHeads },
   ],
 };
 
@@ -491,8 +491,9 @@ export function withRoot(naming: WeightNaming, root: string): WeightNaming {
 export const LINEAR_ORDER = ['q_proj', 'k_proj', 'v_proj', 'qkv_proj', 'o_proj', 'gate_proj', 'up_proj', 'gate_up_proj', 'down_proj'] as const satisfies readonly LayerWeight[];
 
 /** The linear modules one layer of this architecture has (its checkpoint's projections). */
-export function layerLinearModules(a: { fused: { qkv: boolean; gateUp: boolean }; mlp: 'gated' | 'plain' }): LayerWeight[] {
-  const attn: LayerWeight[] = a.fused.qkv ? ['qkv_proj'] : ['q_proj', 'k_proj', 'v_proj'];
+/** Linear modules of a layer; a layer that reuses another's keys/values has no k/v projections, one whose values are its keys no v_proj (gemma4). */
+export function layerLinearModules(a: { fused: { qkv: boolean; gateUp: boolean }; mlp: 'gated' | 'plain' }, kvShared = false, keysAsValues = false): LayerWeight[] {
+  const attn: LayerWeight[] = a.fused.qkv ? ['qkv_proj'] : kvShared ? ['q_proj'] : keysAsValues ? ['q_proj', 'k_proj'] : ['q_proj', 'k_proj', 'v_proj'];
   const mlp: LayerWeight[] = a.mlp === 'plain' ? ['up_proj'] : a.fused.gateUp ? ['gate_up_proj'] : ['gate_proj', 'up_proj'];
   return [...attn, 'o_proj', ...mlp, 'down_proj'];
 }

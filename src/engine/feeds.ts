@@ -7,6 +7,7 @@ import './ort-privacy.js'; // before onnxruntime-node: turns its telemetry off
 import * as ort from 'onnxruntime-node';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { fillGroupRow } from './graph/lora-groups.js';
+import { isKvShared, layerHeads } from './heads.js';
 import type { ArchSpec } from './types.js';
 import type { ResolvedView } from './views.js';
 
@@ -65,9 +66,11 @@ export function stepFeeds(input: readonly number[], total: number): Feeds {
 
 /** Empty past key/value feeds for a batch of B rows. */
 export function emptyPastFeeds(arch: ArchSpec, B: number): Feeds {
-  const empty = new ort.Tensor('float32', new Float32Array(0), [B, arch.numKvHeads, 0, arch.headDim]);
   const feeds: Feeds = {};
   for (let l = 0; l < arch.numLayers; l++) {
+    if (isKvShared(arch, l)) continue; // gemma4: a KV-shared layer reads another layer's cache
+    const h = layerHeads(arch, l); // gemma4: head sizes may differ per layer
+    const empty = new ort.Tensor('float32', new Float32Array(0), [B, h.numKvHeads, 0, h.headDim]);
     feeds[`past_key_${l}`] = empty;
     feeds[`past_value_${l}`] = empty;
   }
@@ -77,7 +80,7 @@ export function emptyPastFeeds(arch: ArchSpec, B: number): Feeds {
 /** Names of the KV outputs, in layer order (present_key_l, present_value_l). */
 export function presentNames(arch: ArchSpec): string[] {
   const out: string[] = [];
-  for (let l = 0; l < arch.numLayers; l++) out.push(`present_key_${l}`, `present_value_${l}`);
+  for (let l = 0; l < arch.numLayers; l++) if (!isKvShared(arch, l)) out.push(`present_key_${l}`, `present_value_${l}`);
   return out;
 }
 

@@ -48,6 +48,11 @@ export interface RopeSpec {
  * families.ts plus config.json; the graph builder and the float64 reference read only this
  * (never `family`, which is for messages and identities).
  */
+export interface LayerHeads {
+  headDim: number;
+  numKvHeads: number;
+}
+
 export interface ArchSpec {
   family: Family;
   hiddenSize: number;
@@ -56,6 +61,22 @@ export interface ArchSpec {
   numHeads: number;
   numKvHeads: number;
   headDim: number;
+  /**
+   * Per-layer head size and key/value head count where some layer differs from headDim /
+   * numKvHeads (gemma4 global_head_dim on full-attention layers); absent when uniform.
+   * Read it through layerHeads() in heads.ts.
+   */
+  layerHeads?: readonly LayerHeads[];
+  /**
+   * KV sharing (gemma4 num_kv_shared_layers): per layer, the layer whose keys/values it
+   * attends to (itself unless shared); a shared layer has no k/v projections and no cache
+   * of its own. Absent when no layer shares. Read through kvSource() in heads.ts.
+   */
+  kvSource?: readonly number[];
+  /** Per layer: values are the raw key projection (no v_proj; gemma4 attention_k_eq_v on full-attention layers). Absent when none. */
+  keysAsValues?: readonly boolean[];
+  /** Per-layer MLP width where some layer differs from intermediateSize (gemma4 double-wide MLP on KV-shared layers). */
+  layerIntermediate?: readonly number[];
   /** Rows of the embedding / lm_head (may exceed the tokenizer vocabulary). */
   vocabSize: number;
   maxPositionEmbeddings: number;

@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelError } from '../../src/core/errors.js';
+import { AdapterError, ModelError } from '../../src/core/errors.js';
+import type { LoraSlot } from '../../src/engine/adapter/types.js';
+import { buildGroups } from '../../src/engine/graph/lora-groups.js';
 import { archFromConfig } from '../../src/engine/config.js';
 import { Engine } from '../../src/engine/engine.js';
 import { tinyConfig, writeTinyModel } from '../../src/engine/fixtures/tiny-model.js';
@@ -76,7 +78,10 @@ describe('gemma config spellings', () => {
     expect(a.vNorm).toBe(true);
     expect(a.layerScalar).toBe(true);
     expect(a.perLayerInput).toEqual({ size: 8, vocab: 300 });
-    expect(a.rope).toMatchObject({ theta: 1e6, rotaryDim: 16, scaling: { type: 'proportional', factor: 1, angles: 2 } });
+    // Full-attention layers at global_head_dim 32: their RoPE spans 32 dims, a quarter of the 16 pairs turning.
+    expect(a.rope).toMatchObject({ theta: 1e6, rotaryDim: 32, scaling: { type: 'proportional', factor: 1, angles: 4 } });
+    expect(a.ropeLocal).toMatchObject({ rotaryDim: 16 });
+    expect(a.layerHeads).toEqual([16, 32, 16, 32].map((headDim) => ({ headDim, numKvHeads: 2 })));
     expect(a.ropeLocal).toMatchObject({ theta: 1e4, scaling: { type: 'default' } });
     expect(a.slidingWindow).toEqual([4, null, 4, null]);
     expect(a.finalLogitSoftcap).toBe(30);
@@ -89,12 +94,13 @@ describe('gemma config spellings', () => {
 
 describe('gemma features sway does not implement are refused by name (exit 2)', () => {
   const cases: [Cfg, RegExp][] = [
-    [{ num_kv_shared_layers: 2 }, /num_kv_shared_layers = 2 shares key\/value states/],
-    [{ attention_k_eq_v: true }, /attention_k_eq_v = true reuses keys as values/],
+    [{ num_kv_shared_layers: 4 }, /num_kv_shared_layers must be an integer from 0 to num_hidden_layers - 1 \(3\), got 4/],
+    [{ num_kv_shared_layers: 3 }, /leaves no earlier full-attention layer for layer 1 to share keys\/values with/],
+    [{ num_kv_shared_layers: 2, per_layer_config: { '3': { num_key_value_heads: 1 } } }, /gives layer 3 a head geometry different from layer 1, whose keys\/values it shares/],
     [{ enable_moe_block: true }, /enable_moe_block = true adds mixture-of-experts/],
     [{ use_bidirectional_attention: 'all' }, /use_bidirectional_attention = "all" makes text attention bidirectional/],
-    [{ global_head_dim: 32 }, /global_head_dim = 32 differs from head_dim 16/],
-    [{ per_layer_config: { '1': { head_dim: 32 } } }, /per_layer_config gives layer 1 head_dim 32 \(global 16\)/],
+    [{ per_layer_config: { '1': { head_dim: 32 } } }, /per_layer_config gives layers of one attention type different head sizes \(32, 16\)/],
+    [{ per_layer_config: { '1': { sliding_window: 8 } } }, /per_layer_config\.1\.sliding_window overrides a setting per layer/],
   ];
   for (const [patch, re] of cases) {
     it(JSON.stringify(patch), () => {
@@ -110,6 +116,76 @@ describe('gemma features sway does not implement are refused by name (exit 2)', 
       expect((caught as ModelError).message).toMatch(re);
     });
   }
+  it('per-layer head sizes load: global_head_dim on full-attention layers (transformers default 512), per_layer_config overrides, global kv heads only with attention_k_eq_v', () => {
+    expect(archFromConfig(gemma4({ global_head_dim: undefined }), FILE).layerHeads?.[1]).toEqual({ headDim: 512, numKvHeads: 2 });
+    expect(archFromConfig(gemma4({ num_global_key_value_heads: 1 }), FILE).layerHeads?.[1]).toEqual({ headDim: 32, numKvHeads: 2 });
+    const explicit = archFromConfig(gemma4({ per_layer_config: { '1': { head_dim: 32, num_key_value_heads: 1 }, '3': { head_dim: 32, num_key_value_heads: 1 } } }), FILE);
+    expect(explicit.layerHeads).toEqual([{ headDim: 16, numKvHeads: 2 }, { headDim: 32, numKvHeads: 1 }, { headDim: 16, numKvHeads: 2 }, { headDim: 32, numKvHeads: 1 }]);
+  });
+  it('KV sharing loads: the last N layers take the last earlier layer of their type as source, double-wide MLP there', () => {
+    const a = archFromConfig(gemma4({ num_kv_shared_layers: 2, use_double_wide_mlp: true }), FILE);
+    expect(a.kvSource).toEqual([0, 1, 0, 1]);
+    expect(a.layerIntermediate).toEqual([128, 128, 256, 256]);
+    const narrow = archFromConfig(gemma4({ num_kv_shared_layers: 1 }), FILE);
+    expect(narrow.kvSource).toEqual([0, 1, 2, 1]);
+    expect(narrow.layerIntermediate).toBeUndefined();
+    expect(archFromConfig(gemma4({ num_kv_shared_layers: 0 }), FILE).kvSource).toBeUndefined();
+  });
+  it('LoRA on k_proj of a KV-shared layer (which has none) is refused by name', () => {
+    const a = archFromConfig(gemma4({ num_kv_shared_layers: 2 }), FILE);
+    const slot: LoraSlot = {
+      modulePath: 'model.language_model.layers.2.self_attn.k_proj',
+      target: { scope: 'layer', layer: 2, module: 'k_proj' },
+      rank: 1,
+      inFeatures: 64,
+      outFeatures: 32,
+      scaling: 1,
+      a: new Float32Array(64),
+      b: new Float32Array(32),
+      bBias: null,
+      magnitude: null,
+    };
+    expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(AdapterError);
+    expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(/layers\.2\.self_attn\.k_proj' adapts k_proj of layer 2, which reuses the keys\/values of layer 0/);
+  });
+  it('attention_k_eq_v loads: full-attention layers (not KV-shared) take keys as values, with num_global_key_value_heads there', () => {
+    const a = archFromConfig(gemma4({ attention_k_eq_v: true, num_global_key_value_heads: 1 }), FILE);
+    expect(a.keysAsValues).toEqual([false, true, false, true]);
+    expect(a.layerHeads?.[1]).toEqual({ headDim: 32, numKvHeads: 1 });
+    expect(archFromConfig(gemma4({ attention_k_eq_v: true, num_kv_shared_layers: 1 }), FILE).keysAsValues).toEqual([false, true, false, false]);
+    const slot: LoraSlot = {
+      modulePath: 'model.language_model.layers.1.self_attn.v_proj',
+      target: { scope: 'layer', layer: 1, module: 'v_proj' },
+      rank: 1,
+      inFeatures: 64,
+      outFeatures: 32,
+      scaling: 1,
+      a: new Float32Array(64),
+      b: new Float32Array(32),
+      bBias: null,
+      magnitude: null,
+    };
+    expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(/adapts v_proj of layer 1, whose values are its keys \(attention_k_eq_v\)/);
+  });
+  it('released shapes: E2B (35 layers, 512/256 heads, 20 KV-shared, double-wide MLP) and 31B-like (k = v) load; 26B-A4B (MoE) is refused', () => {
+    const layerTypes = (n: number, every: number) => Array.from({ length: n }, (_, i) => ((i + 1) % every === 0 ? 'full_attention' : 'sliding_attention'));
+    const rope = { full_attention: { rope_type: 'proportional', partial_rotary_factor: 0.25, rope_theta: 1e6 }, sliding_attention: { rope_type: 'default', rope_theta: 1e4 } };
+    const text = { hidden_size: 1536, intermediate_size: 6144, num_attention_heads: 8, num_key_value_heads: 1, head_dim: 256, global_head_dim: 512, sliding_window: 512, vocab_size: 262144, vocab_size_per_layer_input: 262144, hidden_size_per_layer_input: 256, rope_parameters: rope };
+    const e2b = archFromConfig({ model_type: 'gemma4', text_config: { ...text, model_type: 'gemma4_text', num_hidden_layers: 35, layer_types: layerTypes(35, 5), num_kv_shared_layers: 20, use_double_wide_mlp: true, attention_k_eq_v: false } }, FILE);
+    expect(e2b.kvSource?.slice(13, 20)).toEqual([13, 14, 13, 13, 13, 13, 14]);
+    expect(e2b.kvSource?.[34]).toBe(14);
+    expect(e2b.layerIntermediate?.[14]).toBe(6144);
+    expect(e2b.layerIntermediate?.[15]).toBe(12288);
+    expect(e2b.layerHeads?.[4]).toEqual({ headDim: 512, numKvHeads: 1 });
+    expect(e2b.rope).toMatchObject({ rotaryDim: 512, scaling: { type: 'proportional', angles: 64 } });
+    expect(e2b.ropeLocal?.rotaryDim).toBe(256);
+    const keqv = { ...text, model_type: 'gemma4_text', hidden_size_per_layer_input: 0, num_key_value_heads: 8, num_attention_heads: 16, num_hidden_layers: 12, layer_types: layerTypes(12, 6), attention_k_eq_v: true, num_global_key_value_heads: 4 };
+    const big = archFromConfig(keqv, FILE);
+    expect(big.perLayerInput).toBeNull();
+    expect(big.keysAsValues?.filter(Boolean)).toHaveLength(2);
+    expect(big.layerHeads?.[5]).toEqual({ headDim: 512, numKvHeads: 4 });
+    expect(() => archFromConfig({ ...keqv, enable_moe_block: true, num_experts: 128, top_k_experts: 8 }, FILE)).toThrow(/enable_moe_block = true adds mixture-of-experts/);
+  });
   it('values that change nothing are accepted (global_head_dim equal to head_dim, empty per_layer_config, "vision" bidirectional)', () => {
     expect(() => archFromConfig(gemma4({ global_head_dim: 16, per_layer_config: {}, use_bidirectional_attention: 'vision' }), FILE)).not.toThrow();
   });
@@ -156,6 +232,36 @@ describe('seed scenario: Gemma 4 multimodal checkpoint, adapter saving vision_to
       const [[base], [ft]] = (await engine.logprobsOf([{ kind: 'base' }, { kind: 'ft' }], [{ prompt: 'The sky is', completion: ' blue' }])) as [[number], [number]];
       expect(Number.isFinite(base) && Number.isFinite(ft)).toBe(true);
       expect(ft).not.toBe(base);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('Gemma 4 with per-layer head sizes and KV sharing (golden fixture gemma4-gh)', () => {
+  it('greedy generation with the cache equals argmax over full forwards', async () => {
+    const engine = await Engine.load({ base: modelDir('gemma4-gh'), adapter: adapterDir('gemma4-gh', 'linear'), threads: 1 });
+    try {
+      expect(engine.arch.kvSource).toEqual([0, 1, 2, 3, 2, 3]);
+      expect(engine.arch.layerHeads?.map((h) => h.headDim)).toEqual([16, 32, 16, 32, 16, 32]);
+      const prompt = engine.encode('The quick brown fox jumps');
+      expect(prompt.length).toBeGreaterThan(4); // decoding steps run past the window of 4
+      const view = engine.resolveView({ kind: 'ft' });
+      const gen = await engine.generateIds(view, prompt, { maxNewTokens: 6 });
+      let ids = [...prompt];
+      const V = engine.arch.vocabSize;
+      const eos = new Set(engine.tokenizer.eosTokenIds);
+      const expected: number[] = [];
+      for (let step = 0; step < 6; step++) {
+        const lg = await engine.fullLogits({ kind: 'ft' }, ids);
+        let best = 0;
+        for (let i = 1; i < V; i++) if ((lg[(ids.length - 1) * V + i] as number) > (lg[(ids.length - 1) * V + best] as number)) best = i;
+        if (eos.has(best)) break;
+        expected.push(best);
+        ids = [...ids, best];
+      }
+      expect(gen).toEqual(expected);
+      expect(gen.length).toBeGreaterThan(2);
     } finally {
       await engine.close();
     }

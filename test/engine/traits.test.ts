@@ -31,7 +31,7 @@ function baseArch(): ArchSpec {
 function randomSlots(arch: ArchSpec, rng: Rng): LoraSlot[] {
   const r = 2;
   const targets: SlotTarget[] = [];
-  for (let l = 0; l < arch.numLayers; l++) for (const m of layerLinearModules(arch)) targets.push({ scope: 'layer', layer: l, module: m as LayerModule });
+  for (let l = 0; l < arch.numLayers; l++) for (const m of layerLinearModules(arch, (arch.kvSource?.[l] ?? l) !== l, arch.keysAsValues?.[l] ?? false)) targets.push({ scope: 'layer', layer: l, module: m as LayerModule });
   targets.push({ scope: 'lm_head' });
   return targets.map((target) => {
     const [inF, outF] = slotFeatures(arch, target);
@@ -112,6 +112,50 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   ['separate rotary base for sliding layers (gemma3)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1000 }, rope: { ...a.rope, theta: 1e6 } })],
   ['linear-scaled global and plain local rotary (gemma3 per-type rope_parameters)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } }, rope: { ...a.rope, theta: 1e6, scaling: { type: 'linear', factor: 8 } } })],
   ['proportional rotary on global layers, two of eight pairs turning (gemma4)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } }, rope: { ...a.rope, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: 2 } } })],
+  [
+    'per-layer head sizes: global layer with twice the head size and one kv head, own RoPE tables (gemma4 global_head_dim)',
+    (a) => ({
+      ...a,
+      qkNorm: 'per_head',
+      vNorm: true,
+      attentionScale: 1,
+      slidingWindow: [4, null],
+      layerHeads: [{ headDim: a.headDim, numKvHeads: a.numKvHeads }, { headDim: 2 * a.headDim, numKvHeads: 1 }],
+      ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
+      rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
+    }),
+  ],
+  [
+    'KV sharing: the last two of four layers attend to the keys/values of the last earlier layer of their type, double-wide MLP there, global head size 2x (gemma4 num_kv_shared_layers)',
+    (a) => ({
+      ...a,
+      numLayers: 4,
+      qkNorm: 'per_head',
+      vNorm: true,
+      attentionScale: 1,
+      slidingWindow: [4, null, 4, null],
+      ropeLayers: [true, true, true, true],
+      layerHeads: [1, 2, 1, 2].map((m) => ({ headDim: m * a.headDim, numKvHeads: a.numKvHeads })),
+      kvSource: [0, 1, 0, 1],
+      layerIntermediate: [1, 1, 2, 2].map((m) => m * a.intermediateSize),
+      ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
+      rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
+    }),
+  ],
+  [
+    'keys as values on the global layer (no v_proj; v = v_norm(raw k)), twice the head size, one kv head (gemma4 attention_k_eq_v)',
+    (a) => ({
+      ...a,
+      qkNorm: 'per_head',
+      vNorm: true,
+      attentionScale: 1,
+      slidingWindow: [4, null],
+      layerHeads: [{ headDim: a.headDim, numKvHeads: a.numKvHeads }, { headDim: 2 * a.headDim, numKvHeads: 1 }],
+      keysAsValues: [false, true],
+      ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
+      rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
+    }),
+  ],
   ['unscaled attention, per-head q/k norms and a scale-free v norm (gemma4)', (a) => ({ ...a, qkNorm: 'per_head', vNorm: true, attentionScale: 1 })],
   [
     'per-layer inputs and per-layer output scalar, sandwich norms (gemma4 PLE)',
@@ -138,6 +182,23 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
     rope: { ...a.rope, rotaryDim: 4 },
     weights: FAMILIES_PHI3_LIKE,
   })],
+  [
+    'plain-op rotary with per-layer head sizes and KV sharing: sliding rotary 8 of head 16, global rotary 16 of head 32, last two layers shared (gemma4 with rotary widths GQA cannot take)',
+    (a) => ({
+      ...a,
+      numLayers: 4,
+      qkNorm: 'per_head',
+      vNorm: true,
+      attentionScale: 1,
+      slidingWindow: [4, null, 4, null],
+      ropeLayers: [true, true, true, true],
+      layerHeads: [1, 2, 1, 2].map((m) => ({ headDim: m * a.headDim, numKvHeads: a.numKvHeads })),
+      kvSource: [0, 1, 0, 1],
+      layerIntermediate: [1, 1, 2, 2].map((m) => m * a.intermediateSize),
+      ropeLocal: { ...a.rope, rotaryDim: a.headDim / 2, theta: 1e4, scaling: { type: 'default' } },
+      rope: { ...a.rope, rotaryDim: a.headDim, theta: 1e6, scaling: { type: 'default' } },
+    }),
+  ],
   ['llama3 RoPE scaling', (a) => ({ ...a, rope: { ...a.rope, theta: 500000, scaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8 } } })],
 ];
 

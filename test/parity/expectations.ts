@@ -91,6 +91,16 @@ export const EXPECTATIONS: ParityExpectation[] = [
     unusedSaved: ['model.vision_tower', 'model.embed_vision'],
   },
   {
+    fixture: 'gemma4-gh/linear',
+    status: 'supported',
+    reason: 'Gemma 4 text model shaped like E2B/E4B: full-attention layers at global_head_dim 32 (twice head_dim, saved as per_layer_config) with their own proportional RoPE; the last 2 of 6 layers share the keys/values of layers 2 and 3 (num_kv_shared_layers) with a double-wide MLP; LoRA on every attention and MLP projection PEFT finds',
+  },
+  {
+    fixture: 'gemma4-keqv/linear',
+    status: 'supported',
+    reason: 'Gemma 4 text model shaped like 31B: attention_k_eq_v (full-attention layers use the raw key projection as values, no v_proj) with num_global_key_value_heads 1 and global_head_dim 32 there, no per-layer inputs; LoRA on every projection PEFT finds',
+  },
+  {
     fixture: 'gemma3-mm/seed',
     status: 'supported',
     reason: 'Gemma 3 text tower of a conditional-generation checkpoint stored as language_model.model.*; saved vision modules named unused',

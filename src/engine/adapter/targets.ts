@@ -3,6 +3,7 @@
  * in/out features of each target, and the check that adapter_config.json's target_modules
  * / layers_to_transform / exclude_modules agree with the tensors the file holds.
  */
+import { isKvShared, keysAsValues, layerIntermediate, layerWidths } from '../heads.js';
 import { AdapterError } from '../../core/errors.js';
 import { LINEAR_ORDER, layerLinearModules, modulePath, parseModulePath } from '../families.js';
 import type { ArchSpec } from '../types.js';
@@ -24,9 +25,8 @@ export function slotTargetOf(arch: ArchSpec, path: string): SlotTarget | null {
 /** [in, out] features of a slot target for this architecture. */
 export function slotFeatures(arch: ArchSpec, t: SlotTarget): [number, number] {
   const H = arch.hiddenSize;
-  const q = arch.numHeads * arch.headDim;
-  const kv = arch.numKvHeads * arch.headDim;
-  const I = arch.intermediateSize;
+  const { q, kv } = layerWidths(arch, t.scope === 'layer' ? t.layer : 0);
+  const I = layerIntermediate(arch, t.scope === 'layer' ? t.layer : 0);
   if (t.scope === 'lm_head') return [H, arch.vocabSize];
   if (t.scope === 'embed_tokens') return [arch.vocabSize, H];
   const table: Record<LayerModule, [number, number]> = {
@@ -51,8 +51,7 @@ export function slotOrder(t: SlotTarget): number {
 /** Every linear module path of the base model, with its layer (null for lm_head). */
 export function baseLinearModules(arch: ArchSpec): { path: string; layer: number | null }[] {
   const out: { path: string; layer: number | null }[] = [];
-  const mods = layerLinearModules(arch);
-  for (let l = 0; l < arch.numLayers; l++) for (const m of mods) out.push({ path: modulePath(arch.weights, { layer: l, module: m }), layer: l });
+  for (let l = 0; l < arch.numLayers; l++) for (const m of layerLinearModules(arch, isKvShared(arch, l), keysAsValues(arch, l))) out.push({ path: modulePath(arch.weights, { layer: l, module: m }), layer: l });
   out.push({ path: modulePath(arch.weights, { module: 'lm_head' }), layer: null });
   return out;
 }

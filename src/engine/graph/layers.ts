@@ -5,6 +5,8 @@
 import { DT } from '../onnx/model.js';
 import { ropeCaches } from '../rope.js';
 import type { WeightRef } from '../families.js';
+import { ModelError } from '../../core/errors.js';
+import { isKvShared, keysAsValues, kvSource, layerHeads, layerIntermediate, layerWidths } from '../heads.js';
 import type { GraphContext } from './context.js';
 import { addEmbeddingLora } from './embed-lora.js';
 import { qkvColumnMap } from './lora-groups.js';
@@ -120,44 +122,67 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
   return { table, x };
 }
 
-/** Shared constants of the attention blocks (RoPE caches, split/reshape shapes). */
+/** Split/reshape constants of one attention geometry (head size, key/value heads). */
+export interface HeadShapes {
+  split: string;
+  headsQ: string;
+  headsK: string;
+  flatQ: string;
+  flatK: string;
+  /** Unit weight of the scale-free v norm, when the architecture has one. */
+  vNormOnes: string | null;
+}
+
+/** Shared constants of the attention blocks (RoPE caches, per-geometry split/reshape shapes). */
 export interface AttentionConsts {
   cos: string;
   sin: string;
   /** Caches of sliding-window layers when they use their own theta. */
   localCos: string | null;
   localSin: string | null;
-  split: string;
-  headsQ: string;
-  headsK: string;
-  flatQ: string;
-  flatK: string;
+  /** The shapes of layer l (created once per distinct geometry). */
+  shapes: (l: number) => HeadShapes;
+  /** Per layer that owns a KV cache: its GQA key/value inputs (normed; rotated only with plain-op rotary) and cache names, for layers that share them. */
+  kv: Map<number, { k: string; v: string; pastK: string; pastV: string }>;
   /** Rotary done with plain ops instead of inside GroupQueryAttention (see rotary.ts), or null. */
   graphRotary: RotaryTables | null;
-  /** Unit weight of the scale-free v norm, when the architecture has one. */
-  vNormOnes: string | null;
 }
 
 export function attentionConsts(ctx: GraphContext): AttentionConsts {
   const { arch, packer } = ctx;
-  const D = arch.headDim;
-  const q = arch.numHeads * D;
-  const kv = arch.numKvHeads * D;
   const half = arch.rope.rotaryDim / 2;
   const { cos, sin } = ropeCaches(arch.rope, ctx.plan.maxPositions);
   const local = arch.ropeLocal === null ? null : ropeCaches(arch.ropeLocal, ctx.plan.maxPositions);
+  const localHalf = arch.ropeLocal === null ? half : arch.ropeLocal.rotaryDim / 2;
+  const byGeometry = new Map<string, HeadShapes>();
+  const shapes = (l: number): HeadShapes => {
+    const { headDim: D, numKvHeads: nKv } = layerHeads(arch, l);
+    const key = `${D}x${nKv}`;
+    const known = byGeometry.get(key);
+    if (known) return known;
+    // The first geometry keeps the historical constant names.
+    const sfx = byGeometry.size === 0 ? '' : `_${key}`;
+    const q = arch.numHeads * D;
+    const kv = nKv * D;
+    const made: HeadShapes = {
+      split: packer.int64(`split_qkv${sfx}`, [q, kv, kv]),
+      headsQ: packer.int64(`shape_q_heads${sfx}`, [0, 0, arch.numHeads, D]),
+      headsK: packer.int64(`shape_k_heads${sfx}`, [0, 0, nKv, D]),
+      flatQ: packer.int64(`shape_q_flat${sfx}`, [0, 0, q]),
+      flatK: packer.int64(`shape_k_flat${sfx}`, [0, 0, kv]),
+      vNormOnes: arch.vNorm ? packer.add(`v_norm_ones${sfx}`, [D], (t) => t.fill(1)) : null,
+    };
+    byGeometry.set(key, made);
+    return made;
+  };
   return {
     cos: packer.add('rope_cos', [ctx.plan.maxPositions, half], cos),
     sin: packer.add('rope_sin', [ctx.plan.maxPositions, half], sin),
-    localCos: local ? packer.add('rope_local_cos', [ctx.plan.maxPositions, half], local.cos) : null,
-    localSin: local ? packer.add('rope_local_sin', [ctx.plan.maxPositions, half], local.sin) : null,
-    split: packer.int64('split_qkv', [q, kv, kv]),
-    headsQ: packer.int64('shape_q_heads', [0, 0, arch.numHeads, D]),
-    headsK: packer.int64('shape_k_heads', [0, 0, arch.numKvHeads, D]),
-    flatQ: packer.int64('shape_q_flat', [0, 0, q]),
-    flatK: packer.int64('shape_k_flat', [0, 0, kv]),
+    localCos: local ? packer.add('rope_local_cos', [ctx.plan.maxPositions, localHalf], local.cos) : null,
+    localSin: local ? packer.add('rope_local_sin', [ctx.plan.maxPositions, localHalf], local.sin) : null,
+    shapes,
+    kv: new Map(),
     graphRotary: needsGraphRotary(arch) ? rotaryTables(ctx) : null,
-    vNormOnes: arch.vNorm ? packer.add('v_norm_ones', [D], (t) => t.fill(1)) : null,
   };
 }
 
@@ -179,16 +204,29 @@ function perHeadQkvT(ctx: GraphContext, packName: string, ref: WeightRef, column
 function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | null } {
   const { arch, packer } = ctx;
   const H = arch.hiddenSize;
-  const q = arch.numHeads * arch.headDim;
-  const kv = arch.numKvHeads * arch.headDim;
+  const { q, kv } = layerWidths(arch, l);
+  const shared = isKvShared(arch, l);
+  const kAsV = keysAsValues(arch, l);
   const part = (module: 'q_proj' | 'k_proj' | 'v_proj' | 'qkv_proj', p: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part: p }) as const;
   const columns = qkvColumnMap(arch);
-  const w = columns
-    ? perHeadQkvT(ctx, `l${l}_wqkv`, part('qkv_proj'), columns, H)
-    : arch.fused.qkv
-      ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
-      : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
+  const w = shared
+    ? linearT(ctx, `l${l}_wq`, part('q_proj'), q, H)
+    : kAsV
+      ? fusedLinearT(ctx, `l${l}_wqk`, [part('q_proj'), part('k_proj')], [q, kv], H)
+      : columns
+        ? perHeadQkvT(ctx, `l${l}_wqkv`, part('qkv_proj'), columns, H)
+        : arch.fused.qkv
+          ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
+          : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
   if (!arch.qkvBias) return { w, bias: null };
+  if (shared) return { w, bias: packer.add(`l${l}_bq`, [q], (t) => t.set(ctx.read(part('q_proj', 'bias')))) };
+  if (kAsV) {
+    const bias = packer.add(`l${l}_bqk`, [q + kv], (t) => {
+      t.set(ctx.read(part('q_proj', 'bias')), 0);
+      t.set(ctx.read(part('k_proj', 'bias')), q);
+    });
+    return { w, bias };
+  }
   const bias = packer.add(`l${l}_bqkv`, [q + 2 * kv], (t) => {
     if (columns) {
       const b = ctx.read(part('qkv_proj', 'bias'));
@@ -204,16 +242,37 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
 }
 
 /** Self-attention of layer l on the normed input; returns the o_proj output (before the residual add). */
-export function attention(ctx: GraphContext, l: number, input: string, c: AttentionConsts): string {
-  const { arch, packer } = ctx;
-  const H = arch.hiddenSize;
-  const D = arch.headDim;
+export function attention(ctx: GraphContext, l: number, input: string, consts: AttentionConsts): string {
+  const { arch } = ctx;
+  const { headDim: D, numKvHeads: nKv } = layerHeads(arch, l);
   const q = arch.numHeads * D;
+  const c = { ...consts, ...consts.shapes(l) };
   const { w, bias } = qkvWeights(ctx, l);
   const qkv = projection(ctx, input, w, `${l}_qkv`, bias);
+  const source = kvSource(arch, l);
   let gqaInputs: string[];
+  if (source !== l) {
+    // KV sharing (gemma4): queries only; keys/values and cache are the source layer's (same type, so same RoPE and window).
+    const from = c.kv.get(source);
+    if (!from) throw new ModelError(`internal: layer ${l} shares the keys/values of layer ${source}, which has none`, 'SWAY_RUNTIME');
+    const qn = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [qkv, c.headsQ]), { layer: l, module: 'q_norm' }, `l${l}_qnorm`, D), c.flatQ]);
+    // With plain-op rotary the source's stored keys are already rotated; only the queries are rotated here.
+    const qh = c.graphRotary && (arch.ropeLayers[l] ?? true) ? graphRotate(ctx, l, qn, arch.numHeads, c.graphRotary, `l${l}_rq`) : qn;
+    return attend(ctx, l, [qh, from.k, from.v], from.pastK, from.pastV, null, c);
+  }
   if (arch.qkNorm === 'per_head') {
-    const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
+    let parts: [string, string, string];
+    if (keysAsValues(arch, l)) {
+      // gemma4 attention_k_eq_v: the raw key projection is also the value (v norm below, no k norm or RoPE on it).
+      const { q: qw, kv: kvw } = layerWidths(arch, l);
+      const name = `split_qk_${qw}_${kvw}`;
+      const split = ctx.packer.inits.some((i) => i.name === name) ? name : ctx.packer.int64(name, [qw, kvw]);
+      const [qs, ks] = ctx.add('Split', [qkv, split], { axis: -1 }, undefined, 2) as [string, string];
+      parts = [qs, ks, ks];
+    } else {
+      parts = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
+    }
+    const [qs, ks, vs] = parts;
     const qh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [qs, c.headsQ]), { layer: l, module: 'q_norm' }, `l${l}_qnorm`, D), c.flatQ]);
     const kh = ctx.one('Reshape', [norm(ctx, ctx.one('Reshape', [ks, c.headsK]), { layer: l, module: 'k_norm' }, `l${l}_knorm`, D), c.flatK]);
     // gemma4 v_norm: RMS-normalise each value head, no weight.
@@ -221,29 +280,50 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
     gqaInputs = [qh, kh, vh];
   } else if (arch.qkNorm === 'full') {
     const [qs, ks, vs] = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3) as [string, string, string];
-    gqaInputs = [norm(ctx, qs, { layer: l, module: 'q_norm' }, `l${l}_qnorm`, q), norm(ctx, ks, { layer: l, module: 'k_norm' }, `l${l}_knorm`, arch.numKvHeads * D), vs];
+    gqaInputs = [norm(ctx, qs, { layer: l, module: 'q_norm' }, `l${l}_qnorm`, q), norm(ctx, ks, { layer: l, module: 'k_norm' }, `l${l}_knorm`, nKv * D), vs];
   } else {
     gqaInputs = [qkv, '', ''];
   }
-  const rotary = arch.ropeLayers[l] ?? true;
-  const window = arch.slidingWindow[l] ?? null;
   const gr = c.graphRotary;
-  if (gr && rotary) {
+  if (gr && (arch.ropeLayers[l] ?? true)) {
+    // Plain-op RoPE before GroupQueryAttention (which then does none), so the cached and shared keys are rotated ones.
     if (gqaInputs[1] === '') gqaInputs = ctx.add('Split', [qkv, c.split], { axis: -1 }, undefined, 3);
-    const local = window !== null && gr.localCos !== null && gr.localSin !== null;
-    const cos = local ? (gr.localCos as string) : gr.cos;
-    const sin = local ? (gr.localSin as string) : gr.sin;
-    gqaInputs = [applyGraphRotary(ctx, gqaInputs[0] as string, arch.numHeads, cos, sin, `l${l}_rq`), applyGraphRotary(ctx, gqaInputs[1] as string, arch.numKvHeads, cos, sin, `l${l}_rk`), gqaInputs[2] as string];
+    gqaInputs = [graphRotate(ctx, l, gqaInputs[0] as string, arch.numHeads, gr, `l${l}_rq`), graphRotate(ctx, l, gqaInputs[1] as string, nKv, gr, `l${l}_rk`), gqaInputs[2] as string];
   }
-  const fusedRotary = rotary && !gr;
   const pastK = `past_key_${l}`;
   const pastV = `past_value_${l}`;
-  ctx.inputs.push({ name: pastK, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'past', D] });
-  ctx.inputs.push({ name: pastV, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'past', D] });
+  ctx.inputs.push({ name: pastK, elemType: DT.FLOAT, shape: ['batch', nKv, 'past', D] });
+  ctx.inputs.push({ name: pastV, elemType: DT.FLOAT, shape: ['batch', nKv, 'past', D] });
+  if (gqaInputs[1]) c.kv.set(l, { k: gqaInputs[1], v: gqaInputs[2] as string, pastK, pastV });
+  return attend(ctx, l, gqaInputs, pastK, pastV, { key: `present_key_${l}`, value: `present_value_${l}` }, c);
+}
+
+/** Plain-op RoPE (graph/rotary.ts) of x [B, S, heads * D] with layer l's table (global or sliding) and head size. */
+function graphRotate(ctx: GraphContext, l: number, x: string, heads: number, gr: RotaryTables, tag: string): string {
+  const { arch } = ctx;
+  const local = (arch.slidingWindow[l] ?? null) !== null && arch.ropeLocal !== null && gr.localCos !== null && gr.localSin !== null;
+  const rot = local && arch.ropeLocal ? arch.ropeLocal.rotaryDim : arch.rope.rotaryDim;
+  const cos = local ? (gr.localCos as string) : gr.cos;
+  const sin = local ? (gr.localSin as string) : gr.sin;
+  return applyGraphRotary(ctx, x, heads, layerHeads(arch, l).headDim, rot, cos, sin, tag);
+}
+
+/**
+ * GroupQueryAttention of layer l over its q/k/v inputs and a cache, then o_proj. `present`
+ * names the cache outputs of a layer that owns its cache; a KV-shared layer's are discarded.
+ * With plain-op rotary (`graphRotary`) q and k arrive rotated; otherwise GQA rotates them.
+ */
+function attend(ctx: GraphContext, l: number, gqaInputs: string[], pastK: string, pastV: string, present: { key: string; value: string } | null, c: AttentionConsts): string {
+  const { arch, packer } = ctx;
+  const H = arch.hiddenSize;
+  const { headDim: D, numKvHeads: nKv } = layerHeads(arch, l);
+  const q = arch.numHeads * D;
+  const window = arch.slidingWindow[l] ?? null;
+  const fusedRotary = (arch.ropeLayers[l] ?? true) && !c.graphRotary;
   const local = window !== null && c.localCos !== null && c.localSin !== null;
   const caches = fusedRotary ? [local ? (c.localCos as string) : c.cos, local ? (c.localSin as string) : c.sin] : [];
-  const presentK = `present_key_${l}`;
-  const presentV = `present_value_${l}`;
+  const presentK = present?.key ?? ctx.tmp('shared_present_key');
+  const presentV = present?.value ?? ctx.tmp('shared_present_value');
   const attnOut = ctx.tmp('attn');
   ctx.nodes.push({
     op: 'GroupQueryAttention',
@@ -252,7 +332,7 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
     outputs: [attnOut, presentK, presentV],
     attrs: {
       num_heads: arch.numHeads,
-      kv_num_heads: arch.numKvHeads,
+      kv_num_heads: nKv,
       scale: { float: arch.attentionScale },
       ...(arch.attnSoftcap !== null ? { softcap: { float: arch.attnSoftcap } } : {}),
       do_rotary: fusedRotary ? 1 : 0,
@@ -260,8 +340,10 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
       local_window_size: window === null ? -1 : window,
     },
   });
-  ctx.outputs.push({ name: presentK, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'total', D] });
-  ctx.outputs.push({ name: presentV, elemType: DT.FLOAT, shape: ['batch', arch.numKvHeads, 'total', D] });
+  if (present) {
+    ctx.outputs.push({ name: presentK, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
+    ctx.outputs.push({ name: presentV, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
+  }
   const oRef = { layer: l, module: 'o_proj' } as const;
   const wo = linearT(ctx, `l${l}_wo`, oRef, H, q);
   const oBias = arch.oBias ? packer.add(`l${l}_bo`, [H], (t) => t.set(ctx.read({ ...oRef, part: 'bias' }))) : null;
@@ -272,7 +354,11 @@ export function attention(ctx: GraphContext, l: number, input: string, c: Attent
 export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string): string {
   const { arch, packer } = ctx;
   const H = arch.hiddenSize;
-  const I = arch.intermediateSize;
+  const I = layerIntermediate(arch, l);
+  // gemma4 double-wide MLP: KV-shared layers split a wider gate/up output.
+  const wideSplit = `split_gu_${I}`;
+  if (I !== arch.intermediateSize && !packer.inits.some((i) => i.name === wideSplit)) packer.int64(wideSplit, [I, I]);
+  const split = I === arch.intermediateSize ? splitGu : wideSplit;
   const ref = (module: 'gate_proj' | 'up_proj' | 'gate_up_proj' | 'down_proj', part: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part }) as const;
   const gated = arch.mlp === 'gated';
   const inW = !gated
@@ -297,7 +383,7 @@ export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string
   const h = projection(ctx, input, inW, `${l}_gate_up`, inBias);
   let act: string;
   if (gated) {
-    const [gate, up] = ctx.add('Split', [h, splitGu], { axis: -1 }, undefined, 2) as [string, string];
+    const [gate, up] = ctx.add('Split', [h, split], { axis: -1 }, undefined, 2) as [string, string];
     act = ctx.one('Mul', [activation(ctx, gate), up]);
   } else {
     act = activation(ctx, h);

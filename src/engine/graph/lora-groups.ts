@@ -6,6 +6,7 @@
  * `embed` ([vocab, hidden]): its A^T is gathered by token id instead of multiplied.
  */
 import { AdapterError } from '../../core/errors.js';
+import { isKvShared, keysAsValues, kvSource, layerIntermediate, layerWidths } from '../heads.js';
 import { refuseSlotTarget } from '../adapter/support.js';
 import type { LayerModule, LoraSlot } from '../adapter/types.js';
 import type { ArchSpec } from '../types.js';
@@ -64,19 +65,21 @@ const GROUP_OF: Record<LayerModule, GroupKind> = {
   down_proj: 'down',
 };
 
-export function groupShape(arch: ArchSpec, kind: GroupKind): [number, number] {
+/** [in, out] of a group of `kind` in layer `layer` (head sizes may differ per layer). */
+export function groupShape(arch: ArchSpec, kind: GroupKind, layer = 0): [number, number] {
   const H = arch.hiddenSize;
-  const q = arch.numHeads * arch.headDim;
-  const kv = arch.numKvHeads * arch.headDim;
+  const { q, kv } = layerWidths(arch, layer);
+  const I = layerIntermediate(arch, layer);
   switch (kind) {
     case 'qkv':
-      return [H, q + 2 * kv];
+      // A KV-shared layer (gemma4) projects queries only.
+      return [H, isKvShared(arch, layer) ? q : keysAsValues(arch, layer) ? q + kv : q + 2 * kv];
     case 'o':
       return [q, H];
     case 'gate_up':
-      return [H, arch.mlp === 'plain' ? arch.intermediateSize : 2 * arch.intermediateSize];
+      return [H, arch.mlp === 'plain' ? I : 2 * I];
     case 'down':
-      return [arch.intermediateSize, H];
+      return [I, H];
     case 'head':
       return [H, arch.vocabSize];
     case 'embed':
@@ -84,12 +87,11 @@ export function groupShape(arch: ArchSpec, kind: GroupKind): [number, number] {
   }
 }
 
-function outOffset(arch: ArchSpec, module: LayerModule): number {
-  const q = arch.numHeads * arch.headDim;
-  const kv = arch.numKvHeads * arch.headDim;
+function outOffset(arch: ArchSpec, module: LayerModule, layer: number): number {
+  const { q, kv } = layerWidths(arch, layer);
   if (module === 'k_proj') return q;
   if (module === 'v_proj') return q + kv;
-  if (module === 'up_proj') return arch.mlp === 'plain' ? 0 : arch.intermediateSize;
+  if (module === 'up_proj') return arch.mlp === 'plain' ? 0 : layerIntermediate(arch, layer);
   return 0;
 }
 
@@ -100,17 +102,23 @@ export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[], source =
   slots.forEach((slot, slotIndex) => {
     const t = slot.target;
     refuseSlotTarget(source, slot.modulePath, t, slot.magnitude !== null);
+    if (t.scope === 'layer' && isKvShared(arch, t.layer) && (t.module === 'k_proj' || t.module === 'v_proj' || t.module === 'qkv_proj')) {
+      throw new AdapterError(`${source}: '${slot.modulePath}' adapts ${t.module} of layer ${t.layer}, which reuses the keys/values of layer ${kvSource(arch, t.layer)} and has no such projection — re-save the adapter for this checkpoint`);
+    }
+    if (t.scope === 'layer' && keysAsValues(arch, t.layer) && (t.module === 'v_proj' || t.module === 'qkv_proj')) {
+      throw new AdapterError(`${source}: '${slot.modulePath}' adapts ${t.module} of layer ${t.layer}, whose values are its keys (attention_k_eq_v) and which has no such projection — re-save the adapter for this checkpoint`);
+    }
     if (slot.magnitude && arch.transposedLinear && t.scope === 'layer') {
       throw new AdapterError(`${source}: DoRA on '${slot.modulePath}' (a Conv1D weight, fan_in_fan_out) is not supported by the sway engine; use a plain LoRA adapter`, 'SWAY_ADAPTER_UNSUPPORTED');
     }
     const kind: GroupKind = t.scope === 'lm_head' ? 'head' : t.scope === 'embed_tokens' ? 'embed' : GROUP_OF[t.module];
     const layer = t.scope === 'layer' ? t.layer : null;
     const key = layer === null ? kind : `${layer}_${kind}`;
-    const [inF, outF] = groupShape(arch, kind);
+    const [inF, outF] = groupShape(arch, kind, layer ?? 0);
     const g = groups.get(key) ?? { key, kind, layer, inFeatures: inF, outFeatures: outF, rank: 0, members: [], hasBias: false };
     if (slot.bBias) g.hasBias = true;
     const columns = t.scope === 'layer' && t.module === 'qkv_proj' && qkvColumns ? { columns: qkvColumns } : {};
-    g.members.push({ slotIndex, rankOffset: g.rank, outOffset: t.scope === 'layer' ? outOffset(arch, t.module) : 0, ...columns });
+    g.members.push({ slotIndex, rankOffset: g.rank, outOffset: t.scope === 'layer' ? outOffset(arch, t.module, t.layer) : 0, ...columns });
     g.rank += slot.rank;
     groups.set(key, g);
   });

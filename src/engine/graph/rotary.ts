@@ -6,7 +6,7 @@
  */
 import { DT } from '../onnx/model.js';
 import { ropeCaches, ropeHasLongFactors } from '../rope.js';
-import type { ArchSpec } from '../types.js';
+import type { ArchSpec, RopeSpec } from '../types.js';
 import type { GraphContext } from './context.js';
 
 export interface RotaryTables {
@@ -18,50 +18,55 @@ export interface RotaryTables {
   localSin: string | null;
 }
 
+const unfit = (rope: RopeSpec): boolean => ropeHasLongFactors(rope) || (rope.rotaryDim / 2) % 8 !== 0;
+
+/** Whether either RoPE table (global, or the sliding layers' own) is one GroupQueryAttention cannot apply; then every layer rotates with plain ops. */
 export function needsGraphRotary(arch: ArchSpec): boolean {
   if (arch.positions !== 'rotary' || !arch.ropeLayers.some((r) => r)) return false;
-  return ropeHasLongFactors(arch.rope) || (arch.rope.rotaryDim / 2) % 8 !== 0;
+  return unfit(arch.rope) || (arch.ropeLocal !== null && unfit(arch.ropeLocal));
 }
 
 /** cos/sin rows of this call's token positions (total_seq_len - seq .. total_seq_len - 1). */
 export function rotaryTables(ctx: GraphContext): RotaryTables {
   const { arch, packer } = ctx;
   const maxPos = ctx.plan.maxPositions;
-  const half = arch.rope.rotaryDim / 2;
   const total = ctx.one('Cast', ['total_seq_len'], { to: DT.INT64 });
   const seq = ctx.one('Squeeze', [ctx.one('Slice', [ctx.one('Shape', ['input_ids']), packer.int64('rot_one', [1]), packer.int64('rot_two', [2])]), packer.int64('rot_axis0', [0])]);
   const step = packer.inline('rot_step', DT.INT64, [], new Uint8Array(BigInt64Array.from([1n]).buffer));
   const pos = ctx.one('Range', [ctx.one('Sub', [total, seq]), total, step]);
   const axis1 = packer.int64('rot_axis1', [1]);
-  // [S, 1, half]: one row per position, broadcast over heads.
-  const rows = (name: string, table: Float32Array) => ctx.one('Unsqueeze', [ctx.one('Gather', [packer.add(name, [maxPos, half], table), pos], { axis: 0 }), axis1]);
+  // [S, 1, half]: one row per position, broadcast over heads (half: the table's rotaryDim / 2).
+  const rows = (name: string, table: Float32Array, half: number) => ctx.one('Unsqueeze', [ctx.one('Gather', [packer.add(name, [maxPos, half], table), pos], { axis: 0 }), axis1]);
+  const half = arch.rope.rotaryDim / 2;
   const short = ropeCaches(arch.rope, maxPos);
-  let cos = rows('rot_cos', short.cos);
-  let sin = rows('rot_sin', short.sin);
+  let cos = rows('rot_cos', short.cos, half);
+  let sin = rows('rot_sin', short.sin, half);
   if (ropeHasLongFactors(arch.rope) && arch.rope.scaling.type === 'longrope') {
     const long = ropeCaches(arch.rope, maxPos, true);
     const orig = packer.inline('rot_original_len', DT.INT32, [], new Uint8Array(Int32Array.from([arch.rope.scaling.originalMaxPositionEmbeddings]).buffer));
     const one = packer.inline('rot_one_i32', DT.INT32, [], new Uint8Array(Int32Array.from([1]).buffer));
     // Row length = seqlens_k + 1; past the original length the row uses the long factors.
     const isLong = ctx.one('Reshape', [ctx.one('Greater', [ctx.one('Add', ['seqlens_k', one]), orig]), packer.int64('rot_row_shape', [-1, 1, 1, 1])]);
-    cos = ctx.one('Where', [isLong, rows('rot_cos_long', long.cos), cos]);
-    sin = ctx.one('Where', [isLong, rows('rot_sin_long', long.sin), sin]);
+    cos = ctx.one('Where', [isLong, rows('rot_cos_long', long.cos, half), cos]);
+    sin = ctx.one('Where', [isLong, rows('rot_sin_long', long.sin, half), sin]);
   }
   let localCos: string | null = null;
   let localSin: string | null = null;
   if (arch.ropeLocal !== null) {
     const local = ropeCaches(arch.ropeLocal, maxPos);
-    localCos = rows('rot_local_cos', local.cos);
-    localSin = rows('rot_local_sin', local.sin);
+    localCos = rows('rot_local_cos', local.cos, arch.ropeLocal.rotaryDim / 2);
+    localSin = rows('rot_local_sin', local.sin, arch.ropeLocal.rotaryDim / 2);
   }
   return { cos, sin, localCos, localSin };
 }
 
-/** Rotates the first rotaryDim dims of each head of x [B, S, heads * D] (halves, as HF rotate_half); the rest pass through. */
-export function applyGraphRotary(ctx: GraphContext, x: string, heads: number, cos: string, sin: string, tag: string): string {
-  const { arch, packer } = ctx;
-  const D = arch.headDim;
-  const rot = arch.rope.rotaryDim;
+/**
+ * Rotates the first `rot` dims of each head (size D: the layer's own, per-layer head sizes)
+ * of x [B, S, heads * D] (halves, as HF rotate_half); the rest pass through. `rot` is the
+ * rotaryDim of the table cos/sin come from.
+ */
+export function applyGraphRotary(ctx: GraphContext, x: string, heads: number, D: number, rot: number, cos: string, sin: string, tag: string): string {
+  const { packer } = ctx;
   const half = rot / 2;
   const x4 = ctx.one('Reshape', [x, packer.int64(`${tag}_heads`, [0, 0, heads, D])]);
   const sizes = rot < D ? [half, half, D - rot] : [half, half];

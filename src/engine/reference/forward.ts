@@ -100,14 +100,8 @@ function softmaxWeights(scores: number[]): number[] {
 export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: readonly number[]): ReferenceOutput {
   assertImplemented(arch, 'float64 reference');
   const H = arch.hiddenSize;
-  const D = arch.headDim;
-  const I = arch.intermediateSize;
   const S = ids.length;
   const nH = arch.numHeads;
-  const nKv = arch.numKvHeads;
-  const q = nH * D;
-  const kv = nKv * D;
-  const group = nH / nKv;
   const freqs = referenceFrequencies(arch.rope, S);
   const rotaryScale = referenceRotaryScale(arch.rope);
   const localFreqs = arch.ropeLocal === null ? freqs : referenceFrequencies(arch.ropeLocal, S);
@@ -132,7 +126,8 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
       const ref = { layer: l, module: fusedModule } as const;
       const y = linear(x, get(ref), parts.reduce((a, [, n]) => a + n, 0), biasOf(ref, hasBias), T);
       if (fusedModule === 'qkv_proj' && arch.qkvLayout === 'per_head') {
-        // [q_h, k_h, v_h] for each head h in turn (equal q and kv head counts).
+        // [q_h, k_h, v_h] for each head h in turn (equal q and kv head counts, one head size).
+        const D = arch.headDim;
         const out = parts.map(([, n]) => new Float64Array(n));
         for (let h = 0; h < nH; h++) for (let p = 0; p < 3; p++) (out[p] as Float64Array).set(y.subarray((3 * h + p) * D, (3 * h + p + 1) * D), h * D);
         return out;
@@ -171,16 +166,41 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
   }
   const pre = arch.normPlacement !== 'post';
   const post = arch.normPlacement !== 'pre';
+  // Keys (after RoPE) and values of each layer, for layers that attend to another layer's (gemma4 KV sharing).
+  const kvOf: { ks: Float64Array[]; vs: Float64Array[] }[] = [];
   for (let l = 0; l < arch.numLayers; l++) {
+    const source = arch.kvSource?.[l] ?? l;
+    const I = arch.layerIntermediate?.[l] ?? arch.intermediateSize;
     const window = arch.slidingWindow[l] ?? null;
     const rotary = arch.ropeLayers[l] ?? true;
     const lf = window !== null ? localFreqs : freqs;
+    const rs = window !== null ? localRotaryScale : rotaryScale;
+    const rotaryDim = (window !== null && arch.ropeLocal !== null ? arch.ropeLocal : arch.rope).rotaryDim;
+    // Head size and key/value heads of this layer (gemma4 global layers may differ).
+    const D = arch.layerHeads?.[l]?.headDim ?? arch.headDim;
+    const nKv = arch.layerHeads?.[l]?.numKvHeads ?? arch.numKvHeads;
+    const q = nH * D;
+    const kv = nKv * D;
+    const group = nH / nKv;
     const qs: Float64Array[] = [];
-    const ks: Float64Array[] = [];
-    const vs: Float64Array[] = [];
+    let ks: Float64Array[] = [];
+    let vs: Float64Array[] = [];
     for (let t = 0; t < S; t++) {
       const x = pre ? normBy(hs[t] as Float64Array, { layer: l, module: 'attn_norm' }) : (hs[t] as Float64Array);
-      const [qt, kt, vt] = project(x, l, arch.fused.qkv, 'qkv_proj', [['q_proj', q], ['k_proj', kv], ['v_proj', kv]], arch.qkvBias) as [Float64Array, Float64Array, Float64Array];
+      if (source !== l) {
+        // Shared layer: its own queries only (q_proj, q_norm, RoPE).
+        const qRef = { layer: l, module: 'q_proj' } as const;
+        const qt = linear(x, get(qRef), q, biasOf(qRef, arch.qkvBias), T);
+        for (let h = 0; h < nH; h++) qt.set(normBy(qt.subarray(h * D, (h + 1) * D), { layer: l, module: 'q_norm' }), h * D);
+        if (rotary) for (let h = 0; h < nH; h++) applyRotary(qt, h * D, rotaryDim, t, lf, rs);
+        qs.push(qt);
+        continue;
+      }
+      // attention_k_eq_v (gemma4): no v_proj; the value is a copy of the raw key projection.
+      const kAsV = arch.keysAsValues?.[l] ?? false;
+      const projected = project(x, l, arch.fused.qkv, 'qkv_proj', kAsV ? [['q_proj', q], ['k_proj', kv]] : [['q_proj', q], ['k_proj', kv], ['v_proj', kv]], arch.qkvBias) as Float64Array[];
+      const [qt, kt] = projected as [Float64Array, Float64Array];
+      const vt = kAsV ? Float64Array.from(kt) : (projected[2] as Float64Array);
       if (arch.qkNorm === 'per_head') {
         const qRef = { layer: l, module: 'q_norm' } as const;
         const kRef = { layer: l, module: 'k_norm' } as const;
@@ -195,14 +215,15 @@ export function referenceForward(arch: ArchSpec, getWeight: WeightGetter, ids: r
         kt.set(normBy(kt, { layer: l, module: 'k_norm' }));
       }
       if (rotary) {
-        const rs = window !== null ? localRotaryScale : rotaryScale;
-        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, arch.rope.rotaryDim, t, lf, rs);
-        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, arch.rope.rotaryDim, t, lf, rs);
+        for (let h = 0; h < nH; h++) applyRotary(qt, h * D, rotaryDim, t, lf, rs);
+        for (let h = 0; h < nKv; h++) applyRotary(kt, h * D, rotaryDim, t, lf, rs);
       }
       qs.push(qt);
       ks.push(kt);
       vs.push(vt);
     }
+    if (source !== l) ({ ks, vs } = kvOf[source] as { ks: Float64Array[]; vs: Float64Array[] });
+    kvOf[l] = { ks, vs };
     const next: Float64Array[] = [];
     for (let t = 0; t < S; t++) {
       const attn = new Float64Array(q);
