@@ -58,13 +58,16 @@ describe('per-view LoRA feeds', () => {
 });
 
 describe('per-view feeds on every adapter shape', () => {
-  // DoRA gains, LoRA bias, embedding LoRA (plain and tied head) and per-head fused qkv columns.
+  // DoRA gains, LoRA bias, embedding LoRA (plain and tied head), per-head fused qkv columns, gemma4 attention.
   const cases: [string, string, string][] = [
     ['llama', 'dora', 'dora_0_qkv'],
     ['llama', 'lora_bias', ''],
     ['llama', 'embedding_lora', 'lora_embed_a'],
     ['qwen2', 'embedding_lora_tied', 'lora_embed_a'],
     ['gpt_neox', 'default', 'lora_0_qkv_a'],
+    // gemma4: per-layer head sizes and KV-shared layers; k = v attention.
+    ['gemma4-gh', 'linear', 'lora_0_qkv_a'],
+    ['gemma4-keqv', 'linear', 'lora_0_qkv_a'],
   ];
   for (const [model, adapter, input] of cases) {
     it(`${model}/${adapter}: a mixed batch equals each row alone, with one feed entry per view`, async () => {
