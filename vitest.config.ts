@@ -10,6 +10,8 @@ export default defineConfig({
     // any global it changes (env, cwd, stdout/stderr, spies); it passes in shuffled order.
     isolate: false,
     testTimeout: 120_000,
+    // No warm-start engine cache in ~/.cache from tests; its own tests pass a temp folder.
+    env: { SWAY_ENGINE_CACHE: 'off' },
     hookTimeout: 120_000,
     reporters: ['default', './test/support/closing-line-reporter.ts'],
   },

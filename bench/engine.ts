@@ -2,7 +2,8 @@
  * Engine benchmark on a random model of SmolLM2-135M's shape (hidden 576, intermediate
  * 1536, 30 layers, 9 heads, 3 KV heads, vocab 49152, tied) with a rank-8 LoRA on all seven
  * projections. Prints ms per forward (next-token logits) for base, ft and base+ft batched
- * at 16/64/256 tokens, effective GFLOP/s, generation tokens/s, load time and peak RSS.
+ * at 16/64/256 tokens, effective GFLOP/s, generation tokens/s, load time and peak RSS, and
+ * the time of a second load from the warm-start cache (session-cache.ts) the first one stored.
  * All views run in one process, side by side, so machine noise affects them alike.
  *
  *   npm run bench:engine            (writes the random checkpoint to a temp dir first)
@@ -109,7 +110,8 @@ async function main(): Promise<void> {
 
     const rssBefore = process.memoryUsage().rss;
     const t0 = performance.now();
-    const engine = await Engine.load({ base, adapter: join(root, 'lora'), threads: availableParallelism() });
+    const cacheDir = join(root, 'engine-cache');
+    const engine = await Engine.load({ base, adapter: join(root, 'lora'), threads: availableParallelism(), cacheDir });
     const loadS = (performance.now() - t0) / 1000;
     const { buildSeconds, sessionSeconds } = engine.stats;
     const rng = new Rng(3);
@@ -144,6 +146,12 @@ async function main(): Promise<void> {
         `peak RSS: ${(peak / 1e9).toFixed(2)} GB = ${(peak / weightBytes).toFixed(2)}x the fp32 weight bytes (${(weightBytes / 1e9).toFixed(2)} GB); RSS before load ${(rssBefore / 1e9).toFixed(2)} GB\n`,
     );
     await engine.close();
+    // Second load of the same model: from the warm-start cache the first load stored.
+    const t1 = performance.now();
+    const again = await Engine.load({ base, adapter: join(root, 'lora'), threads: availableParallelism(), cacheDir });
+    const againS = (performance.now() - t1) / 1000;
+    process.stdout.write(`second load: ${againS.toFixed(2)} s (warm-start cache ${again.stats.sessionCache}; onnxruntime session ${again.stats.sessionSeconds.toFixed(2)} s)\n`);
+    await again.close();
   } finally {
     if (!process.env['SWAY_BENCH_KEEP']) rmSync(root, { recursive: true, force: true });
     else process.stderr.write(`kept ${root}\n`);

@@ -6,6 +6,7 @@
 import type * as ort from 'onnxruntime-node';
 import { ModelError, ProbeError, SwayError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
+import { recordTrace, tracing, viewLabel } from '../core/trace.js';
 import type { RollingLogprob, TokenDist } from '../core/results.js';
 import type { GenerateOptions } from '../core/views.js';
 import { withBaseTensors } from './adapter/base-tensors.js';
@@ -13,16 +14,17 @@ import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
 import { AnswerCache, answerKey } from './answer-cache.js';
 import { checkArchAgainstWeights, loadArch } from './config.js';
-import { emptyPastFeeds, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
+import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { BASE_IDENTITY_FILES, ENGINE_VERSION, engineIdentity, hashDirFiles } from './identity.js';
-import { logSoftmax, topKDist } from './logsoftmax.js';
+import { logSoftmax, logSumExp, topKFromLogits } from './logsoftmax.js';
 import { adapterBaseModel, resolveModelDir } from './resolve.js';
 import { chooseToken } from './sampling.js';
 import { SafetensorsSource } from './safetensors/reader.js';
 import { withLegacyNames } from './legacy-names.js';
 import { familyTraits } from './families.js';
 import { createSession, prepareModel } from './session.js';
+import { cacheKey, defaultCacheDir } from './session-cache.js';
 import { loadTokenizer } from './tokenizer.js';
 import type { ArchSpec, Tokenizer } from './types.js';
 import { ViewResolver, type ResolvedView, type ViewSpec } from './views.js';
@@ -35,6 +37,8 @@ export interface LoadOptions {
   threads?: number;
   /** Longest sequence (prompt + generation) the session supports; RoPE caches are sized to it. */
   maxPositions?: number;
+  /** Warm-start cache folder; null disables it; default from the environment (session-cache.ts). */
+  cacheDir?: string | null;
 }
 
 export interface EngineStats {
@@ -50,14 +54,20 @@ export interface EngineStats {
   /** Next-token answers served from the per-engine cache / computed. */
   cacheHits: number;
   cacheMisses: number;
+  /** Warm-start cache: 'hit' (loaded from it), 'stored' (built and saved), 'off' (built only). */
+  sessionCache: 'hit' | 'stored' | 'off';
 }
 
 export type { GenerateOptions };
 
 export class Engine {
-  readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0 };
+  readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0, sessionCache: 'off' };
   private readonly distCache = new AnswerCache();
+  /** Packed LoRA feeds of the last few views (tests read `packs` to count re-packing). */
+  readonly packedViews = new PackedViewCache();
   private closed = false;
+  /** The warm-start entry still being synced and renamed into place (awaited by close). */
+  private pendingCache: Promise<unknown> | null = null;
 
   private constructor(
     readonly arch: ArchSpec,
@@ -90,11 +100,17 @@ export class Engine {
       const threads = options.threads ?? Math.max(1, Math.min(8, (await import('node:os')).availableParallelism()));
       const timing = { session: 0 };
       const useDora = adapter?.useDora ?? false;
-      const { session, hasOverrides } = await createSession({ arch, groups, dora: useDora, overrides, maxPositions }, source, threads, timing);
-      const tSession = timing.session;
       const baseHash = hashDirFiles(baseDir, BASE_IDENTITY_FILES);
+      const plan = { arch, groups, dora: useDora, overrides, maxPositions };
+      const cacheRoot = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
+      const cache = cacheRoot ? { root: cacheRoot, key: cacheKey(plan, baseHash, adapter?.contentHash ?? null, (adapter?.baseTensors?.size ?? 0) > 0) } : null;
+      const created = await createSession(plan, source, threads, timing, cache);
+      const { session, hasOverrides } = created;
+      const tSession = timing.session;
       const layout: FeedLayout = { arch, groups, useDora, hasOverrides };
       const engine = new Engine(arch, tokenizer, adapter, session, new ViewResolver(adapter, groups, doraBase), layout, baseDir, baseHash, maxPositions);
+      engine.stats.sessionCache = created.cache;
+      engine.pendingCache = created.pending;
       engine.stats.loadSeconds = (performance.now() - t0) / 1000;
       engine.stats.buildSeconds = (tSession - tBuild) / 1000;
       engine.stats.sessionSeconds = (performance.now() - tSession) / 1000;
@@ -130,15 +146,18 @@ export class Engine {
     const B = rows.length;
     const { feeds: tokens, S, P } = tokenFeeds(rows, this.tokenizer.padTokenId ?? 0);
     this.checkLength(S);
-    const feeds = { ...tokens, ...viewFeeds(this.layout, rows.map((r) => r.view)), ...emptyPastFeeds(this.arch, B) };
+    const feeds = { ...tokens, ...viewFeeds(this.layout, rows.map((r) => r.view), this.packedViews), ...emptyPastFeeds(this.arch, B) };
+    const t0 = performance.now();
     const out = await this.session.run(feeds, ['logits']);
+    if (tracing()) recordTrace({ op: 'forward', view: viewLabel(rows.map((r) => r.view.id)), rows: B, tokens: rows.reduce((n, r) => n + r.ids.length, 0), ms: performance.now() - t0, cache_hit: false });
     this.stats.forwardPasses += 1;
     this.stats.batchesSent += 1;
     this.stats.batchedRows += B;
     this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, B);
     const logits = (out['logits'] as ort.Tensor).data as Float32Array;
     const V = this.arch.vocabSize;
-    return rows.map((r, b) => logits.slice(b * P * V, (b * P + r.positions.length) * V));
+    // Views into the one output buffer: no per-row copies of vocabulary-sized logits.
+    return rows.map((r, b) => logits.subarray(b * P * V, (b * P + r.positions.length) * V));
   }
 
   encode(text: string): number[] {
@@ -170,11 +189,13 @@ export class Engine {
         }
       });
     });
+    const hits = resolved.length * prompts.length - rows.length;
+    if (hits > 0 && tracing()) recordTrace({ op: 'cache', view: viewLabel(resolved.map((v) => v.id)), rows: hits, tokens: 0, ms: 0, cache_hit: true });
     if (rows.length) {
-      const logits = await this.forwardChunked(rows);
       const V = this.arch.vocabSize;
-      slots.forEach(([vi, pi], r) => {
-        const d = topKDist(logSoftmax(logits[r] as Float32Array, 0, V), topK);
+      await this.forwardChunked(rows, (r, lg) => {
+        const [vi, pi] = slots[r] as [number, number];
+        const d = topKFromLogits(lg, 0, V, topK);
         out[vi]![pi] = d;
         this.distCache.set(answerKey(views[vi]!, topK, prompts[pi]!), d);
       });
@@ -199,19 +220,17 @@ export class Engine {
     const resolved = views.map((v) => this.resolveView(v));
     const rows: RowRequest[] = [];
     for (const view of resolved) for (const pr of prepared) rows.push({ view, ids: pr.full, positions: pr.positions });
-    const logits = await this.forwardChunked(rows);
     const V = this.arch.vocabSize;
-    return resolved.map((_, vi) =>
-      prepared.map((pr, pi) => {
-        const lg = logits[vi * prepared.length + pi] as Float32Array;
-        let total = 0;
-        pr.positions.forEach((pos, k) => {
-          const lp = logSoftmax(lg, k * V, V);
-          total += lp[pr.full[pos + 1] as number] as number;
-        });
-        return total;
-      }),
-    );
+    const out = resolved.map(() => new Array<number>(prepared.length));
+    await this.forwardChunked(rows, (r, lg) => {
+      const pr = prepared[r % prepared.length]!;
+      let total = 0;
+      pr.positions.forEach((pos, k) => {
+        total += (lg[k * V + (pr.full[pos + 1] as number)] as number) - logSumExp(lg, k * V, V);
+      });
+      out[Math.floor(r / prepared.length)]![r % prepared.length] = total;
+    });
+    return out;
   }
 
   async rollingLogprob(view: ViewSpec, text: string): Promise<RollingLogprob> {
@@ -223,31 +242,45 @@ export class Engine {
     const lps = new Float64Array(ids.length - 1);
     let total = 0;
     positions.forEach((pos, k) => {
-      const v = logSoftmax(lg as Float32Array, k * V, V)[ids[pos + 1] as number] as number;
+      const v = ((lg as Float32Array)[k * V + (ids[pos + 1] as number)] as number) - logSumExp(lg as Float32Array, k * V, V);
       lps[k] = v;
       total += v;
     });
     return { tokenIds: Int32Array.from(ids), logprobs: lps, numTokens: ids.length, totalLogprob: total };
   }
 
-  /** Splits very large batches so one forward stays within a sane memory budget. */
-  private async forwardChunked(rows: RowRequest[]): Promise<Float32Array[]> {
+  /**
+   * Splits very large batches so one forward stays within a sane memory budget (tokens in,
+   * and rows × positions × vocabulary logits out), and hands each row's logits to `consume`
+   * (with the row's index) as its forward returns, so no more than one forward's logits
+   * are alive at a time. Rows go in order of length (then positions), so a forward pads
+   * little: every padded token and every repeated head position is computed like a real one.
+   */
+  private async forwardChunked(rows: RowRequest[], consume: (row: number, logits: Float32Array) => void): Promise<void> {
     const maxTokens = 8192;
-    const out: Float32Array[] = [];
+    const maxLogits = 16 << 20;
+    const V = this.arch.vocabSize;
+    const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.ids.length - rows[b]!.ids.length || rows[a]!.positions.length - rows[b]!.positions.length || a - b);
     let chunk: RowRequest[] = [];
-    let tokens = 0;
-    for (const r of rows) {
+    let chunkIdx: number[] = [];
+    let maxP = 0;
+    const flush = async () => {
+      (await this.forwardRows(chunk)).forEach((lg, i) => consume(chunkIdx[i] as number, lg));
+      chunk = [];
+      chunkIdx = [];
+      maxP = 0;
+    };
+    for (const i of order) {
+      const r = rows[i] as RowRequest;
       const len = r.ids.length;
-      if (chunk.length && (tokens + len) * Math.max(1, r.positions.length > 1 ? 2 : 1) > maxTokens) {
-        out.push(...(await this.forwardRows(chunk)));
-        chunk = [];
-        tokens = 0;
-      }
+      const P = Math.max(maxP, r.positions.length);
+      // Sorted by length, so this row's length is the padded width of the chunk it joins.
+      if (chunk.length && ((chunk.length + 1) * len * Math.max(1, r.positions.length > 1 ? 2 : 1) > maxTokens || (chunk.length + 1) * P * V > maxLogits)) await flush();
       chunk.push(r);
-      tokens += len;
+      chunkIdx.push(i);
+      maxP = Math.max(maxP, r.positions.length);
     }
-    if (chunk.length) out.push(...(await this.forwardRows(chunk)));
-    return out;
+    if (chunk.length) await flush();
   }
 
   /** Greedy (temperature 0) or seeded sampled generation with the KV cache. */
@@ -276,12 +309,13 @@ export class Engine {
     const V = this.arch.vocabSize;
     const eos = new Set(this.tokenizer.eosTokenIds);
     this.checkLength(promptIds.length + options.maxNewTokens);
-    const viewPart = viewFeeds(this.layout, [view]);
+    const viewPart = viewFeeds(this.layout, [view], this.packedViews);
     const kvNames = presentNames(this.arch);
     let past: Record<string, ort.Tensor> = emptyPastFeeds(this.arch, 1);
     let input = promptIds;
     let total = 0;
     const generated: number[] = [];
+    const t0 = performance.now();
     const rope = this.arch.rope.scaling;
     const original = rope.type === 'longrope' ? rope.originalMaxPositionEmbeddings : null;
     for (let step = 0; step < options.maxNewTokens; step++) {
@@ -304,6 +338,7 @@ export class Engine {
       if (options.stop?.length && options.stop.some((s) => s && this.tokenizer.decode(generated, { skipSpecialTokens: true }).includes(s))) break;
       input = [next];
     }
+    if (tracing()) recordTrace({ op: 'generate', view: view.id, rows: 1, tokens: promptIds.length + generated.length, ms: performance.now() - t0, cache_hit: false });
     return generated;
   }
 
@@ -322,5 +357,6 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     await this.session.release();
+    await this.pendingCache;
   }
 }

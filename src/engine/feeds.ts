@@ -84,35 +84,95 @@ export function presentNames(arch: ArchSpec): string[] {
   return out;
 }
 
-/** Per-row view feeds: LoRA A/B (rank 0 when every row is LoRA-off), LoRA bias, DoRA gains, use_saved. */
-export function viewFeeds(layout: FeedLayout, views: readonly ResolvedView[]): Feeds {
-  const feeds: Feeds = {};
-  const B = views.length;
-  const allOff = views.every((v) => v.coeff === 0);
+/** One view's LoRA A/B (and LoRA bias) per group, in the graph's layout. */
+interface PackedView {
+  a: Float32Array[];
+  b: Float32Array[];
+  bias: (Float32Array | null)[];
+}
+
+function packView(layout: FeedLayout, v: ResolvedView): PackedView {
+  const p: PackedView = { a: [], b: [], bias: [] };
   for (const g of layout.groups) {
-    const R = allOff ? 0 : g.rank;
-    const a = new Float32Array(B * g.inFeatures * R);
-    const b = new Float32Array(B * R * g.outFeatures);
-    const bias = g.hasBias ? new Float32Array(B * g.outFeatures) : null;
-    if (R > 0) {
-      views.forEach((v, row) => {
-        if (v.coeff !== 0) fillGroupRow(g, v.slots, v.coeff, a, b, row * g.inFeatures * R, row * R * g.outFeatures, bias, row * g.outFeatures);
-      });
-    }
-    feeds[`lora_${g.key}_a`] = new ort.Tensor('float32', a, [B, g.inFeatures, R]);
-    feeds[`lora_${g.key}_b`] = new ort.Tensor('float32', b, [B, R, g.outFeatures]);
-    if (bias) feeds[`lora_${g.key}_bias`] = new ort.Tensor('float32', bias, [B, 1, g.outFeatures]);
-    if (layout.useDora && g.kind !== 'head') {
-      const gains = new Float32Array(B * g.outFeatures).fill(1);
-      views.forEach((v, row) => {
-        const vg = v.gains?.get(g.key);
-        if (vg) gains.set(vg, row * g.outFeatures);
-      });
-      feeds[`dora_${g.key}`] = new ort.Tensor('float32', gains, [B, 1, g.outFeatures]);
-    }
+    const R = g.rank;
+    const a = new Float32Array(g.inFeatures * R);
+    const b = new Float32Array(R * g.outFeatures);
+    const bias = g.hasBias ? new Float32Array(g.outFeatures) : null;
+    if (v.coeff !== 0) fillGroupRow(g, v.slots, v.coeff, a, b, 0, 0, bias, 0);
+    p.a.push(a);
+    p.b.push(b);
+    p.bias.push(bias);
   }
+  return p;
+}
+
+/**
+ * The last few views' packed weights, so a probe that alternates base/ft/null views does
+ * not re-transpose them for every forward (about 15 MB per view on a 135M model).
+ */
+export class PackedViewCache {
+  private readonly entries = new Map<ResolvedView, PackedView>();
+  packs = 0;
+
+  constructor(private readonly capacity = 4) {}
+
+  get(layout: FeedLayout, v: ResolvedView): PackedView {
+    const hit = this.entries.get(v);
+    if (hit) {
+      this.entries.delete(v);
+      this.entries.set(v, hit);
+      return hit;
+    }
+    const p = packView(layout, v);
+    this.packs += 1;
+    this.entries.set(v, p);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as ResolvedView);
+    return p;
+  }
+}
+
+function stack(parts: readonly Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0] as Float32Array;
+  const n = (parts[0] as Float32Array).length;
+  const out = new Float32Array(parts.length * n);
+  parts.forEach((p, i) => out.set(p, i * n));
+  return out;
+}
+
+/**
+ * View feeds of a batch: LoRA A/B, LoRA bias and DoRA gains once per distinct view
+ * ([views, ...]; rank 0 when every row is LoRA-off), `view_idx` naming each row's view,
+ * and use_saved per row.
+ */
+export function viewFeeds(layout: FeedLayout, views: readonly ResolvedView[], cache: PackedViewCache = new PackedViewCache(0)): Feeds {
+  const feeds: Feeds = {};
+  const distinct: ResolvedView[] = [];
+  const index = views.map((v) => {
+    let i = distinct.indexOf(v);
+    if (i < 0) i = distinct.push(v) - 1;
+    return i;
+  });
+  const allOff = views.every((v) => v.coeff === 0);
+  const packed = allOff ? [] : distinct.map((v) => cache.get(layout, v));
+  const N = distinct.length;
+  layout.groups.forEach((g, gi) => {
+    const R = allOff ? 0 : g.rank;
+    const a = allOff ? new Float32Array(0) : stack(packed.map((p) => p.a[gi] as Float32Array));
+    const b = allOff ? new Float32Array(0) : stack(packed.map((p) => p.b[gi] as Float32Array));
+    feeds[`lora_${g.key}_a`] = new ort.Tensor('float32', a, [N, g.inFeatures, R]);
+    feeds[`lora_${g.key}_b`] = new ort.Tensor('float32', b, [N, R, g.outFeatures]);
+    if (g.hasBias) {
+      const bias = allOff ? new Float32Array(N * g.outFeatures) : stack(packed.map((p) => p.bias[gi] as Float32Array));
+      feeds[`lora_${g.key}_bias`] = new ort.Tensor('float32', bias, [N, 1, g.outFeatures]);
+    }
+    if (layout.useDora && g.kind !== 'head') {
+      const gains = stack(distinct.map((v) => v.gains?.get(g.key) ?? new Float32Array(g.outFeatures).fill(1)));
+      feeds[`dora_${g.key}`] = new ort.Tensor('float32', gains, [N, 1, g.outFeatures]);
+    }
+  });
+  if (layout.groups.length > 0) feeds['view_idx'] = new ort.Tensor('int64', BigInt64Array.from(index.map((i) => BigInt(i))), [views.length]);
   if (layout.hasOverrides) {
-    feeds['use_saved'] = new ort.Tensor('bool', Uint8Array.from(views.map((v) => (v.useSaved ? 1 : 0))), [B, 1, 1]);
+    feeds['use_saved'] = new ort.Tensor('bool', Uint8Array.from(views.map((v) => (v.useSaved ? 1 : 0))), [views.length, 1, 1]);
   }
   return feeds;
 }

@@ -5,12 +5,14 @@
  */
 import './ort-privacy.js'; // before onnxruntime-node: turns its telemetry off
 import * as ort from 'onnxruntime-node';
+import { writeFileSync } from 'node:fs';
 import { slotWeightName } from './adapter/merge.js';
 import { refuseUnswitchableSaved } from './adapter/support.js';
 import type { LoadedAdapter } from './adapter/types.js';
 import { weightName } from './families.js';
-import { buildDecoderGraph, EXTERNAL_LOCATION, type GraphPlan } from './graph/build.js';
+import { buildDecoderGraph, EXTERNAL_LOCATION, type BuiltGraph, type GraphPlan } from './graph/build.js';
 import { buildGroups, type LoraGroup } from './graph/lora-groups.js';
+import { commitEntry, dropEntry, findEntry, stagingDir } from './session-cache.js';
 import type { ArchSpec, WeightSource } from './types.js';
 
 export interface PreparedModel {
@@ -48,21 +50,85 @@ export function prepareModel(arch: ArchSpec, adapter: LoadedAdapter | null, weig
   return { groups, overrides, doraBase };
 }
 
-/**
- * Builds the graph and creates the session. The external-data buffer lives only inside
- * this call, so it can be collected as soon as onnxruntime has copied it.
- */
-export async function createSession(plan: GraphPlan, weights: WeightSource, threads: number, timing: { session: number }): Promise<{ session: ort.InferenceSession; hasOverrides: boolean }> {
-  const built = buildDecoderGraph(plan, weights);
-  timing.session = performance.now();
-  const session = await ort.InferenceSession.create(built.modelBytes, {
+export interface SessionCache {
+  /** Cache root (see session-cache.ts); null disables. */
+  root: string | null;
+  key: string;
+}
+
+export interface CreatedSession {
+  session: ort.InferenceSession;
+  hasOverrides: boolean;
+  /** 'hit': loaded from the warm-start cache; 'stored': built and being saved; 'off': built, not saved. */
+  cache: 'hit' | 'stored' | 'off';
+  /** Saving the entry (sync + rename) finishes in the background; await before exiting. */
+  pending: Promise<unknown> | null;
+}
+
+function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     logSeverityLevel: 3,
-    externalData: [{ path: EXTERNAL_LOCATION, data: built.weights }],
     extra: { session: { intra_op: { allow_spinning: '0' } } },
-  } as ort.InferenceSession.SessionOptions);
-  return { session, hasOverrides: built.hasOverrides };
+  } as ort.InferenceSession.SessionOptions;
+}
+
+/**
+ * Creates the session. With a cache folder: from its entry for this plan when there is one
+ * (onnxruntime maps the weight file), else the graph is built, its weights are written to
+ * a staged entry tensor by tensor, the session is created from that file, and the entry is
+ * synced and renamed into place in the background. Without: the graph's weights are handed
+ * over once as in-memory external data, which lives only inside this call.
+ */
+export async function createSession(plan: GraphPlan, weights: WeightSource, threads: number, timing: { session: number }, cache: SessionCache | null = null): Promise<CreatedSession> {
+  if (cache?.root) {
+    const entry = findEntry(cache.root, cache.key);
+    if (entry) {
+      timing.session = performance.now();
+      try {
+        const session = await ort.InferenceSession.create(entry.model, sessionOptions(threads));
+        return { session, hasOverrides: entry.hasOverrides, cache: 'hit', pending: null };
+      } catch {
+        dropEntry(entry.dir);
+      }
+    }
+  }
+  const built = buildDecoderGraph(plan, weights);
+  if (cache?.root) {
+    const root = cache.root;
+    const staged = stageEntry(root, cache.key, built);
+    if (staged) {
+      timing.session = performance.now();
+      try {
+        const session = await ort.InferenceSession.create(staged.model, sessionOptions(threads));
+        return { session, hasOverrides: built.hasOverrides, cache: 'stored', pending: commitEntry(root, cache.key, staged.dir, built.hasOverrides) };
+      } catch (err) {
+        dropEntry(staged.dir);
+        throw err;
+      }
+    }
+  }
+  const options = sessionOptions(threads);
+  options.externalData = [{ path: EXTERNAL_LOCATION, data: built.weights.buffer() }];
+  timing.session = performance.now();
+  const session = await ort.InferenceSession.create(built.modelBytes, options);
+  return { session, hasOverrides: built.hasOverrides, cache: 'off', pending: null };
+}
+
+/** Writes the graph and its weights into a staging folder; null (nothing left) when the disk refuses. */
+function stageEntry(root: string, key: string, built: BuiltGraph): { dir: string; model: string } | null {
+  let dir: string | null = null;
+  try {
+    const staged = stagingDir(root, key);
+    dir = staged.dir;
+    writeFileSync(staged.model, built.modelBytes);
+    built.weights.writeFile(staged.weights);
+    return staged;
+  } catch {
+    if (dir) dropEntry(dir);
+    return null;
+  }
 }

@@ -9,6 +9,7 @@ import type { TokenDist } from '../core/results.js';
 export class NullCalibrationProxy implements DifferentialBackend {
   readonly kind: string;
   readonly nextTokenDistViews?: (views: readonly ViewSelector[], prompts: readonly string[], topK?: number) => Promise<TokenDist[][]>;
+  readonly logprobOfViews?: (views: readonly ViewSelector[], pairs: readonly { prompt: string; completion: string }[]) => Promise<number[][]>;
 
   constructor(
     private readonly inner: DifferentialBackend,
@@ -20,6 +21,8 @@ export class NullCalibrationProxy implements DifferentialBackend {
     if (batched) {
       this.nextTokenDistViews = (views, prompts, topK) => batched(views.map((v) => this.map(v)), prompts, topK);
     }
+    const logprobs = inner.logprobOfViews?.bind(inner);
+    if (logprobs) this.logprobOfViews = (views, pairs) => logprobs(views.map((v) => this.map(v)), pairs);
   }
 
   private map(v: ViewSelector): ViewSelector {

@@ -9,6 +9,7 @@ import { BackendNotAvailableError, ViewUnavailableError, isSwayError } from '../
 import { plainResult } from '../core/finalize.js';
 import type { NullStat, ProbeResult, SuiteResult } from '../core/results.js';
 import type { Section } from '../core/sections.js';
+import { setTraceProbe } from '../core/trace.js';
 import { SWAY_VERSION } from '../core/version.js';
 import type { BuiltProbe } from '../probes/registry.js';
 import type { RunContext } from '../probes/types.js';
@@ -115,6 +116,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
         warn,
       };
       const t0 = performance.now();
+      setTraceProbe(spec.name);
       try {
         result = await probe.run(spec, ctx);
       } catch (err) {
@@ -125,6 +127,7 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
             : `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
         result = err instanceof ViewUnavailableError ? plainResult(spec.name, spec.kind, 'skip', msg) : errorResult(spec.name, spec.kind, msg, 0);
       }
+      setTraceProbe(null);
       result = { ...result, duration_s: (performance.now() - t0) / 1000 };
       if (spec.kind === 'null_adapter') {
         const ns = result.evidence['null_stats'] as Record<string, NullStat> | undefined;

@@ -20,6 +20,7 @@ import { register as registerSchema } from './schema.js';
 import { register as registerFixture } from './fixture.js';
 import { register as registerScore } from './score.js';
 import { register as registerServe } from './serve.js';
+import { register as registerTrace } from './trace.js';
 import { register as registerVersionInfo } from './version-info.js';
 import { register as registerWatch } from './watch.js';
 
@@ -43,6 +44,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerSchema,
   registerScore,
   registerServe,
+  registerTrace,
   registerVersionInfo,
   registerWatch,
 ];

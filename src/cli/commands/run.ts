@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { writeFileAtomic } from '../../core/atomic-write.js';
+import { startTrace, stopTrace } from '../../core/trace.js';
 import { toTerminal } from '../../report/terminal.js';
 import { executeSpec, loadSpecFile } from '../../suite/execute.js';
 import { parseWeightsFlag } from '../../suite/score.js';
@@ -12,6 +14,7 @@ interface RunFlags extends OutputFlags {
   quiet?: boolean;
   color?: boolean;
   failOnError?: boolean;
+  trace?: string;
 }
 
 /** `sway run SPEC`: run a suite and print the report. */
@@ -25,6 +28,7 @@ export function register(program: Command): void {
     .option('--junit <file>', 'also write JUnit XML (one testcase per probe); - for stdout')
     .option('--html <file>', 'also write a self-contained HTML report with plots')
     .option('--weights <pairs>', 'override category weights, e.g. "attribution=0.5,adherence=0.2"')
+    .option('--trace <file>', 'write a forward-pass trace (JSONL: probe, view, rows, tokens, ms, cache hit); summarise it with `sway trace`')
     .option('--quiet', 'no progress on stderr')
     .option('--no-color', 'plain text output (NO_COLOR is honoured too)')
     .addHelpText('after', '\nExamples:\n  sway run sway.yaml\n  sway run sway.yaml --json report.json --html report.html --weights attribution=0.5\n\nExit codes: 0 ran (whatever the verdicts), 2 bad spec or input, 3 runtime error.')
@@ -34,7 +38,15 @@ export function register(program: Command): void {
       const loaded = loadSpecFile(specPath);
       printLoadNotes(loaded, Boolean(flags.quiet));
       const reporter = progressReporter(Boolean(flags.quiet));
-      const { suite, score } = await executeSpec(loaded, { onWarning: printWarning, ...(weights ? { weights } : {}), ...(reporter ? { onProgress: reporter } : {}) });
+      if (flags.trace) startTrace();
+      let executed;
+      try {
+        executed = await executeSpec(loaded, { onWarning: printWarning, ...(weights ? { weights } : {}), ...(reporter ? { onProgress: reporter } : {}) });
+      } finally {
+        const events = stopTrace();
+        if (flags.trace) writeFileAtomic(flags.trace, events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : ''));
+      }
+      const { suite, score } = executed;
       const stdoutTaken = writeOutputs(flags, suite, score);
       // With a report on stdout (`--json -`), the table goes to stderr so stdout stays machine-clean.
       const table = stdoutTaken ? process.stderr : process.stdout;

@@ -9,6 +9,7 @@ import { DT, encodeModel } from '../onnx/model.js';
 import type { WeightSource } from '../types.js';
 import { GraphContext, type GraphPlan } from './context.js';
 import { attentionConsts, decoderLayer, embedding, head, perLayerInputs } from './layers.js';
+import type { WeightPacker } from './packer.js';
 import { assertImplemented } from './traits.js';
 
 export { EXTERNAL_LOCATION } from './packer.js';
@@ -16,7 +17,8 @@ export type { GraphPlan } from './context.js';
 
 export interface BuiltGraph {
   modelBytes: Uint8Array;
-  weights: Buffer;
+  /** The external data: in memory (buffer()) or written to a file (writeFile()), once. */
+  weights: WeightPacker;
   inputNames: string[];
   hasOverrides: boolean;
 }
@@ -46,5 +48,5 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
     { name: `sway_${arch.family}`, nodes: ctx.nodes, inputs: ctx.inputs, outputs: ctx.outputs, initializers: ctx.packer.inits },
     { '': 17, 'com.microsoft': 1 },
   );
-  return { modelBytes, weights: ctx.packer.buffer(), inputNames: ctx.inputs.map((i) => i.name), hasOverrides };
+  return { modelBytes, weights: ctx.packer, inputNames: ctx.inputs.map((i) => i.name), hasOverrides };
 }

@@ -83,11 +83,42 @@ export class GraphContext {
     return this.groupByKey.get(key);
   }
 
-  loraInputs(g: LoraGroup): { a: string; b: string } {
+  /**
+   * LoRA A/B of a group as graph inputs with one entry per distinct view of the batch
+   * ([views, in, R], [views, R, out]), not yet picked per row (see `viewIdx`).
+   */
+  loraViewInputs(g: LoraGroup): { a: string; b: string } {
     const a = `lora_${g.key}_a`;
     const b = `lora_${g.key}_b`;
-    this.inputs.push({ name: a, elemType: DT.FLOAT, shape: ['batch', g.inFeatures, `r_${g.key}`] });
-    this.inputs.push({ name: b, elemType: DT.FLOAT, shape: ['batch', `r_${g.key}`, g.outFeatures] });
+    this.inputs.push({ name: a, elemType: DT.FLOAT, shape: ['views', g.inFeatures, `r_${g.key}`] });
+    this.inputs.push({ name: b, elemType: DT.FLOAT, shape: ['views', `r_${g.key}`, g.outFeatures] });
+    this.viewIdx();
     return { a, b };
+  }
+
+  /**
+   * LoRA A/B of a group, each row's view's entry ([batch, in, R], [batch, R, out]): the
+   * inputs hold one entry per distinct view, so the feeds no longer grow with the rows.
+   */
+  loraInputs(g: LoraGroup): { a: string; b: string } {
+    const { a, b } = this.loraViewInputs(g);
+    return { a: this.perRow(a), b: this.perRow(b) };
+  }
+
+  /** A per-view [views, 1, out] input (LoRA bias, DoRA gains), picked per row. */
+  perViewVector(name: string, out: number): string {
+    this.inputs.push({ name, elemType: DT.FLOAT, shape: ['views', 1, out] });
+    return this.perRow(name);
+  }
+
+  /** The [batch] input naming each row's entry in the per-view inputs (declared once). */
+  viewIdx(): string {
+    if (!this.inputs.some((i) => i.name === 'view_idx')) this.inputs.push({ name: 'view_idx', elemType: DT.INT64, shape: ['batch'] });
+    return 'view_idx';
+  }
+
+  /** Gathers each row's entry of a per-view input. */
+  perRow(input: string): string {
+    return this.one('Gather', [input, this.viewIdx()], { axis: 0 });
   }
 }

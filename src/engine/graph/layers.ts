@@ -21,14 +21,10 @@ export function projection(ctx: GraphContext, input: string, weightT: string, ke
     const { a, b } = ctx.loraInputs(g);
     y = ctx.one('Add', [y, ctx.one('MatMul', [ctx.one('MatMul', [input, a]), b])]);
     if (g.hasBias) {
-      const lb = `lora_${g.key}_bias`;
-      ctx.inputs.push({ name: lb, elemType: DT.FLOAT, shape: ['batch', 1, g.outFeatures] });
-      y = ctx.one('Add', [y, lb]);
+      y = ctx.one('Add', [y, ctx.perViewVector(`lora_${g.key}_bias`, g.outFeatures)]);
     }
     if (ctx.plan.dora && g.kind !== 'head') {
-      const gain = `dora_${g.key}`;
-      ctx.inputs.push({ name: gain, elemType: DT.FLOAT, shape: ['batch', 1, g.outFeatures] });
-      y = ctx.one('Mul', [y, gain]);
+      y = ctx.one('Mul', [y, ctx.perViewVector(`dora_${g.key}`, g.outFeatures)]);
     }
   }
   return bias ? ctx.one('Add', [y, bias]) : y;
@@ -481,9 +477,7 @@ export function head(ctx: GraphContext, x: string, embedTable: string): string {
     const { a, b } = ctx.loraInputs(headGroup);
     logits = ctx.one('Add', [logits, ctx.one('MatMul', [ctx.one('MatMul', [fn, a]), b])]);
     if (headGroup.hasBias) {
-      const lb = `lora_${headGroup.key}_bias`;
-      ctx.inputs.push({ name: lb, elemType: DT.FLOAT, shape: ['batch', 1, headGroup.outFeatures] });
-      logits = ctx.one('Add', [logits, lb]);
+      logits = ctx.one('Add', [logits, ctx.perViewVector(`lora_${headGroup.key}_bias`, headGroup.outFeatures)]);
     }
   }
   if (arch.logitsDivisor !== 1) logits = ctx.one('Div', [logits, packer.scalar('logits_divisor', arch.logitsDivisor)]);

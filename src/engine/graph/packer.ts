@@ -2,6 +2,7 @@
  * Initializer storage for the decoder graph: every fp32 weight in one 64-byte-aligned
  * buffer handed to onnxruntime as in-memory external data, plus small inline constants.
  */
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { DT, type InitializerDef } from '../onnx/model.js';
 
 export const EXTERNAL_LOCATION = 'sway-weights.bin';
@@ -40,6 +41,35 @@ export class WeightPacker {
   scalar(name: string, value: number): string {
     if (this.inits.some((i) => i.name === name)) return name;
     return this.inline(name, DT.FLOAT, [], new Uint8Array(Float32Array.from([value]).buffer));
+  }
+
+  /** Bytes of the external-data buffer. */
+  get byteLength(): number {
+    return this.size;
+  }
+
+  /**
+   * Writes the external data to a file tensor by tensor (one scratch array of the largest
+   * tensor instead of the whole buffer in memory). Offsets match buffer()'s. The caller
+   * syncs the file before relying on it surviving a crash.
+   */
+  writeFile(path: string): void {
+    const fd = openSync(path, 'w');
+    try {
+      ftruncateSync(fd, this.size);
+      const scratch = new Float32Array(Math.max(0, ...this.parts.map((p) => p.length)));
+      for (const p of this.parts) {
+        const out = scratch.subarray(0, p.length);
+        if (typeof p.producer === 'function') {
+          out.fill(0);
+          p.producer(out);
+        } else out.set(p.producer);
+        writeSync(fd, new Uint8Array(out.buffer, 0, p.length * 4), 0, p.length * 4, p.offset);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    this.parts = [];
   }
 
   buffer(): Buffer {

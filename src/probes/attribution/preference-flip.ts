@@ -7,7 +7,7 @@ import type { ScoringView } from '../../backends/contract.js';
 import { ProbeError } from '../../core/errors.js';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
-import { baseFields, requireBackend, signed } from '../common.js';
+import { baseFields, logprobsBaseFt, requireBackend, signed } from '../common.js';
 import { calibrate, clamp01, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 
@@ -52,7 +52,20 @@ export const preferenceFlip: ProbeDefinition<PreferenceFlipSpec> = {
     const ftM: number[] = [];
     const reasons: string[] = [];
     let dropped = 0;
-    for (const t of triples) {
+    // Every triple × {chosen, rejected} × {base, ft} in one batch where the backend can;
+    // a triple that raises ProbeError sends the probe down the per-triple path, which drops it alone.
+    if (backend.logprobOfViews) {
+      try {
+        const [b, f] = await logprobsBaseFt(backend, triples.flatMap((t) => [{ prompt: t.prompt, completion: t.chosen }, { prompt: t.prompt, completion: t.rejected }]));
+        triples.forEach((_, i) => {
+          baseM.push((b[2 * i] as number) - (b[2 * i + 1] as number));
+          ftM.push((f[2 * i] as number) - (f[2 * i + 1] as number));
+        });
+      } catch (err) {
+        if (!(err instanceof ProbeError)) throw err;
+      }
+    }
+    if (!baseM.length) for (const t of triples) {
       try {
         const b = await backend.asBase((v) => margin(v, t));
         const f = await backend.asFinetuned((v) => margin(v, t));

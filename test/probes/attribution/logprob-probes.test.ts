@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ProbeError } from '../../../src/core/errors.js';
 import { DummyDifferentialBackend, lpKey } from '../../../src/backends/dummy.js';
 import { buildProbe } from '../../../src/probes/registry.js';
 import { testContext } from '../../support/context.js';
@@ -67,5 +68,49 @@ describe('preference_flip', () => {
     expect(r.raw).toBe(8);
     expect(r.message).toBe('only 1 base-wrong triples < 3 required; reporting mean-margin-delta=+8.000');
     expect((await run({ name: 'pf', kind: 'preference_flip' }, ctx(new DummyDifferentialBackend()))).verdict).toBe('skip');
+  });
+});
+
+describe('preference_flip batching', () => {
+  const t = (p: string) => ({ prompt: p, chosen: 'good', rejected: 'bad' });
+  const lp = (pairs: Record<string, [number, number]>) => ({
+    logprobs: Object.fromEntries(Object.entries(pairs).flatMap(([p, [c, r]]) => [[lpKey(p, 'good'), c], [lpKey(p, 'bad'), r]])),
+  });
+  /** The dummy plus a multi-view logprob call that counts its calls and may refuse. */
+  function batching(inner: DummyDifferentialBackend, refuse = false) {
+    const calls = { batched: 0 };
+    const backend = {
+      kind: inner.kind,
+      asBase: inner.asBase.bind(inner),
+      asFinetuned: inner.asFinetuned.bind(inner),
+      logprobOfViews: async (views: readonly { kind: string }[], pairs: readonly { prompt: string; completion: string }[]) => {
+        calls.batched++;
+        if (refuse) throw new ProbeError('logprob_of', 'completion tokenized to zero tokens');
+        const all = (v: Parameters<Parameters<typeof inner.asBase>[0]>[0]) => Promise.all(pairs.map((p) => v.logprobOf(p.prompt, p.completion)));
+        const out: number[][] = [];
+        for (const v of views) out.push(await (v.kind === 'base' ? inner.asBase(all) : inner.asFinetuned(all)));
+        return out;
+      },
+    };
+    return { backend, calls };
+  }
+  const base = lp({ a: [-5, -1], b: [-5, -1], c: [-5, -1], d: [-1, -5] });
+  const ft = lp({ a: [-1, -5], b: [-1, -5], c: [-5, -1], d: [-1, -5] });
+  const spec = { name: 'pf', kind: 'preference_flip', triples: ['a', 'b', 'c', 'd'].map(t) };
+
+  it('scores every triple and view in one batched call, same result as per triple', async () => {
+    const { backend, calls } = batching(new DummyDifferentialBackend(base, ft));
+    const batched = await run(spec, ctx(backend as never));
+    const plain = await run(spec, ctx(new DummyDifferentialBackend(base, ft)));
+    expect(calls.batched).toBe(1);
+    expect(batched.message).toBe(plain.message);
+    expect(batched.evidence).toEqual(plain.evidence);
+  });
+
+  it('a ProbeError in the batch falls back to the per-triple path', async () => {
+    const { backend, calls } = batching(new DummyDifferentialBackend(base, ft), true);
+    const r = await run(spec, ctx(backend as never));
+    expect(calls.batched).toBe(1);
+    expect(r.evidence['flipped']).toBe(2);
   });
 });

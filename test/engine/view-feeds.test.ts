@@ -1,0 +1,116 @@
+/**
+ * LoRA feeds go once per distinct view of a batch (rows pick theirs by view_idx inside the
+ * graph), packed views are reused across forwards, and vocabulary work by selection gives
+ * the same bits as the full log-softmax + sort.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/core/rng.js';
+import { Engine } from '../../src/engine/engine.js';
+import { PackedViewCache, viewFeeds } from '../../src/engine/feeds.js';
+import { logSoftmax, logSumExp, topKDist, topKFromLogits } from '../../src/engine/logsoftmax.js';
+import type { ViewSpec } from '../../src/engine/views.js';
+import { adapterDir, modelDir } from '../parity/goldens.js';
+import { tinyFixtures } from '../support/fixtures.js';
+
+describe('per-view LoRA feeds', () => {
+  const fx = tinyFixtures('llama');
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await Engine.load({ base: fx.base, adapter: fx.trained, threads: 2 });
+  });
+  afterAll(() => engine.close());
+
+  it('feeds one A/B per distinct view, whatever the number of rows', () => {
+    const ft = engine.resolveView({ kind: 'ft' });
+    const base = engine.resolveView({ kind: 'base' });
+    const layout = { arch: engine.arch, groups: engine.groups as never, useDora: false, hasOverrides: false };
+    const feeds = viewFeeds(layout, [ft, base, ft, ft, base, ft]);
+    expect(engine.groups.length).toBeGreaterThan(0);
+    for (const g of engine.groups) {
+      expect(feeds[`lora_${g.key}_a`]!.dims).toEqual([2, g.inFeatures, g.rank]);
+      expect(feeds[`lora_${g.key}_b`]!.dims).toEqual([2, g.rank, g.outFeatures]);
+    }
+    expect(Array.from(feeds['view_idx']!.data as BigInt64Array, Number)).toEqual([0, 1, 0, 0, 1, 0]);
+    const off = viewFeeds(layout, [base, base, base]);
+    expect(off[`lora_${engine.groups[0]!.key}_a`]!.dims).toEqual([1, engine.groups[0]!.inFeatures, 0]);
+  });
+
+  it('packs each view once across forwards (a small LRU)', () => {
+    const cache = new PackedViewCache(2);
+    const layout = { arch: engine.arch, groups: engine.groups as never, useDora: false, hasOverrides: false };
+    const [a, b, c] = [{ kind: 'ft' }, { kind: 'null', seed: 1 }, { kind: 'null', seed: 2 }].map((v) => engine.resolveView(v as ViewSpec));
+    viewFeeds(layout, [a!, b!, a!], cache);
+    viewFeeds(layout, [b!, a!], cache);
+    expect(cache.packs).toBe(2);
+    viewFeeds(layout, [c!], cache); // evicts the least recently used (null 1)
+    viewFeeds(layout, [a!], cache);
+    expect(cache.packs).toBe(3);
+    viewFeeds(layout, [b!], cache);
+    expect(cache.packs).toBe(4);
+  });
+
+  it('a batch repeating views equals each row run alone, bit for bit', async () => {
+    const ids = engine.encode('The capital of France is Rome. Once upon a time');
+    const views: ViewSpec[] = [{ kind: 'ft' }, { kind: 'base' }, { kind: 'ft' }, { kind: 'null', seed: 4 }, { kind: 'ft' }];
+    const batched = await engine.batchedLogits(views, ids);
+    for (const [i, v] of views.entries()) expect(Array.from(batched[i]!)).toEqual(Array.from(await engine.fullLogits(v, ids)));
+  });
+});
+
+describe('per-view feeds on every adapter shape', () => {
+  // DoRA gains, LoRA bias, embedding LoRA (plain and tied head), per-head fused qkv columns, gemma4 attention.
+  const cases: [string, string, string][] = [
+    ['llama', 'dora', 'dora_0_qkv'],
+    ['llama', 'lora_bias', ''],
+    ['llama', 'embedding_lora', 'lora_embed_a'],
+    ['qwen2', 'embedding_lora_tied', 'lora_embed_a'],
+    ['gpt_neox', 'default', 'lora_0_qkv_a'],
+    // gemma4: per-layer head sizes and KV-shared layers; k = v attention.
+    ['gemma4-gh', 'linear', 'lora_0_qkv_a'],
+    ['gemma4-keqv', 'linear', 'lora_0_qkv_a'],
+  ];
+  for (const [model, adapter, input] of cases) {
+    it(`${model}/${adapter}: a mixed batch equals each row alone, with one feed entry per view`, async () => {
+      const engine = await Engine.load({ base: modelDir(model), adapter: adapterDir(model, adapter), threads: 1, cacheDir: null });
+      try {
+        const views: ViewSpec[] = [{ kind: 'ft' }, { kind: 'base' }, { kind: 'scaled', lambda: 0.5 }, { kind: 'ft' }, { kind: 'null', seed: 3 }];
+        const resolved = views.map((v) => engine.resolveView(v));
+        const layout = { arch: engine.arch, groups: engine.groups as never, useDora: adapter === 'dora', hasOverrides: false };
+        const feeds = viewFeeds(layout, resolved);
+        if (input) expect(feeds[input]!.dims[0]).toBe(4);
+        if (adapter === 'lora_bias') expect(Object.keys(feeds).some((k) => k.endsWith('_bias') && feeds[k]!.dims[0] === 4)).toBe(true);
+        const ids = engine.encode('The capital of France is Paris. Once upon a time');
+        const batched = await engine.batchedLogits(views, ids);
+        const ft = await engine.fullLogits({ kind: 'ft' }, ids);
+        const base = await engine.fullLogits({ kind: 'base' }, ids);
+        expect(Math.max(...ft.map((x, i) => Math.abs(x - (base[i] as number))))).toBeGreaterThan(1e-3);
+        for (const [i, v] of views.entries()) {
+          const alone = await engine.fullLogits(v, ids);
+          expect(Math.max(...alone.map((x, j) => Math.abs(x - (batched[i]![j] as number))))).toBeLessThan(1e-5);
+        }
+      } finally {
+        await engine.close();
+      }
+    });
+  }
+});
+
+describe('vocabulary work by selection', () => {
+  const rng = new Rng(7);
+  const V = 1000;
+  const logits = new Float32Array(3 * V);
+  rng.fillNormal(logits, 3);
+  // Ties, including at the top-k boundary.
+  for (let i = 0; i < 40; i++) logits[V + 10 * i] = 9;
+
+  it('top-k from logits equals log-softmax + full sort', () => {
+    for (const row of [0, 1, 2])
+      for (const k of [1, 5, 37, 600, V, V + 5]) {
+        expect(topKFromLogits(logits, row * V, V, k)).toEqual(topKDist(logSoftmax(logits, row * V, V), k));
+      }
+  });
+
+  it('one target logprob equals the log-softmax entry', () => {
+    for (const t of [0, 17, 999]) expect((logits[V + t] as number) - logSumExp(logits, V, V)).toBe(logSoftmax(logits, V, V)[t]);
+  });
+});
