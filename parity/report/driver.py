@@ -497,6 +497,11 @@ def condition(cond: str, row: Row, rows: list[Row], pair: dict[str, dict[str, An
     if cond == "ref_null_degenerate":
         st = null_stats(pair["ref"]).get("rank_1.00", {}).get(row.kind)
         return bool(st) and st.get("degenerate", 0) >= 0.5
+    if cond == "null_z":
+        # Both z-scores exist, or the reference has none because its null is identical under every seed.
+        if not (ref_p and our_p) or our_p.get("z_score") is None:
+            return False
+        return ref_p.get("z_score") is not None or condition("ref_null_degenerate", row, rows, pair)
     if cond == "ours_z":
         return bool(our_p) and our_p.get("z_score") is not None
     if cond == "no_z":
@@ -714,6 +719,7 @@ def write_doc(ctx: dict[str, Any]) -> str:
     w("")
     w("Ratios are reference ÷ sway (above 1: sway is faster).")
     w("")
+    w(f"parity: {n_ok}/{len(rows)} fields agree, {n_del} deliberate differences, {len(unexplained)} unexplained")
     return "\n".join(L) + "\n"
 
 

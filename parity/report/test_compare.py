@@ -156,6 +156,19 @@ class CompareRules(unittest.TestCase):
         ours["probes"][0]["evidence"]["null_scale"] = "init"
         self.assertIn(("null:delta_kl", "null.rank_1.00.mean"), unexplained(self._judged(ref, ours, [self.init_row(0.101)])))
 
+    def test_preference_flip_margin_fallback_is_not_a_null_strength_difference(self) -> None:
+        ref, ours = self._matched()
+        for r in (ref, ours):
+            r["probes"][1].update(kind="preference_flip", name="prefs")
+            r["probes"][0]["evidence"]["null_stats_by_rank"]["rank_1.00"]["preference_flip"] = r["probes"][0]["evidence"]["null_stats_by_rank"]["rank_1.00"].pop("delta_kl")
+            r["probes"][1]["evidence"] = {"mean_margin_delta": 0.5, "weight": 1.0}
+        ours["probes"][1]["z_score"] = None
+        ours["probes"][1]["evidence"]["null_fallback"] = "the null calibrates flip_rate"
+        init = self.init_row(0.101)
+        init.probe, init.kind = "null:preference_flip", "preference_flip"
+        z = next(r for r in self._judged(ref, ours, [init]) if r.field == "z_score" and r.probe == "prefs")
+        self.assertEqual(z.deliberate, "pref-margin-no-z")
+
     def test_fail_cap_excuses_only_a_capped_fail(self) -> None:
         ref, ours = report(z=None, score=0.79), report(z=None, score=0.59)
         for r in (ref, ours):
