@@ -40,6 +40,7 @@ THREADS = int(os.environ.get("SWAY_PARITY_THREADS", "2"))
 RAW_TOL = 1e-4
 SE_K = 3.0
 CI_FRAC = 0.15
+FAIL_SCORE_CAP = 0.59  # sway's src/probes/verdict.ts
 
 RULES = f"""\
 - **verdict**: equal.
@@ -55,6 +56,11 @@ RULES = f"""\
   standard errors (√(s₁²/n₁ + s₂²/n₂)); when both are degenerate (std 0), equal within {RAW_TOL:g}. With 5–10 seeds
   and ~50 such comparisons an honest pair of draws fails now and then, so a failing kind × rank is re-measured in both
   tools on 30 fresh seeds (seed_base 5000, 5010, 5020) and judged on those; the note says so.
+- **null statistics with `null_scale: init`** (`null@init` rows): sway's nulls match the adapter's strength by default,
+  which the reference cannot do, so sway also runs each spec with `null_scale: init` on its `null_adapter` (the
+  reference's fixed-std draw; same seeds, prompts and ranks) and those means are compared with the reference's by the
+  test above, re-measured on fresh seeds the same way. A matched-null difference (null means, z-scores) counts as
+  deliberate only where the `null@init` row of its kind and rank agrees.
 - **report keys**: the same top-level report keys."""
 
 
@@ -330,9 +336,67 @@ def compare_reports(spec: str, ref: dict[str, Any], ours: dict[str, Any]) -> lis
 
 
 CONFIRM_SEED_BASES = (5000, 5010, 5020)
+INIT_FIELD = "null@init"
 
 
-def confirm_null_rows(py: str, rows: list[Row], specs: list[Path]) -> None:
+def absolute_spec(stem: str) -> dict[str, Any]:
+    """The spec of `stem` with its model paths made absolute, so a variant can be written elsewhere."""
+    import yaml
+
+    spec = yaml.safe_load((SPECS / f"{stem}.yaml").read_text(encoding="utf-8"))
+    for side in ("base", "ft"):
+        for key in ("base", "adapter"):
+            if spec["models"][side].get(key):
+                spec["models"][side][key] = str((SPECS / spec["models"][side][key]).resolve())
+    return spec
+
+
+def null_scale_of(report: dict[str, Any]) -> str | None:
+    for p in report["probes"]:
+        if p["kind"] == "null_adapter":
+            return (p.get("evidence") or {}).get("null_scale")
+    return None
+
+
+def init_null_rows(spec: str, ref: dict[str, Any], ours: dict[str, Any], alt: Path | None, kinds: tuple[str, ...] | None = None) -> list[Row]:
+    """sway's null statistics re-drawn with `null_scale: init` (the reference's fixed-std draw) against the reference's.
+
+    sway matches null strength to the adapter by default, so its null means differ from the
+    reference's by design. The reference rejects `null_scale`, so only sway's side of the spec is
+    changed: the same suite, seeds and prompts with `null_adapter` set to `null_scale: init`. These
+    rows keep the null machinery under the same statistical test as before; a matched-null
+    difference is only excused (deliberate.json `init_null_agrees`) where its init row agrees.
+    """
+    import yaml
+
+    if null_scale_of(ours) != "matched" or not null_stats(ref):
+        return []
+    stem = spec.removesuffix("+refdata")
+    variant = absolute_spec(stem)
+    for e in variant["suite"]:
+        if e.get("kind") == "null_adapter":
+            e["null_scale"] = "init"
+    out = WORK / "init"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{spec}.yaml"
+    path.write_text(yaml.safe_dump(variant, sort_keys=False), encoding="utf-8")
+    binary = (alt if alt else ROOT) / "bin" / "sway.js"
+    report_path = path.with_suffix(".ours.json")
+    run(["node", str(binary), "run", str(path), "--json", str(report_path), "--quiet"], cwd=SPECS, env=child_env(), check=False)
+    if not report_path.exists():
+        raise SystemExit(f"parity: sway with null_scale: init failed on {spec} (see {path})")
+    init_report = json.loads(report_path.read_text(encoding="utf-8"))
+    if null_scale_of(init_report) != "init":
+        raise SystemExit(f"parity: sway ignored null_scale: init on {spec} (evidence null_scale = {null_scale_of(init_report)!r})")
+    rows = [
+        Row(spec, r.probe, r.kind, r.field.replace("null.", f"{INIT_FIELD}.", 1), r.ref, r.ours, r.agree, r.note)
+        for r in compare_nulls(spec, null_stats(ref), null_stats(init_report))
+        if kinds is None or r.kind in kinds
+    ]
+    return rows
+
+
+def confirm_null_rows(py: str, rows: list[Row], specs: list[Path], reuse: bool = False) -> None:
     """Second stage for a null mean that fails on the suite's 5-10 seeds.
 
     With n that small, "3 standard errors" is a t-test on an estimated SE over dozens of
@@ -343,25 +407,37 @@ def confirm_null_rows(py: str, rows: list[Row], specs: list[Path]) -> None:
     import yaml
 
     by_stem = {s.stem: s for s in specs}
+    fresh: set[Path] = set()
     out = WORK / "confirm"
     out.mkdir(parents=True, exist_ok=True)
     for row in rows:
-        if row.agree or not row.field.startswith("null.") or row.spec not in by_stem or row.ref is None or row.ours is None:
+        if row.agree or not row.field.startswith(("null.", f"{INIT_FIELD}.")) or row.spec not in by_stem or row.ref is None or row.ours is None:
             continue
-        mult = float(row.field.removeprefix("null.rank_").removesuffix(".mean"))
-        spec = yaml.safe_load(by_stem[row.spec].read_text(encoding="utf-8"))
-        for side in ("base", "ft"):
-            for key in ("base", "adapter"):
-                if spec["models"][side].get(key):
-                    spec["models"][side][key] = str((SPECS / spec["models"][side][key]).resolve())
+        init = row.field.startswith(f"{INIT_FIELD}.")
+        mult = float(row.field.split(".rank_", 1)[1].removesuffix(".mean"))
+        spec = absolute_spec(row.spec)
         entry = next(e for e in spec["suite"] if e.get("kind") == row.kind)
         samples: dict[str, list[float]] = {"ref": [], "ours": []}
         for sb in CONFIRM_SEED_BASES:
             spec["suite"] = [{"name": "calib", "kind": "null_adapter", "runs": 10, "seed_base": sb, "cache": False, "rank_multipliers": [mult], "calibrate_kinds": [row.kind]}, entry]
             path = out / f"{row.spec}-{row.kind}-{mult:g}-{sb}.yaml"
-            path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-            ref, _ = run_reference(py, path, path.with_suffix(".ref.json"))
-            ours = run_ours_report(path, path.with_suffix(".ours.json"))
+            text = yaml.safe_dump(spec, sort_keys=False)
+            ref_path = path.with_suffix(".ref.json")
+            # The reference's side of a re-measurement is the same for the matched and the init
+            # row, and with --reuse (same fixtures) the saved run of the same spec is taken.
+            if (reuse or ref_path in fresh) and ref_path.exists() and path.exists() and path.read_text(encoding="utf-8") == text:
+                ref = json.loads(ref_path.read_text(encoding="utf-8"))
+            else:
+                path.write_text(text, encoding="utf-8")
+                ref, _ = run_reference(py, path, ref_path)
+                fresh.add(ref_path)
+            if init:
+                spec["suite"][0]["null_scale"] = "init"
+                ours_path = out / f"{row.spec}-{row.kind}-{mult:g}-{sb}.init.yaml"
+                ours_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+                ours = run_ours_report(ours_path, ours_path.with_suffix(".ours.json"))
+            else:
+                ours = run_ours_report(path, path.with_suffix(".ours.json"))
             for side, rep in (("ref", ref), ("ours", ours)):
                 ev = next(p for p in rep["probes"] if p["kind"] == "null_adapter")["evidence"]
                 samples[side] += ev.get("per_kind_raw_samples", {}).get(row.kind, [])
@@ -393,6 +469,58 @@ def matches(pattern: str | None, value: str) -> bool:
     return pattern is None or any(fnmatch.fnmatchcase(value, p) for p in pattern.split("|"))
 
 
+def row_agrees(rows: list[Row], spec: str, probe: str, fld: str) -> bool:
+    return any(r.agree for r in rows if r.spec == spec and r.probe == probe and r.field == fld)
+
+
+def probe_of(report: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((p for p in report["probes"] if p["name"] == name), None)
+
+
+def condition(cond: str, row: Row, rows: list[Row], pair: dict[str, dict[str, Any]]) -> bool:
+    """One `when` condition of a deliberate.json entry (see its `about`)."""
+    ref_p, our_p = probe_of(pair["ref"], row.probe), probe_of(pair["ours"], row.probe)
+    if cond == "ref_z":
+        return bool(ref_p) and ref_p.get("z_score") is not None
+    if cond == "raw_agrees":
+        return row_agrees(rows, row.spec, row.probe, "raw")
+    if cond == "verdict_agrees":
+        return row_agrees(rows, row.spec, row.probe, "verdict")
+    if cond == "fail_capped":
+        return bool(ref_p and our_p) and ref_p["verdict"] == our_p["verdict"] == "fail" and num(our_p.get("score")) is not None and abs(our_p["score"] - FAIL_SCORE_CAP) < 1e-9 < ref_p["score"] - FAIL_SCORE_CAP
+    if cond == "matched_null":
+        return null_scale_of(pair["ours"]) == "matched"
+    if cond == "init_null_agrees":
+        # A null row: its own rank re-drawn with null_scale: init; a probe row: its kind at rank 1.
+        rank = row.field.split(".rank_", 1)[1] if row.field.startswith("null.") else "1.00.mean"
+        return row_agrees(rows, row.spec, f"null:{row.kind}", f"{INIT_FIELD}.rank_{rank}")
+    if cond == "ref_null_degenerate":
+        st = null_stats(pair["ref"]).get("rank_1.00", {}).get(row.kind)
+        return bool(st) and st.get("degenerate", 0) >= 0.5
+    if cond == "null_z":
+        # Both z-scores exist, or the reference has none because its null is identical under every seed.
+        if not (ref_p and our_p) or our_p.get("z_score") is None:
+            return False
+        return ref_p.get("z_score") is not None or condition("ref_null_degenerate", row, rows, pair)
+    if cond == "ours_z":
+        return bool(our_p) and our_p.get("z_score") is not None
+    if cond == "no_z":
+        return bool(ref_p and our_p) and ref_p.get("z_score") is None and our_p.get("z_score") is None
+    if cond == "intent_ratio_failed":
+        ev = (our_p or {}).get("evidence") or {}
+        return bool(ref_p and our_p) and ref_p["verdict"] == "pass" and our_p["verdict"] == "fail" and ev.get("passed_lift") is True and ev.get("passed_ratio") is False
+    if cond == "margin_fallback":
+        ev = (our_p or {}).get("evidence") or {}
+        return bool(our_p) and our_p.get("z_score") is None and "mean_margin_delta" in ev and "flip_rate" not in ev and bool(ev.get("null_fallback"))
+    raise SystemExit(f"parity: deliberate.json uses an unknown `when` condition {cond!r}")
+
+
+def extra_keys_only(row: Row, allowed: list[str]) -> bool:
+    """An evidence-keys row whose only difference is extra sway keys, every one of them allowed."""
+    ref_keys, our_keys = set(row.ref or []), set(row.ours or [])
+    return ref_keys <= our_keys and (our_keys - ref_keys) <= set(allowed)
+
+
 def apply_deliberate(rows: list[Row], diffs: list[dict[str, Any]], reports: dict[str, dict[str, dict[str, Any]]]) -> None:
     for row in rows:
         if row.agree:
@@ -404,10 +532,12 @@ def apply_deliberate(rows: list[Row], diffs: list[dict[str, Any]], reports: dict
                 continue
             if not (matches(m.get("spec"), row.spec.removesuffix("+refdata")) and matches(m.get("probe"), row.probe) and matches(m.get("kind"), row.kind) and matches(m.get("field"), row.field)):
                 continue
-            if m.get("when") == "ref_z":
-                ref_probe = next((p for p in reports[row.spec]["ref"]["probes"] if p["name"] == row.probe), None)
-                if not ref_probe or ref_probe.get("z_score") is None:
-                    continue
+            if "extra_keys" in m and not extra_keys_only(row, m["extra_keys"]):
+                continue
+            when = m.get("when") or []
+            conds = [when] if isinstance(when, str) else when  # every condition must hold
+            if not all(condition(c, row, rows, reports[row.spec]) for c in conds):
+                continue
             row.deliberate = d["id"]
             break
 
@@ -589,6 +719,7 @@ def write_doc(ctx: dict[str, Any]) -> str:
     w("")
     w("Ratios are reference ÷ sway (above 1: sway is faster).")
     w("")
+    w(f"parity: {n_ok}/{len(rows)} fields agree, {n_del} deliberate differences, {len(unexplained)} unexplained")
     return "\n".join(L) + "\n"
 
 
@@ -680,7 +811,10 @@ def main() -> int:
         rows.extend(compare_reports(spec.stem, reports[spec.stem]["ref"], reports[spec.stem]["ours"]))
     for spec in specs:
         rows.extend(refdata_rows(spec.stem, reports[spec.stem]["ref"], refdata[spec.stem]))
-    confirm_null_rows(py, rows, specs)
+    for spec in specs:
+        rows.extend(init_null_rows(spec.stem, reports[spec.stem]["ref"], reports[spec.stem]["ours"], None))
+        rows.extend(init_null_rows(f"{spec.stem}+refdata", reports[spec.stem]["ref"], refdata[spec.stem], alt, REF_DATA_KINDS))
+    confirm_null_rows(py, rows, specs, args.reuse)
     for stem in list(reports):
         reports[f"{stem}+refdata"] = {"ref": reports[stem]["ref"], "ours": refdata[stem]}
     apply_deliberate(rows, diffs, reports)

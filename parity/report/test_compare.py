@@ -110,6 +110,80 @@ class CompareRules(unittest.TestCase):
         self.assertEqual(own.deliberate, "ppl-corpus")
         self.assertIsNone(alt.deliberate)
 
+    def _judged(self, ref: dict, ours: dict, extra_rows: list[driver.Row] | None = None) -> list[driver.Row]:
+        rows = driver.compare_reports("s", ref, ours) + (extra_rows or [])
+        driver.apply_deliberate(rows, driver.load_deliberate(), {"s": {"ref": ref, "ours": ours}})
+        return rows
+
+    def test_only_listed_extra_evidence_keys_are_excused(self) -> None:
+        ref = report()
+        ref["probes"][1].update(kind="preference_flip", name="prefs")
+        listed, unlisted = copy.deepcopy(ref), copy.deepcopy(ref)
+        listed["probes"][1]["evidence"].update(effect_size=1.0, null_samples={})
+        unlisted["probes"][1]["evidence"].update(effect_size=1.0, surprise=1)
+        self.assertNotIn(("prefs", "evidence keys"), unexplained(self._judged(ref, listed)))
+        self.assertIn(("prefs", "evidence keys"), unexplained(self._judged(ref, unlisted)))
+        missing = copy.deepcopy(listed)
+        del missing["probes"][1]["evidence"]["weight"]
+        self.assertIn(("prefs", "evidence keys"), unexplained(self._judged(ref, missing)))
+
+    def _matched(self) -> tuple[dict, dict]:
+        ref = report(z=4.0, null_mean=0.1, null_std=0.01)
+        ours = report(z=1.0, null_mean=0.4, null_std=0.01)
+        ours["probes"][0]["evidence"]["null_scale"] = "matched"
+        return ref, ours
+
+    def init_row(self, ours_mean: float) -> driver.Row:
+        ok, note = driver.null_means_agree({"mean": 0.1, "std": 0.01, "n": 10, "degenerate": 0}, {"mean": ours_mean, "std": 0.01, "n": 10, "degenerate": 0})
+        return driver.Row("s", "null:delta_kl", "delta_kl", "null@init.rank_1.00.mean", 0.1, ours_mean, ok, note)
+
+    def test_matched_null_difference_is_excused_only_when_the_init_null_agrees(self) -> None:
+        ref, ours = self._matched()
+        rows = self._judged(ref, ours, [self.init_row(0.101)])
+        self.assertEqual(unexplained(rows), [])
+        rows = self._judged(ref, ours, [self.init_row(0.3)])
+        self.assertIn(("null:delta_kl", "null.rank_1.00.mean"), unexplained(rows))
+        self.assertIn(("dkl", "z_score"), unexplained(rows))
+        self.assertIn(("null:delta_kl", "null@init.rank_1.00.mean"), unexplained(rows))
+
+    def test_matched_null_z_is_not_excused_when_raw_differs(self) -> None:
+        ref, ours = self._matched()
+        ours["probes"][1]["raw"] = 0.9
+        self.assertIn(("dkl", "z_score"), unexplained(self._judged(ref, ours, [self.init_row(0.101)])))
+
+    def test_init_null_default_is_not_excused(self) -> None:
+        ref, ours = self._matched()
+        ours["probes"][0]["evidence"]["null_scale"] = "init"
+        self.assertIn(("null:delta_kl", "null.rank_1.00.mean"), unexplained(self._judged(ref, ours, [self.init_row(0.101)])))
+
+    def test_preference_flip_margin_fallback_is_not_a_null_strength_difference(self) -> None:
+        ref, ours = self._matched()
+        for r in (ref, ours):
+            r["probes"][1].update(kind="preference_flip", name="prefs")
+            r["probes"][0]["evidence"]["null_stats_by_rank"]["rank_1.00"]["preference_flip"] = r["probes"][0]["evidence"]["null_stats_by_rank"]["rank_1.00"].pop("delta_kl")
+            r["probes"][1]["evidence"] = {"mean_margin_delta": 0.5, "weight": 1.0}
+        ours["probes"][1]["z_score"] = None
+        ours["probes"][1]["evidence"]["null_fallback"] = "the null calibrates flip_rate"
+        init = self.init_row(0.101)
+        init.probe, init.kind = "null:preference_flip", "preference_flip"
+        z = next(r for r in self._judged(ref, ours, [init]) if r.field == "z_score" and r.probe == "prefs")
+        self.assertEqual(z.deliberate, "pref-margin-no-z")
+
+    def test_fail_cap_excuses_only_a_capped_fail(self) -> None:
+        ref, ours = report(z=None, score=0.79), report(z=None, score=0.59)
+        for r in (ref, ours):
+            r["probes"][1].update(kind="adapter_ablation", name="ablation", verdict="fail")
+        self.assertNotIn(("ablation", "score"), unexplained(self._judged(ref, ours)))
+        ours["probes"][1]["score"] = 0.3
+        self.assertIn(("ablation", "score"), unexplained(self._judged(ref, ours)))
+
+    def test_report_warnings_key_only(self) -> None:
+        ref, ours = report(), report()
+        ours["warnings"] = ["w"]
+        self.assertEqual(unexplained(self._judged(ref, ours)), [])
+        ours["other"] = 1
+        self.assertIn(("(report)", "report keys"), unexplained(self._judged(ref, ours)))
+
     def test_every_deliberate_entry_cites_a_changelog_bullet(self) -> None:
         self.assertTrue(driver.load_deliberate())
 
