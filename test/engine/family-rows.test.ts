@@ -18,6 +18,7 @@ import { qkvColumnMap } from '../../src/engine/graph/lora-groups.js';
 import { referenceFrequencies, referenceRotaryScale } from '../../src/engine/reference/rope.js';
 import { ropeCaches, ropeInvFreq, ropeMagnitude } from '../../src/engine/rope.js';
 import type { RopeSpec } from '../../src/engine/types.js';
+import { greedyBesideFullForwards } from '../support/greedy.js';
 
 const cfg = (family: Parameters<typeof tinyConfig>[0], extra: Record<string, unknown> = {}) => ({ ...tinyConfig(family, 300, 1, 4), ...extra });
 const refusal = (c: Record<string, unknown>): string => {
@@ -179,21 +180,7 @@ describe('KV-cache generation through rotary done with plain ops (phi3 LongRoPE,
 });
 
 async function greedyMatchesFull(engine: Engine, prompt: number[], maxNewTokens: number): Promise<void> {
-  const view = engine.resolveView({ kind: 'ft' });
-  const gen = await engine.generateIds(view, prompt, { maxNewTokens });
-  let ids = [...prompt];
-  const V = engine.arch.vocabSize;
-  const eos = new Set(engine.tokenizer.eosTokenIds);
-  const expected: number[] = [];
-  for (let step = 0; step < maxNewTokens; step++) {
-    const lg = await engine.fullLogits({ kind: 'ft' }, ids);
-    const last = lg.subarray((ids.length - 1) * V, ids.length * V);
-    let best = 0;
-    for (let i = 1; i < V; i++) if ((last[i] as number) > (last[best] as number)) best = i;
-    if (eos.has(best)) break;
-    expected.push(best);
-    ids = [...ids, best];
-  }
-  expect(gen).toEqual(expected);
-  expect(gen.length).toBe(maxNewTokens);
+  const { generated, expected } = await greedyBesideFullForwards(engine, prompt, maxNewTokens);
+  expect(generated).toEqual(expected);
+  expect(generated.length).toBe(maxNewTokens);
 }

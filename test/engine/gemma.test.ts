@@ -16,6 +16,7 @@ import { SafetensorsSource } from '../../src/engine/safetensors/reader.js';
 import { writeSafetensors } from '../../src/engine/safetensors/writer.js';
 import { adapterDir, modelDir } from '../parity/goldens.js';
 import { maxAbsDiff, tinyFixtures } from '../support/fixtures.js';
+import { greedyBesideFullForwards } from '../support/greedy.js';
 
 const FILE = '/models/g/config.json';
 type Cfg = Record<string, unknown>;
@@ -246,22 +247,9 @@ describe('Gemma 4 with per-layer head sizes and KV sharing (golden fixture gemma
       expect(engine.arch.layerHeads?.map((h) => h.headDim)).toEqual([16, 32, 16, 32, 16, 32]);
       const prompt = engine.encode('The quick brown fox jumps');
       expect(prompt.length).toBeGreaterThan(4); // decoding steps run past the window of 4
-      const view = engine.resolveView({ kind: 'ft' });
-      const gen = await engine.generateIds(view, prompt, { maxNewTokens: 6 });
-      let ids = [...prompt];
-      const V = engine.arch.vocabSize;
-      const eos = new Set(engine.tokenizer.eosTokenIds);
-      const expected: number[] = [];
-      for (let step = 0; step < 6; step++) {
-        const lg = await engine.fullLogits({ kind: 'ft' }, ids);
-        let best = 0;
-        for (let i = 1; i < V; i++) if ((lg[(ids.length - 1) * V + i] as number) > (lg[(ids.length - 1) * V + best] as number)) best = i;
-        if (eos.has(best)) break;
-        expected.push(best);
-        ids = [...ids, best];
-      }
-      expect(gen).toEqual(expected);
-      expect(gen.length).toBeGreaterThan(2);
+      const { generated, expected } = await greedyBesideFullForwards(engine, prompt, 6);
+      expect(generated).toEqual(expected);
+      expect(generated.length).toBeGreaterThan(2);
     } finally {
       await engine.close();
     }
@@ -275,22 +263,9 @@ describe('KV-cache generation through gemma layers (sliding windows, per-layer i
       const engine = await Engine.load({ base: fx.base, adapter: fx.trained, threads: 1 });
       try {
         const prompt = engine.encode('Once upon a time there was');
-        const view = engine.resolveView({ kind: 'ft' });
-        const gen = await engine.generateIds(view, prompt, { maxNewTokens: 8 });
-        let ids = [...prompt];
-        const V = engine.arch.vocabSize;
-        const eos = new Set(engine.tokenizer.eosTokenIds);
-        const expected: number[] = [];
-        for (let step = 0; step < 8; step++) {
-          const lg = await engine.fullLogits({ kind: 'ft' }, ids);
-          let best = 0;
-          for (let i = 1; i < V; i++) if ((lg[(ids.length - 1) * V + i] as number) > (lg[(ids.length - 1) * V + best] as number)) best = i;
-          if (eos.has(best)) break;
-          expected.push(best);
-          ids = [...ids, best];
-        }
-        expect(gen).toEqual(expected);
-        expect(gen.length).toBeGreaterThan(2);
+        const { generated, expected } = await greedyBesideFullForwards(engine, prompt, 8);
+        expect(generated).toEqual(expected);
+        expect(generated.length).toBeGreaterThan(2);
         expect(prompt.length).toBeGreaterThan(4); // decoding steps run past the window of 4
       } finally {
         await engine.close();

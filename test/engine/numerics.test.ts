@@ -6,6 +6,7 @@ import { referenceForward } from '../../src/engine/reference/forward.js';
 import { SafetensorsSource } from '../../src/engine/safetensors/reader.js';
 import type { ViewSpec } from '../../src/engine/views.js';
 import { maxAbsDiff, tinyFixtures } from '../support/fixtures.js';
+import { greedyBesideFullForwards } from '../support/greedy.js';
 
 const TEXT = 'The capital of France is Rome. Once upon a time there was a fish.';
 const TOL = 1e-4;
@@ -115,23 +116,9 @@ describe('view identities (llama, trained adapter)', () => {
 
   it('KV-cache greedy generation equals argmax over full forwards', async () => {
     const prompt = engine.encode('The sky is');
-    const view = engine.resolveView({ kind: 'ft' });
-    const gen = await engine.generateIds(view, prompt, { maxNewTokens: 8 });
-    let ids = [...prompt];
-    const V = engine.arch.vocabSize;
-    const eos = new Set(engine.tokenizer.eosTokenIds);
-    const expected: number[] = [];
-    for (let step = 0; step < 8; step++) {
-      const lg = await engine.fullLogits({ kind: 'ft' }, ids);
-      const last = lg.subarray((ids.length - 1) * V, ids.length * V);
-      let best = 0;
-      for (let i = 1; i < V; i++) if ((last[i] as number) > (last[best] as number)) best = i;
-      if (eos.has(best)) break;
-      expected.push(best);
-      ids = [...ids, best];
-    }
-    expect(gen).toEqual(expected);
-    expect(gen.length).toBeGreaterThan(0);
+    const { generated, expected } = await greedyBesideFullForwards(engine, prompt, 8);
+    expect(generated).toEqual(expected);
+    expect(generated.length).toBeGreaterThan(0);
   });
 
   it('the trained adapter raises its taught continuation and barely moves a control', async () => {
