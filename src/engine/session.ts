@@ -65,14 +65,29 @@ export interface CreatedSession {
   pending: Promise<unknown> | null;
 }
 
+/**
+ * onnxruntime memory switches, for measuring (docs/engine.md): SWAY_ORT_MEMORY is a comma list
+ * of `noprepack` (no prepacked copy of the weights), `noarena` (no CPU memory arena) and
+ * `nopattern` (no memory-pattern planning); `default` or unset keeps onnxruntime's defaults.
+ */
+function memorySwitches(): Set<string> {
+  const raw = process.env.SWAY_ORT_MEMORY ?? '';
+  return new Set(raw.split(',').map((s) => s.trim()).filter((s) => s && s !== 'default'));
+}
+
 function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  const mem = memorySwitches();
+  const session: Record<string, unknown> = { intra_op: { allow_spinning: '0' } };
+  if (mem.has('noprepack')) session.disable_prepacking = '1';
   return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     logSeverityLevel: 3,
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    ...(mem.has('noarena') ? { enableCpuMemArena: false } : {}),
+    ...(mem.has('nopattern') ? { enableMemPattern: false } : {}),
+    extra: { session },
   } as ort.InferenceSession.SessionOptions;
 }
 
