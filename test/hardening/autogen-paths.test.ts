@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSpecFile } from '../../src/suite/load.js';
-import { swayIn } from './in-process.js';
+import { swayIn } from '../support/cli.js';
 
 const SAMPLE = resolve(import.meta.dirname, '../fixtures/dlm/sample.dlm');
 let dir: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixed, signedFixed } from '../../src/cli/fixed.js';
-import { oneLineError, swayIn } from './in-process.js';
+import { oneLineError, swayIn } from '../support/cli.js';
 
 let dir: string;
 let spec: string;

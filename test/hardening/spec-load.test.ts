@@ -2,10 +2,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SpecValidationError, SwayError } from '../../src/core/errors.js';
+import { SpecValidationError } from '../../src/core/errors.js';
 import { firstInvalidUtf8 } from '../../src/core/utf8.js';
 import { executeSpec } from '../../src/suite/execute.js';
 import { loadSpecFile, loadSpecText } from '../../src/suite/load.js';
+import { thrownSwayError } from '../support/cli.js';
 
 const SAMPLE_DLM = resolve(import.meta.dirname, '../fixtures/dlm/sample.dlm');
 const models = 'models:\n  base: {kind: dummy, base: tiny}\n  ft: {kind: dummy, base: tiny}\n';
@@ -16,16 +17,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function thrown(fn: () => unknown): SwayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SwayError) return err;
-    throw err;
-  }
-  throw new Error('expected a SwayError');
-}
-
 describe('defaults are validated at load (issue 15 item 4)', () => {
   it.each([
     ['top_k: -3', 'defaults.top_k: Too small: expected number to be >=1'],
@@ -33,7 +24,7 @@ describe('defaults are validated at load (issue 15 item 4)', () => {
     ['concurrent_probes: 0', 'defaults.concurrent_probes: Too small: expected number to be >=1'],
     ['concurrent_probes: 99', 'defaults.concurrent_probes: Too big: expected number to be <=32'],
   ])('%s is exit 2 naming the key and the range', (line, message) => {
-    const err = thrown(() => loadSpecText(`version: 1\n${models}defaults:\n  ${line}\nsuite:\n  - {name: dk, kind: delta_kl, prompts: [a]}\n`, 'sway.yaml'));
+    const err = thrownSwayError(() => loadSpecText(`version: 1\n${models}defaults:\n  ${line}\nsuite:\n  - {name: dk, kind: delta_kl, prompts: [a]}\n`, 'sway.yaml'));
     expect(err).toBeInstanceOf(SpecValidationError);
     expect(err.exitCode).toBe(2);
     expect(err.message).toBe(`sway.yaml: ${message}`);
@@ -81,7 +72,7 @@ describe('bytes that are not UTF-8 (item 7)', () => {
     const f = join(dir, 'sway.yaml');
     const text = Buffer.from(`version: 1\n${models}suite:\n  - {name: caf`, 'utf8');
     writeFileSync(f, Buffer.concat([text, Buffer.from([0xe9]), Buffer.from(', kind: delta_kl, prompts: [a]}\n')]));
-    const err = thrown(() => loadSpecFile(f));
+    const err = thrownSwayError(() => loadSpecFile(f));
     expect(err.exitCode).toBe(2);
     expect(err.message).toBe(`${f}: not valid UTF-8 at byte offset ${text.length} (byte 0xe9); save the file as UTF-8`);
   });
@@ -111,7 +102,7 @@ describe('dlm_source with no ft adapter (item 11)', () => {
   });
 
   it('refuses (exit 2) instead of running base against base when the store has none', () => {
-    const err = thrown(() => loadSpecFile(join(dir, 'sway.yaml')));
+    const err = thrownSwayError(() => loadSpecFile(join(dir, 'sway.yaml')));
     expect(err.exitCode).toBe(2);
     expect(err.message).toContain('models.ft has no adapter and none was found for dlm_source in the dlm store');
     expect(err.message).toContain(join(dir, 'dlm-home', 'store', '01JDEMO0000000000000000000', 'adapter', 'current.txt'));

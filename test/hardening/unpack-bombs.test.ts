@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSpecFile } from '../../src/suite/load.js';
 import { pack, PackError, unpack, type UnpackStats } from '../../src/suite/pack/pack.js';
 import { writeTar, type TarEntry } from '../../src/suite/pack/tar.js';
-import { oneLineError, swayIn } from './in-process.js';
+import { oneLineError, swayIn } from '../support/cli.js';
 
 const PY_PACK = resolve(import.meta.dirname, '../fixtures/pack/python-tarfile.swaypack.tar.gz');
 const SPEC = 'version: 1\nmodels:\n  base: {kind: dummy, base: tiny}\n  ft: {kind: dummy, base: tiny}\nsuite:\n  - {name: dk, kind: delta_kl, prompts: [a]}\n';

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { SwayError } from '../../src/core/errors.js';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/sway.js');
 
@@ -85,4 +86,23 @@ export function expectCleanError(r: CliResult): string {
   if (/\n\s+at /.test(r.stderr) || r.stderr.includes('internal error')) throw new Error(`stack trace or internal error:\n${r.stderr}`);
   if (!lines[0]?.startsWith('sway: error: ')) throw new Error(`unexpected stderr: ${r.stderr}`);
   return lines.join('\n');
+}
+
+/** Exit 2 with exactly one `sway: error:` line and no stack trace; returns that line. */
+export function oneLineError(r: CliResult): string {
+  if (r.code !== 2) throw new Error(`expected exit 2, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  if (lines.length !== 1 || !lines[0]!.startsWith('sway: error: ') || /\n\s+at /.test(r.stderr)) throw new Error(`expected one error line, got:\n${r.stderr}`);
+  return lines[0]!;
+}
+
+/** The SwayError `fn` throws; anything else (or nothing) fails the test. */
+export function thrownSwayError(fn: () => unknown): SwayError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof SwayError) return err;
+    throw err;
+  }
+  throw new Error('expected a SwayError');
 }
