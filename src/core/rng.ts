@@ -91,17 +91,24 @@ export class Rng {
 
   /**
    * Fills `out` with N(0, std^2) draws by the ziggurat method, one 32-bit output per draw
-   * on the fast path (about 98.8% of draws). A different stream from `normal()`; same seed,
-   * same bits on every platform (integer and IEEE basic operations only).
+   * on the fast path (97% of draws). A different stream from `normal()`; same seed, same
+   * bits on every platform (integer and IEEE basic operations only).
    */
   fillNormalF32(out: Float32Array, std = 1): Float32Array {
-    // xoshiro128** inlined on locals: this loop is the hot path of every null adapter.
+    // xoshiro128** inlined on locals: this loop is the hot path of every null adapter. The
+    // rare cases (a wedge test, the tail) need further words: `pending` says what the next
+    // word is for, so every word comes from the same inlined step.
     let s0 = this.s0 | 0;
     let s1 = this.s1 | 0;
     let s2 = this.s2 | 0;
     let s3 = this.s3 | 0;
+    let pending = 0; // 0: a new draw; 1: the wedge test of x; 2, 3: the tail's two uniforms
+    let x = 0;
+    let sign = 1;
+    let layer = 0;
     const n = out.length;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    while (i < n) {
       const m = Math.imul(s1, 5);
       const u = Math.imul((m << 7) | (m >>> 25), 9);
       const t = s1 << 9;
@@ -111,20 +118,33 @@ export class Rng {
       s0 ^= s3;
       s2 ^= t;
       s3 = (s3 << 11) | (s3 >>> 21);
-      const j = u >>> 8;
-      if (j < (ZIG_K[u & 127] as number)) {
-        out[i] = j * (ZIG_WS[u & 255] as number) * std;
-        continue;
+      if (pending === 0) {
+        const j = u >>> 8;
+        if (j < (ZIG_K[u & 127] as number)) {
+          out[i++] = j * (ZIG_WS[u & 255] as number) * std;
+          continue;
+        }
+        layer = u & 127;
+        sign = (u & 128) === 0 ? 1 : -1;
+        x = j * (ZIG_W[layer] as number);
+        pending = layer === 0 ? 2 : 1;
+      } else if (pending === 1) {
+        // Wedge: accept when a uniform height under the layer's top lies under f(x); else a new draw.
+        const f0 = ZIG_F[layer] as number;
+        const f1 = ZIG_F[layer - 1] as number;
+        if (f0 + openUnit(u) * (f1 - f0) < portableExp(-0.5 * x * x)) out[i++] = sign * x * std;
+        pending = 0;
+      } else if (pending === 2) {
+        // Tail beyond R (Marsaglia): x = -ln(U1)/R, y = -ln(U2), accept R + x when 2y > x^2.
+        x = -portableLog(openUnit(u)) / ZIG_R;
+        pending = 3;
+      } else {
+        const y = -portableLog(openUnit(u));
+        if (y + y > x * x) {
+          out[i++] = sign * (ZIG_R + x) * std;
+          pending = 0;
+        } else pending = 2;
       }
-      this.s0 = s0;
-      this.s1 = s1;
-      this.s2 = s2;
-      this.s3 = s3;
-      out[i] = this.zigguratSlow(u) * std;
-      s0 = this.s0 | 0;
-      s1 = this.s1 | 0;
-      s2 = this.s2 | 0;
-      s3 = this.s3 | 0;
     }
     this.s0 = s0;
     this.s1 = s1;
@@ -132,35 +152,11 @@ export class Rng {
     this.s3 = s3;
     return out;
   }
-
-  /** The ziggurat's rare cases for a first word `u` that missed the fast test: wedges, the tail, retries. */
-  private zigguratSlow(u: number): number {
-    for (;;) {
-      const layer = u & 127;
-      const j = u >>> 8;
-      const sign = (u & 128) === 0 ? 1 : -1;
-      if (j < (ZIG_K[layer] as number)) return sign * j * (ZIG_W[layer] as number);
-      if (layer === 0) {
-        // Tail beyond R (Marsaglia): x = -ln(U1)/R, y = -ln(U2), accept when 2y > x^2.
-        for (;;) {
-          const x = -portableLog(openUnit(this.nextUint32())) / ZIG_R;
-          const y = -portableLog(openUnit(this.nextUint32()));
-          if (y + y > x * x) return sign * (ZIG_R + x);
-        }
-      }
-      const x = j * (ZIG_W[layer] as number);
-      const f0 = ZIG_F[layer] as number;
-      const f1 = ZIG_F[layer - 1] as number;
-      if (f0 + openUnit(this.nextUint32()) * (f1 - f0) < portableExp(-0.5 * x * x)) return sign * x;
-      u = this.nextUint32();
-    }
-  }
 }
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
-
 /** Derives a stable 32-bit seed from a base seed and a string (e.g. a prompt). FNV-1a over UTF-8. */
 export function deriveSeed(seed: number, text: string): number {
   let h = 0x811c9dc5 ^ (Math.trunc(seed) | 0);

@@ -91,13 +91,22 @@ export function nullAdapterSlots(slots: readonly LoraSlot[], seed: number, optio
   return slots.map((s) => (s.tiedToEmbedding ? { ...s, ...(emb ? tiedHeadFactors(emb) : {}) } : (drawn[k++] as LoraSlot)));
 }
 
-/** ||B A||_F of the real slots, computed once per (A, B) pair: every null of a run reuses it. */
+/**
+ * ||B A||_F of a real slot, computed once per (A, B) pair (every null of a run reuses it)
+ * the way drawn slots compute theirs (B transposed into rows, then row dot products).
+ */
 const realNorms = new WeakMap<Float32Array, { a: Float32Array; rank: number; norm: number }>();
 
 function realUpdateNorm(s: LoraSlot): number {
   const hit = realNorms.get(s.b);
   if (hit && hit.a === s.a && hit.rank === s.rank) return hit.norm;
-  const norm = updateNorm(s.a, s.b, s.rank);
+  let norm = 0;
+  if (s.rank > 0) {
+    const outF = s.b.length / s.rank;
+    const bt = scratch(s.b.length);
+    for (let o = 0; o < outF; o++) for (let i = 0; i < s.rank; i++) bt[i * outF + o] = s.b[o * s.rank + i] as number;
+    norm = rowsUpdateNorm(s.a, bt, s.rank);
+  }
   realNorms.set(s.b, { a: s.a, rank: s.rank, norm });
   return norm;
 }
@@ -115,6 +124,8 @@ function drawNullSlots(slots: readonly LoraSlot[], seed: number, options: NullOp
     std = initScale * Math.sqrt(rankScale);
   }
   return slots.map((s) => {
+    // Before the draw: the real norm borrows the scratch buffer that B^T is drawn into.
+    const target = scale === 'matched' ? realUpdateNorm(s) * Math.sqrt(rankScale) : 0;
     const a = rng.fillNormalF32(new Float32Array(s.a.length), std);
     const bt = rng.fillNormalF32(scratch(s.b.length), std);
     const b = new Float32Array(s.b.length);
@@ -122,8 +133,7 @@ function drawNullSlots(slots: readonly LoraSlot[], seed: number, options: NullOp
       transposeInto(b, bt, s.rank, 1);
       return { ...s, a, b };
     }
-    const drawn = drawnUpdateNorm(a, bt, s.rank);
-    const target = realUpdateNorm(s) * Math.sqrt(rankScale);
+    const drawn = rowsUpdateNorm(a, bt, s.rank);
     // A zero real update (e.g. PEFT's B = 0 init) gives a zero null update: a null of its strength.
     const half = drawn > 0 ? Math.sqrt(target / drawn) : 0;
     for (let i = 0; i < a.length; i++) a[i] = (a[i] as number) * half;
@@ -151,7 +161,7 @@ function transposeInto(b: Float32Array, bt: Float32Array, rank: number, k: numbe
 }
 
 /** ||B A||_F from A [rank, in] and B^T [rank, out], both row-major: trace((B^T B)(A A^T)) over contiguous rows. */
-function drawnUpdateNorm(a: Float32Array, bt: Float32Array, rank: number): number {
+function rowsUpdateNorm(a: Float32Array, bt: Float32Array, rank: number): number {
   if (rank <= 0) return 0;
   const inF = a.length / rank;
   const outF = bt.length / rank;
