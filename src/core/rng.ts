@@ -25,34 +25,32 @@ function splitmix32(state: number): [number, number] {
 }
 
 export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  /** xoshiro128** state as int32 words (a typed array keeps one representation, so the JIT never deopts on it). */
+  private readonly st = new Int32Array(4);
   private spareNormal: number | null = null;
 
   constructor(seed: number) {
-    let st = Math.trunc(seed) | 0;
-    const words: number[] = [];
+    let state = Math.trunc(seed) | 0;
     for (let i = 0; i < 4; i++) {
-      const [next, out] = splitmix32(st);
-      st = next;
-      words.push(out);
+      const [next, out] = splitmix32(state);
+      state = next;
+      this.st[i] = out;
     }
-    [this.s0, this.s1, this.s2, this.s3] = words as [number, number, number, number];
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    if (this.st.every((w) => w === 0)) this.st[0] = 1;
   }
 
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
+    const st = this.st;
+    const s0 = st[0] as number;
+    const s1 = st[1] as number;
+    const s2 = (st[2] as number) ^ s0;
+    const s3 = (st[3] as number) ^ s1;
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    st[0] = s0 ^ s3;
+    st[1] = s1 ^ s2;
+    st[2] = s2 ^ (s1 << 9);
+    st[3] = rotl(s3, 11);
     return result;
   }
 
@@ -98,10 +96,11 @@ export class Rng {
     // xoshiro128** inlined on locals: this loop is the hot path of every null adapter. The
     // rare cases (a wedge test, the tail) need further words: `pending` says what the next
     // word is for, so every word comes from the same inlined step.
-    let s0 = this.s0 | 0;
-    let s1 = this.s1 | 0;
-    let s2 = this.s2 | 0;
-    let s3 = this.s3 | 0;
+    const st = this.st;
+    let s0 = st[0] as number;
+    let s1 = st[1] as number;
+    let s2 = st[2] as number;
+    let s3 = st[3] as number;
     let pending = 0; // 0: a new draw; 1: the wedge test of x; 2, 3: the tail's two uniforms
     let x = 0;
     let sign = 1;
@@ -146,10 +145,10 @@ export class Rng {
         } else pending = 2;
       }
     }
-    this.s0 = s0;
-    this.s1 = s1;
-    this.s2 = s2;
-    this.s3 = s3;
+    st[0] = s0;
+    st[1] = s1;
+    st[2] = s2;
+    st[3] = s3;
     return out;
   }
 }

@@ -52,6 +52,12 @@ describe('null adapters of the adapter’s own strength', () => {
     }
   });
 
+  it('matches the strength for odd ranks and rank 1 as well', () => {
+    const odd = [slot(1, 12, 20, 1, rng, 0.2), slot(3, 30, 10, 1, rng, 0.2), slot(5, 9, 33, 4, rng, 0.05), slot(7, 40, 40, 1, rng, 0.1)];
+    const target = slotUpdateNorms(odd);
+    slotUpdateNorms(nullAdapterSlots(odd, 4)).forEach((g, i) => expect(g / target[i]!).toBeCloseTo(1, 6));
+  });
+
   it('keeps shapes, ranks and scaling, and the null directions are not the real ones', () => {
     const nul = nullAdapterSlots(real, 1000);
     nul.forEach((n, i) => {

@@ -163,16 +163,59 @@ function transposeInto(b: Float32Array, bt: Float32Array, rank: number, k: numbe
 /** ||B A||_F from A [rank, in] and B^T [rank, out], both row-major: trace((B^T B)(A A^T)) over contiguous rows. */
 function rowsUpdateNorm(a: Float32Array, bt: Float32Array, rank: number): number {
   if (rank <= 0) return 0;
-  const inF = a.length / rank;
-  const outF = bt.length / rank;
+  const gA = new Float64Array(rank * rank);
+  const gB = new Float64Array(rank * rank);
+  gramUpper(a, rank, a.length / rank, gA);
+  gramUpper(bt, rank, bt.length / rank, gB);
   let tr = 0;
   for (let i = 0; i < rank; i++) {
-    for (let j = i; j < rank; j++) {
-      const g = dot(a, i * inF, j * inF, inF) * dot(bt, i * outF, j * outF, outF);
-      tr += i === j ? g : 2 * g;
-    }
+    tr += (gA[i * rank + i] as number) * (gB[i * rank + i] as number);
+    for (let j = i + 1; j < rank; j++) tr += 2 * (gA[i * rank + j] as number) * (gB[i * rank + j] as number);
   }
   return Math.sqrt(Math.max(tr, 0));
+}
+
+/**
+ * The upper triangle (j >= i) of the Gram matrix of x's `rank` rows of length n, into g
+ * [rank, rank]. Rows go in pairs against pairs of rows (2 x 2 blocks: four sums per pass,
+ * each row value loaded once per block), a fixed order of float64 sums.
+ */
+function gramUpper(x: Float32Array, rank: number, n: number, g: Float64Array): void {
+  for (let i = 0; i < rank; i += 2) {
+    const p0 = i * n;
+    if (i + 1 === rank) {
+      g[i * rank + i] = dot(x, p0, p0, n);
+      break;
+    }
+    const p1 = p0 + n;
+    for (let j = i; j < rank; j += 2) {
+      const q0 = j * n;
+      if (j + 1 === rank) {
+        g[i * rank + j] = dot(x, p0, q0, n);
+        g[(i + 1) * rank + j] = dot(x, p1, q0, n);
+        break;
+      }
+      const q1 = q0 + n;
+      let s00 = 0;
+      let s01 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      for (let k = 0; k < n; k++) {
+        const u0 = x[p0 + k] as number;
+        const u1 = x[p1 + k] as number;
+        const v0 = x[q0 + k] as number;
+        const v1 = x[q1 + k] as number;
+        s00 += u0 * v0;
+        s01 += u0 * v1;
+        s10 += u1 * v0;
+        s11 += u1 * v1;
+      }
+      g[i * rank + j] = s00;
+      g[i * rank + j + 1] = s01;
+      g[(i + 1) * rank + j] = s10;
+      g[(i + 1) * rank + j + 1] = s11;
+    }
+  }
 }
 
 /** Sum of x[p + k] * x[q + k] for k < n, in float64 with four running sums (a fixed order). */
