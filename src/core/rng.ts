@@ -156,6 +156,7 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
 /** Derives a stable 32-bit seed from a base seed and a string (e.g. a prompt). FNV-1a over UTF-8. */
 export function deriveSeed(seed: number, text: string): number {
   let h = 0x811c9dc5 ^ (Math.trunc(seed) | 0);
