@@ -1,7 +1,7 @@
 /**
  * On-disk cache of null-adapter statistics, keyed by backend identity (content hashes of
- * base and adapter, dtype, engine version) plus the calibration parameters and the sway
- * version. Files carry their own key and format; a corrupt or foreign file is ignored with
+ * base and adapter, dtype, engine version) plus the calibration parameters, the sway
+ * version and the null-draw version (statistics of another draw stream never hit). Files carry their own key and format; a corrupt or foreign file is ignored with
  * a warning and recomputed, never trusted. Writes are atomic.
  */
 import { createHash } from 'node:crypto';
@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
+import { NULL_DRAW_VERSION } from '../../core/rng.js';
 import { SWAY_VERSION } from '../../core/version.js';
 
 export const NULL_CACHE_FORMAT = 1;
@@ -28,7 +29,7 @@ function stable(v: unknown): unknown {
 
 export function nullCacheKey(identity: string | null, params: Record<string, unknown>): string | null {
   if (!identity) return null;
-  const text = JSON.stringify(stable({ backend: identity, params, sway_version: SWAY_VERSION }));
+  const text = JSON.stringify(stable({ backend: identity, params, sway_version: SWAY_VERSION, null_draw: NULL_DRAW_VERSION }));
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
