@@ -54,13 +54,17 @@ export function tokenFeeds(rows: readonly RowRequest[], padId: number): { feeds:
   };
 }
 
-/** Token feeds of one incremental decoding step (batch 1) after `total - input.length` cached tokens. */
-export function stepFeeds(input: readonly number[], total: number): Feeds {
+/**
+ * Token feeds of one row (batch 1) continuing `total - input.length` cached tokens: a
+ * decoding step, or one segment of a long input. `positions` index into `input` (default:
+ * its last token).
+ */
+export function stepFeeds(input: readonly number[], total: number, positions: readonly number[] = [input.length - 1]): Feeds {
   return {
     input_ids: new ort.Tensor('int64', BigInt64Array.from(input.map((t) => BigInt(t))), [1, input.length]),
     seqlens_k: new ort.Tensor('int32', Int32Array.from([total - 1]), [1]),
     total_seq_len: new ort.Tensor('int32', Int32Array.from([total]), []),
-    gather_idx: new ort.Tensor('int64', BigInt64Array.from([BigInt(input.length - 1)]), [1, 1, 1]),
+    gather_idx: new ort.Tensor('int64', BigInt64Array.from(positions.map((p) => BigInt(p))), [1, positions.length, 1]),
   };
 }
 
@@ -95,7 +99,7 @@ function packView(layout: FeedLayout, v: ResolvedView): PackedView {
   const p: PackedView = { a: [], b: [], bias: [] };
   for (const g of layout.groups) {
     const R = g.rank;
-    const a = new Float32Array(g.inFeatures * R);
+    const a = new Float32Array(R * g.inFeatures);
     const b = new Float32Array(R * g.outFeatures);
     const bias = g.hasBias ? new Float32Array(g.outFeatures) : null;
     if (v.coeff !== 0) fillGroupRow(g, v.slots, v.coeff, a, b, 0, 0, bias, 0);
@@ -139,10 +143,25 @@ function stack(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
+/** Whether the graph gathers per-view vectors by `view_idx` (LoRA bias, DoRA gains). */
+function usesViewIndex(layout: FeedLayout): boolean {
+  return layout.groups.some((g) => g.hasBias || (layout.useDora && g.kind !== 'head'));
+}
+
+/** [rows, 1, views*R] with 1 on each row's view's R columns (R = 0 when every row is LoRA-off). */
+function viewMask(index: readonly number[], views: number, R: number): ort.Tensor {
+  const width = views * R;
+  const mask = new Float32Array(index.length * width);
+  index.forEach((v, row) => mask.fill(1, row * width + v * R, row * width + (v + 1) * R));
+  return new ort.Tensor('float32', mask, [index.length, 1, width]);
+}
+
 /**
- * View feeds of a batch: LoRA A/B, LoRA bias and DoRA gains once per distinct view
- * ([views, ...]; rank 0 when every row is LoRA-off), `view_idx` naming each row's view,
- * and use_saved per row.
+ * View feeds of a batch: LoRA A/B (every distinct view's block stacked along the rank:
+ * [views*R, in] and [views*R, out]; rank 0 when every row is LoRA-off), one rank mask per
+ * distinct group rank picking each row's block, LoRA bias and DoRA gains per distinct view
+ * with `view_idx` naming each row's view, and use_saved per row. Nothing is sized by rows
+ * except the masks and indices.
  */
 export function viewFeeds(layout: FeedLayout, views: readonly ResolvedView[], cache: PackedViewCache = new PackedViewCache(0)): Feeds {
   const feeds: Feeds = {};
@@ -159,8 +178,10 @@ export function viewFeeds(layout: FeedLayout, views: readonly ResolvedView[], ca
     const R = allOff ? 0 : g.rank;
     const a = allOff ? new Float32Array(0) : stack(packed.map((p) => p.a[gi] as Float32Array));
     const b = allOff ? new Float32Array(0) : stack(packed.map((p) => p.b[gi] as Float32Array));
-    feeds[`lora_${g.key}_a`] = new ort.Tensor('float32', a, [N, g.inFeatures, R]);
-    feeds[`lora_${g.key}_b`] = new ort.Tensor('float32', b, [N, R, g.outFeatures]);
+    feeds[`lora_${g.key}_a`] = new ort.Tensor('float32', a, [N * R, g.inFeatures]);
+    feeds[`lora_${g.key}_b`] = new ort.Tensor('float32', b, [N * R, g.outFeatures]);
+    const maskName = `lora_mask_${g.rank}`;
+    if (!feeds[maskName]) feeds[maskName] = viewMask(index, N, R);
     if (g.hasBias) {
       const bias = allOff ? new Float32Array(N * g.outFeatures) : stack(packed.map((p) => p.bias[gi] as Float32Array));
       feeds[`lora_${g.key}_bias`] = new ort.Tensor('float32', bias, [N, 1, g.outFeatures]);
@@ -170,7 +191,7 @@ export function viewFeeds(layout: FeedLayout, views: readonly ResolvedView[], ca
       feeds[`dora_${g.key}`] = new ort.Tensor('float32', gains, [N, 1, g.outFeatures]);
     }
   });
-  if (layout.groups.length > 0) feeds['view_idx'] = new ort.Tensor('int64', BigInt64Array.from(index.map((i) => BigInt(i))), [views.length]);
+  if (usesViewIndex(layout)) feeds['view_idx'] = new ort.Tensor('int64', BigInt64Array.from(index.map((i) => BigInt(i))), [views.length]);
   if (layout.hasOverrides) {
     feeds['use_saved'] = new ort.Tensor('bool', Uint8Array.from(views.map((v) => (v.useSaved ? 1 : 0))), [views.length, 1, 1]);
   }

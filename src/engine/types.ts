@@ -148,6 +148,8 @@ export interface WeightSource {
   dtype(name: string): SafetensorsDtype;
   /** Reads and converts to fp32. Throws a ModelError naming file and tensor on NaN/Inf if `checkFinite`. */
   readF32(name: string, options?: { checkFinite?: boolean }): Float32Array;
+  /** Optional: reads and converts straight into `out` (length = element count) without a temporary copy. */
+  readF32Into?(name: string, out: Float32Array, options?: { checkFinite?: boolean }): void;
   close(): void;
 }
 

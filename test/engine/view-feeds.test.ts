@@ -1,6 +1,6 @@
 /**
- * LoRA feeds go once per distinct view of a batch (rows pick theirs by view_idx inside the
- * graph), packed views are reused across forwards, and vocabulary work by selection gives
+ * LoRA feeds go once per distinct view of a batch (rows keep their view's rank columns by a
+ * mask inside the graph), packed views are reused across forwards, and vocabulary work by selection gives
  * the same bits as the full log-softmax + sort.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,12 +27,19 @@ describe('per-view LoRA feeds', () => {
     const feeds = viewFeeds(layout, [ft, base, ft, ft, base, ft]);
     expect(engine.groups.length).toBeGreaterThan(0);
     for (const g of engine.groups) {
-      expect(feeds[`lora_${g.key}_a`]!.dims).toEqual([2, g.inFeatures, g.rank]);
-      expect(feeds[`lora_${g.key}_b`]!.dims).toEqual([2, g.rank, g.outFeatures]);
+      expect(feeds[`lora_${g.key}_a`]!.dims).toEqual([2 * g.rank, g.inFeatures]);
+      expect(feeds[`lora_${g.key}_b`]!.dims).toEqual([2 * g.rank, g.outFeatures]);
+      // Row r keeps the rank columns of its view (ft = block 0, base = block 1).
+      const mask = feeds[`lora_mask_${g.rank}`]!;
+      expect(mask.dims).toEqual([6, 1, 2 * g.rank]);
+      const rows = [0, 1, 0, 0, 1, 0].map((v, r) => Array.from((mask.data as Float32Array).subarray(r * 2 * g.rank, (r + 1) * 2 * g.rank)).map((x, c) => [Math.floor(c / g.rank), x]));
+      rows.forEach((row, r) => row.forEach(([block, x]) => expect(x).toBe(block === [0, 1, 0, 0, 1, 0][r] ? 1 : 0)));
     }
-    expect(Array.from(feeds['view_idx']!.data as BigInt64Array, Number)).toEqual([0, 1, 0, 0, 1, 0]);
+    // No LoRA bias or DoRA: no per-view vectors, so no row index either.
+    expect(feeds['view_idx']).toBeUndefined();
     const off = viewFeeds(layout, [base, base, base]);
-    expect(off[`lora_${engine.groups[0]!.key}_a`]!.dims).toEqual([1, engine.groups[0]!.inFeatures, 0]);
+    expect(off[`lora_${engine.groups[0]!.key}_a`]!.dims).toEqual([0, engine.groups[0]!.inFeatures]);
+    expect(off[`lora_mask_${engine.groups[0]!.rank}`]!.dims).toEqual([3, 1, 0]);
   });
 
   it('packs each view once across forwards (a small LRU)', () => {
@@ -77,7 +84,9 @@ describe('per-view feeds on every adapter shape', () => {
         const resolved = views.map((v) => engine.resolveView(v));
         const layout = { arch: engine.arch, groups: engine.groups as never, useDora: adapter === 'dora', hasOverrides: false };
         const feeds = viewFeeds(layout, resolved);
-        if (input) expect(feeds[input]!.dims[0]).toBe(4);
+        // Four distinct views: LoRA A stacks four rank blocks, per-view vectors have four entries.
+        const group = engine.groups.find((g) => input === `lora_${g.key}_a`);
+        if (input) expect(feeds[input]!.dims[0]).toBe(group ? 4 * group.rank : 4);
         if (adapter === 'lora_bias') expect(Object.keys(feeds).some((k) => k.endsWith('_bias') && feeds[k]!.dims[0] === 4)).toBe(true);
         const ids = engine.encode('The capital of France is Paris. Once upon a time');
         const batched = await engine.batchedLogits(views, ids);

@@ -83,19 +83,3 @@ export class WeightPacker {
     return buf;
   }
 }
-
-/** [out, in] row-major -> [in, out] row-major, written into `t`. */
-export function transposeInto(t: Float32Array, w: Float32Array, out: number, inF: number): void {
-  for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) t[i * out + o] = w[o * inF + i] as number;
-}
-
-/** Several [out_k, in] weights stacked along out, transposed to [in, sum(out_k)], written into `t`. */
-export function fusedTInto(t: Float32Array, parts: Float32Array[], outs: number[], inF: number): void {
-  const total = outs.reduce((a, b) => a + b, 0);
-  let col = 0;
-  parts.forEach((w, k) => {
-    const out = outs[k] as number;
-    for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) t[i * total + col + o] = w[o * inF + i] as number;
-    col += out;
-  });
-}
