@@ -19,7 +19,7 @@ export function withBaseTensors(weights: WeightSource, adapter: LoadedAdapter | 
     readF32: (name, options) => replaced.get(name)?.data.slice() ?? weights.readF32(name, options),
     readF32Into: (name, out, options) => {
       const own = replaced.get(name);
-      if (own) out.set(own.data);
+      if (own) out.set(own.data.subarray(options?.start ?? 0, (options?.start ?? 0) + out.length));
       else readWeightInto(weights, name, out, options);
     },
     close: () => weights.close(),

@@ -8,7 +8,7 @@ import { DT, type NodeDef, type ValueDef } from '../onnx/model.js';
 import type { ArchSpec, WeightSource } from '../types.js';
 import type { LoraGroup } from './lora-groups.js';
 import { readWeightInto } from '../weight-source.js';
-import { WeightPacker } from './packer.js';
+import { WeightPacker, type RangeProducer } from './packer.js';
 
 export interface GraphPlan {
   arch: ArchSpec;
@@ -70,9 +70,34 @@ export class GraphContext {
   /** Reads a checkpoint tensor straight into `out` (fp32, NaN/Inf refused), e.g. a packer slice. */
   readInto(ref: WeightRef | string, out: Float32Array): void {
     const name = typeof ref === 'string' ? ref : this.name(ref);
-    if (!this.weights.has(name)) throw new ModelError(`${this.weights.description}: tensor '${name}' is missing from the checkpoint`);
-    if (this.weights.shape(name).reduce((a, b) => a * b, 1) !== out.length) throw new ModelError(`${this.weights.description}: tensor '${name}' has an unexpected size`);
+    if (this.size(name) !== out.length) throw new ModelError(`${this.weights.description}: tensor '${name}' has an unexpected size`);
     readWeightInto(this.weights, name, out, { checkFinite: true });
+  }
+
+  /**
+   * Checkpoint tensors one after another (flat, row-major: for [out, in] weights, their rows
+   * stacked) as a producer the packer can run piece by piece.
+   */
+  concat(refs: readonly WeightRef[]): RangeProducer {
+    const names = refs.map((r) => this.name(r));
+    const sizes = names.map((n) => this.size(n));
+    return {
+      range: (out, start) => {
+        let base = 0;
+        names.forEach((name, k) => {
+          const size = sizes[k] as number;
+          const from = Math.max(start, base);
+          const to = Math.min(start + out.length, base + size);
+          if (from < to) readWeightInto(this.weights, name, out.subarray(from - start, to - start), { checkFinite: true, start: from - base });
+          base += size;
+        });
+      },
+    };
+  }
+
+  private size(name: string): number {
+    if (!this.weights.has(name)) throw new ModelError(`${this.weights.description}: tensor '${name}' is missing from the checkpoint`);
+    return this.weights.shape(name).reduce((a, b) => a * b, 1);
   }
 
   has(ref: WeightRef): boolean {

@@ -69,7 +69,7 @@ export function norm(ctx: GraphContext, input: string, ref: WeightRef, packName:
 export function linearWeight(ctx: GraphContext, packName: string, ref: WeightRef, outF: number, inF: number): LinearWeight {
   const outIn = !ctx.arch.transposedLinear;
   ctx.expect(ref, outIn ? [outF, inF] : [inF, outF]);
-  return { name: ctx.packer.add(packName, outIn ? [outF, inF] : [inF, outF], (t) => ctx.readInto(ref, t)), outIn };
+  return { name: ctx.packer.add(packName, outIn ? [outF, inF] : [inF, outF], ctx.concat([ref])), outIn };
 }
 
 /** Several linear weights as one with their outputs side by side ([sum(out), in]: the row blocks one after another). */
@@ -77,19 +77,7 @@ export function fusedLinearWeight(ctx: GraphContext, packName: string, refs: Wei
   const outIn = !ctx.arch.transposedLinear;
   refs.forEach((r, k) => ctx.expect(r, outIn ? [outs[k] as number, inF] : [inF, outs[k] as number]));
   const total = outs.reduce((a, b) => a + b, 0);
-  if (outIn) {
-    return {
-      name: ctx.packer.add(packName, [total, inF], (t) => {
-        let row = 0;
-        refs.forEach((r, k) => {
-          const out = outs[k] as number;
-          ctx.readInto(r, t.subarray(row * inF, (row + out) * inF));
-          row += out;
-        });
-      }),
-      outIn,
-    };
-  }
+  if (outIn) return { name: ctx.packer.add(packName, [total, inF], ctx.concat(refs)), outIn };
   const name = ctx.packer.add(packName, [inF, total], (t) => {
     let col = 0;
     refs.forEach((r, k) => {
@@ -131,7 +119,7 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
   const V = arch.vocabSize;
   const H = arch.hiddenSize;
   ctx.expect({ module: 'embed' }, [V, H]);
-  const table = ctx.packer.add('embed', [V, H], (t) => ctx.readInto({ module: 'embed' }, t));
+  const table = ctx.packer.add('embed', [V, H], ctx.concat([{ module: 'embed' }]));
   let x = ctx.one('Gather', [table, 'input_ids'], { axis: 0 });
   const saved = ctx.plan.overrides.get(ctx.name({ module: 'embed' }));
   if (saved) x = selectSaved(ctx, x, ctx.one('Gather', [ctx.packer.add('embed_saved', [V, H], saved), 'input_ids'], { axis: 0 }));
@@ -141,7 +129,7 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
     // Positions of this call's tokens: total_seq_len - seq .. total_seq_len - 1 (prefill from 0, or one decode step).
     const P = arch.maxPositionEmbeddings;
     ctx.expect({ module: 'positions' }, [P, H]);
-    const wpe = ctx.packer.add('positions', [P, H], (t) => ctx.readInto({ module: 'positions' }, t));
+    const wpe = ctx.packer.add('positions', [P, H], ctx.concat([{ module: 'positions' }]));
     const total = ctx.one('Cast', ['total_seq_len'], { to: DT.INT64 });
     const seq = ctx.one('Squeeze', [ctx.one('Slice', [ctx.one('Shape', ['input_ids']), ctx.packer.int64('one_i64', [1]), ctx.packer.int64('two_i64', [2])]), ctx.packer.int64('zero_axis', [0])]);
     const pos = ctx.one('Range', [ctx.one('Sub', [total, seq]), total, ctx.packer.inline('one_scalar_i64', DT.INT64, [], new Uint8Array(BigInt64Array.from([1n]).buffer))]);
@@ -435,7 +423,7 @@ export function perLayerInputs(ctx: GraphContext, x: string): string[] {
   const L = arch.numLayers;
   const P = spec.size;
   ctx.expect({ module: 'per_layer_embed' }, [spec.vocab, L * P]);
-  const table = packer.add('ple_embed', [spec.vocab, L * P], (t) => ctx.readInto({ module: 'per_layer_embed' }, t));
+  const table = packer.add('ple_embed', [spec.vocab, L * P], ctx.concat([{ module: 'per_layer_embed' }]));
   const tok = ctx.one('Mul', [ctx.one('Gather', [table, 'input_ids'], { axis: 0 }), packer.scalar('ple_embed_scale', Math.sqrt(P))]);
   const projW = linearWeight(ctx, 'ple_model_proj', { module: 'per_layer_model_proj' }, L * P, H);
   const proj = ctx.one('Mul', [applyLinear(ctx, x, projW), packer.scalar('ple_proj_scale', 1 / Math.sqrt(H))]);
@@ -497,7 +485,7 @@ export function head(ctx: GraphContext, x: string, embedTable: string): string {
   let headW = embedTable;
   if (!arch.tieWordEmbeddings) {
     ctx.expect({ module: 'lm_head' }, [V, H]);
-    headW = packer.add('lm_head', [V, H], (t) => ctx.readInto({ module: 'lm_head' }, t));
+    headW = packer.add('lm_head', [V, H], ctx.concat([{ module: 'lm_head' }]));
   }
   let logits = ctx.one('FusedMatMul', [fn, headW], { transB: 1 }, 'com.microsoft');
   const savedHead = ctx.plan.overrides.get(ctx.name({ module: 'lm_head' }));

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../../core/errors.js';
-import type { SafetensorsDtype, WeightSource } from '../types.js';
+import type { ReadIntoOptions, SafetensorsDtype, WeightSource } from '../types.js';
 import { countNonFiniteF32, decodeToF32, DTYPE_BYTES, widenBf16InPlace, widenF16InPlace } from './dtype.js';
 import { parseHeader, type SafetensorsHeader, type TensorEntry } from './header.js';
 
@@ -161,22 +161,25 @@ export class SafetensorsSource implements WeightSource {
   }
 
   /**
-   * Reads and converts straight into `out` (its length must be the tensor's element count):
-   * the file bytes land in `out`'s own memory and half-precision values are widened in place,
-   * so no temporary copy of the tensor is made.
+   * Reads and converts values [start, start + out.length) of a tensor (flat, row-major)
+   * straight into `out`: the file bytes land in `out`'s own memory and half-precision values
+   * are widened in place, so no temporary copy is made.
    */
-  readF32Into(name: string, out: Float32Array, options?: { checkFinite?: boolean }): void {
+  readF32Into(name: string, out: Float32Array, options?: ReadIntoOptions): void {
     const { file, entry } = this.get(name);
-    const bytes = entry.end - entry.begin;
     const width = DTYPE_BYTES[entry.dtype];
-    if (bytes !== out.length * width) throw new ModelError(`${file.path}: tensor '${name}' holds ${bytes / width} values, expected ${out.length}`, 'SWAY_SAFETENSORS_INVALID');
+    const count = (entry.end - entry.begin) / width;
+    const start = options?.start ?? 0;
+    if (start < 0 || start + out.length > count) throw new ModelError(`${file.path}: tensor '${name}' holds ${count} values, asked for [${start}, ${start + out.length})`, 'SWAY_SAFETENSORS_INVALID');
+    const bytes = out.length * width;
+    const at = entry.begin + start * width;
     const raw = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     let bad: number;
     if (entry.dtype === 'F32') {
-      file.readInto(raw, entry.begin);
+      file.readInto(raw, at);
       bad = options?.checkFinite ? countNonFiniteF32(out) : 0;
     } else {
-      file.readInto(raw.subarray(bytes), entry.begin);
+      file.readInto(raw.subarray(bytes), at);
       bad = entry.dtype === 'BF16' ? widenBf16InPlace(out) : widenF16InPlace(out);
     }
     if (options?.checkFinite && bad > 0) throw nonFiniteError(file.path, name, bad);
