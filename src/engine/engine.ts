@@ -12,7 +12,7 @@ import type { GenerateOptions } from '../core/views.js';
 import { withBaseTensors } from './adapter/base-tensors.js';
 import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
-import { AnswerCache, answerKey } from './answer-cache.js';
+import { AnswerCache, answerKey, completionKey, LruMap, rollingKey } from './answer-cache.js';
 import { checkArchAgainstWeights, loadArch } from './config.js';
 import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
 import type { LoraGroup } from './graph/lora-groups.js';
@@ -70,6 +70,9 @@ const SEGMENT_ABOVE_TOKENS = 1024;
 export class Engine {
   readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0, sessionCache: 'off' };
   private readonly distCache = new AnswerCache();
+  /** Completion and rolling logprobs already computed (null calibration asks for the base view's again every run). */
+  private readonly completionCache = new LruMap<number>(8192);
+  private readonly rollingCache = new LruMap<RollingLogprob>(256);
   /** Packed LoRA feeds of the last few views (tests read `packs` to count re-packing). */
   readonly packedViews = new PackedViewCache();
   private closed = false;
@@ -227,24 +230,51 @@ export class Engine {
       return { full, positions };
     });
     const resolved = views.map((v) => this.resolveView(v));
-    const rows: RowRequest[] = [];
-    for (const view of resolved) for (const pr of prepared) rows.push({ view, ids: pr.full, positions: pr.positions });
     const V = this.arch.vocabSize;
-    const out = resolved.map(() => new Array<number>(prepared.length));
-    for (const o of out) o.fill(0);
+    const out = resolved.map(() => new Array<number>(prepared.length).fill(0));
+    const rows: RowRequest[] = [];
+    const slots: [number, number][] = [];
+    resolved.forEach((view, vi) => {
+      prepared.forEach((pr, pi) => {
+        const hit = this.completionCache.get(completionKey(views[vi]!, pairs[pi]!.prompt, pairs[pi]!.completion));
+        if (hit !== undefined) {
+          out[vi]![pi] = hit;
+          this.stats.cacheHits += 1;
+        } else {
+          rows.push({ view, ids: pr.full, positions: pr.positions });
+          slots.push([vi, pi]);
+          this.stats.cacheMisses += 1;
+        }
+      });
+    });
     await this.forwardChunked(rows, (r, lg, from) => {
-      const pr = prepared[r % prepared.length]!;
+      const [vi, pi] = slots[r] as [number, number];
+      const pr = prepared[pi]!;
       let total = 0;
       for (let k = 0; k * V < lg.length; k++) {
         const pos = pr.positions[from + k] as number;
         total += (lg[k * V + (pr.full[pos + 1] as number)] as number) - logSumExp(lg, k * V, V);
       }
-      out[Math.floor(r / prepared.length)]![r % prepared.length]! += total;
+      out[vi]![pi]! += total;
     });
+    slots.forEach(([vi, pi]) => this.completionCache.set(completionKey(views[vi]!, pairs[pi]!.prompt, pairs[pi]!.completion), out[vi]![pi]!));
     return out;
   }
 
   async rollingLogprob(view: ViewSpec, text: string): Promise<RollingLogprob> {
+    const key = rollingKey(view, text);
+    const hit = this.rollingCache.get(key);
+    if (hit) {
+      this.stats.cacheHits += 1;
+      return { ...hit, tokenIds: hit.tokenIds.slice(), logprobs: hit.logprobs.slice() };
+    }
+    this.stats.cacheMisses += 1;
+    const result = await this.computeRolling(view, text);
+    this.rollingCache.set(key, result);
+    return { ...result, tokenIds: result.tokenIds.slice(), logprobs: result.logprobs.slice() };
+  }
+
+  private async computeRolling(view: ViewSpec, text: string): Promise<RollingLogprob> {
     const ids = this.encode(text);
     if (ids.length < 2) return { tokenIds: Int32Array.from(ids), logprobs: new Float64Array(0), numTokens: ids.length, totalLogprob: 0 };
     const positions = ids.slice(0, -1).map((_, i) => i);
