@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ModelError } from '../core/errors.js';
 import { SUPPORTED_FAMILIES, familyTraits, isFamily, weightName, withRoot, type Family, type FamilyTraits, type SlidingRule, type Trait } from './families.js';
 import type { ArchSpec, LayerHeads, RopeScaling, WeightSource } from './types.js';
+import { readWeightInto } from './weight-source.js';
 
 type Json = Record<string, unknown>;
 
@@ -486,6 +487,7 @@ function underRoot(weights: WeightSource, root: string, head: string): WeightSou
     shape: (name) => weights.shape(inner(name)),
     dtype: (name) => weights.dtype(inner(name)),
     readF32: (name, options) => weights.readF32(inner(name), options),
+    readF32Into: (name, out, options) => readWeightInto(weights, inner(name), out, options),
     close: () => weights.close(),
   };
 }

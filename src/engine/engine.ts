@@ -12,7 +12,7 @@ import type { GenerateOptions } from '../core/views.js';
 import { withBaseTensors } from './adapter/base-tensors.js';
 import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
-import { AnswerCache, answerKey } from './answer-cache.js';
+import { AnswerCache, answerKey, completionKey, LruMap, rollingKey } from './answer-cache.js';
 import { checkArchAgainstWeights, loadArch } from './config.js';
 import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
 import type { LoraGroup } from './graph/lora-groups.js';
@@ -39,6 +39,8 @@ export interface LoadOptions {
   maxPositions?: number;
   /** Warm-start cache folder; null disables it; default from the environment (session-cache.ts). */
   cacheDir?: string | null;
+  /** Logit values one forward may return (default 8M, 32 MB); longer rows run in segments. Tests lower it. */
+  forwardLogits?: number;
 }
 
 export interface EngineStats {
@@ -60,12 +62,21 @@ export interface EngineStats {
 
 export type { GenerateOptions };
 
+/** Logit values one forward may return (rows x positions x vocabulary): 32 MB of fp32. */
+const FORWARD_LOGITS = 8 << 20;
+/** Rows longer than this run in segments with the KV cache (attention scores grow with the square of the length). */
+const SEGMENT_ABOVE_TOKENS = 1024;
+
 export class Engine {
   readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0, sessionCache: 'off' };
   private readonly distCache = new AnswerCache();
+  /** Completion and rolling logprobs already computed (null calibration asks for the base view's again every run). */
+  private readonly completionCache = new LruMap<number>(8192);
+  private readonly rollingCache = new LruMap<RollingLogprob>(256);
   /** Packed LoRA feeds of the last few views (tests read `packs` to count re-packing). */
   readonly packedViews = new PackedViewCache();
   private closed = false;
+  private forwardLogits = FORWARD_LOGITS;
   /** The warm-start entry still being synced and renamed into place (awaited by close). */
   private pendingCache: Promise<unknown> | null = null;
 
@@ -110,6 +121,7 @@ export class Engine {
       const layout: FeedLayout = { arch, groups, useDora, hasOverrides };
       const engine = new Engine(arch, tokenizer, adapter, session, new ViewResolver(adapter, groups, doraBase), layout, baseDir, baseHash, maxPositions);
       engine.stats.sessionCache = created.cache;
+      if (options.forwardLogits !== undefined) engine.forwardLogits = Math.max(1, options.forwardLogits);
       engine.pendingCache = created.pending;
       engine.stats.loadSeconds = (performance.now() - t0) / 1000;
       engine.stats.buildSeconds = (tSession - tBuild) / 1000;
@@ -218,54 +230,87 @@ export class Engine {
       return { full, positions };
     });
     const resolved = views.map((v) => this.resolveView(v));
-    const rows: RowRequest[] = [];
-    for (const view of resolved) for (const pr of prepared) rows.push({ view, ids: pr.full, positions: pr.positions });
     const V = this.arch.vocabSize;
-    const out = resolved.map(() => new Array<number>(prepared.length));
-    await this.forwardChunked(rows, (r, lg) => {
-      const pr = prepared[r % prepared.length]!;
-      let total = 0;
-      pr.positions.forEach((pos, k) => {
-        total += (lg[k * V + (pr.full[pos + 1] as number)] as number) - logSumExp(lg, k * V, V);
+    const out = resolved.map(() => new Array<number>(prepared.length).fill(0));
+    const rows: RowRequest[] = [];
+    const slots: [number, number][] = [];
+    resolved.forEach((view, vi) => {
+      prepared.forEach((pr, pi) => {
+        const hit = this.completionCache.get(completionKey(views[vi]!, pairs[pi]!.prompt, pairs[pi]!.completion));
+        if (hit !== undefined) {
+          out[vi]![pi] = hit;
+          this.stats.cacheHits += 1;
+        } else {
+          rows.push({ view, ids: pr.full, positions: pr.positions });
+          slots.push([vi, pi]);
+          this.stats.cacheMisses += 1;
+        }
       });
-      out[Math.floor(r / prepared.length)]![r % prepared.length] = total;
     });
+    await this.forwardChunked(rows, (r, lg, from) => {
+      const [vi, pi] = slots[r] as [number, number];
+      const pr = prepared[pi]!;
+      let total = 0;
+      for (let k = 0; k * V < lg.length; k++) {
+        const pos = pr.positions[from + k] as number;
+        total += (lg[k * V + (pr.full[pos + 1] as number)] as number) - logSumExp(lg, k * V, V);
+      }
+      out[vi]![pi]! += total;
+    });
+    slots.forEach(([vi, pi]) => this.completionCache.set(completionKey(views[vi]!, pairs[pi]!.prompt, pairs[pi]!.completion), out[vi]![pi]!));
     return out;
   }
 
   async rollingLogprob(view: ViewSpec, text: string): Promise<RollingLogprob> {
+    const key = rollingKey(view, text);
+    const hit = this.rollingCache.get(key);
+    if (hit) {
+      this.stats.cacheHits += 1;
+      return { ...hit, tokenIds: hit.tokenIds.slice(), logprobs: hit.logprobs.slice() };
+    }
+    this.stats.cacheMisses += 1;
+    const result = await this.computeRolling(view, text);
+    this.rollingCache.set(key, result);
+    return { ...result, tokenIds: result.tokenIds.slice(), logprobs: result.logprobs.slice() };
+  }
+
+  private async computeRolling(view: ViewSpec, text: string): Promise<RollingLogprob> {
     const ids = this.encode(text);
     if (ids.length < 2) return { tokenIds: Int32Array.from(ids), logprobs: new Float64Array(0), numTokens: ids.length, totalLogprob: 0 };
     const positions = ids.slice(0, -1).map((_, i) => i);
-    const [lg] = await this.forwardRows([{ view: this.resolveView(view), ids, positions }]);
     const V = this.arch.vocabSize;
     const lps = new Float64Array(ids.length - 1);
-    let total = 0;
-    positions.forEach((pos, k) => {
-      const v = ((lg as Float32Array)[k * V + (ids[pos + 1] as number)] as number) - logSumExp(lg as Float32Array, k * V, V);
-      lps[k] = v;
-      total += v;
+    await this.forwardChunked([{ view: this.resolveView(view), ids, positions }], (_, lg, from) => {
+      for (let k = 0; k * V < lg.length; k++) lps[from + k] = (lg[k * V + (ids[from + k + 1] as number)] as number) - logSumExp(lg, k * V, V);
     });
+    let total = 0;
+    for (const v of lps) total += v;
     return { tokenIds: Int32Array.from(ids), logprobs: lps, numTokens: ids.length, totalLogprob: total };
   }
 
   /**
    * Splits very large batches so one forward stays within a sane memory budget (tokens in,
    * and rows × positions × vocabulary logits out), and hands each row's logits to `consume`
-   * (with the row's index) as its forward returns, so no more than one forward's logits
-   * are alive at a time. Rows go in order of length (then positions), so a forward pads
-   * little: every padded token and every repeated head position is computed like a real one.
+   * (with the row's index, and the index in the row's `positions` of the first position
+   * given) as its forward returns, so no more than one forward's logits are alive at a time.
+   * Rows go in order of length (then positions), so a forward pads little: every padded token
+   * and every repeated head position is computed like a real one. A row that alone would
+   * exceed the budget runs by itself in segments with the KV cache (`forwardSegmented`), its
+   * positions handed on segment by segment.
    */
-  private async forwardChunked(rows: RowRequest[], consume: (row: number, logits: Float32Array) => void): Promise<void> {
+  private async forwardChunked(rows: RowRequest[], consume: (row: number, logits: Float32Array, from: number) => void): Promise<void> {
     const maxTokens = 8192;
-    const maxLogits = 16 << 20;
+    const maxLogits = this.forwardLogits;
     const V = this.arch.vocabSize;
-    const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.ids.length - rows[b]!.ids.length || rows[a]!.positions.length - rows[b]!.positions.length || a - b);
+    const segment = this.segmentLength();
+    const long = (r: RowRequest) => segment !== null && (r.ids.length > SEGMENT_ABOVE_TOKENS || r.positions.length * V > maxLogits);
+    for (const [i, r] of rows.entries()) if (long(r)) await this.forwardSegmented(r, segment as number, (lg, from) => consume(i, lg, from));
+    const order = rows.map((_, i) => i).filter((i) => !long(rows[i]!)).sort((a, b) => rows[a]!.ids.length - rows[b]!.ids.length || rows[a]!.positions.length - rows[b]!.positions.length || a - b);
     let chunk: RowRequest[] = [];
     let chunkIdx: number[] = [];
     let maxP = 0;
     const flush = async () => {
-      (await this.forwardRows(chunk)).forEach((lg, i) => consume(chunkIdx[i] as number, lg));
+      (await this.forwardRows(chunk)).forEach((lg, i) => consume(chunkIdx[i] as number, lg, 0));
       chunk = [];
       chunkIdx = [];
       maxP = 0;
@@ -281,6 +326,50 @@ export class Engine {
       maxP = Math.max(maxP, r.positions.length);
     }
     if (chunk.length) await flush();
+  }
+
+  /**
+   * Tokens per segment when a long row runs in pieces (the logits budget's worth of
+   * positions, at least 16), or null where pieces would change the result: LongRoPE picks
+   * its factors from the whole length, which a piece does not see.
+   */
+  private segmentLength(): number | null {
+    if (this.arch.rope.scaling.type === 'longrope') return null;
+    return Math.max(16, Math.min(SEGMENT_ABOVE_TOKENS, Math.floor(this.forwardLogits / this.arch.vocabSize)));
+  }
+
+  /**
+   * One row in consecutive segments of at most `segment` tokens, each continuing the KV
+   * cache of the ones before: the same attention as one forward, with memory bounded by the
+   * segment (logits, attention scores) instead of the row. `row.positions` must ascend.
+   */
+  private async forwardSegmented(row: RowRequest, segment: number, consume: (logits: Float32Array, from: number) => void): Promise<void> {
+    if (this.closed) throw new SwayError('engine is closed', 'SWAY_RUNTIME', 3);
+    this.checkLength(row.ids.length);
+    const V = this.arch.vocabSize;
+    const viewPart = viewFeeds(this.layout, [row.view], this.packedViews);
+    const kvNames = presentNames(this.arch);
+    let past: Record<string, ort.Tensor> = emptyPastFeeds(this.arch, 1);
+    let k = 0;
+    for (let start = 0; start < row.ids.length; start += segment) {
+      const end = Math.min(row.ids.length, start + segment);
+      const from = k;
+      const local: number[] = [];
+      while (k < row.positions.length && (row.positions[k] as number) < end) local.push((row.positions[k++] as number) - start);
+      const more = end < row.ids.length;
+      const t0 = performance.now();
+      const res = await this.session.run({ ...viewPart, ...stepFeeds(row.ids.slice(start, end), end, local.length ? local : [end - start - 1]), ...past }, ['logits', ...(more ? kvNames : [])]);
+      if (tracing()) recordTrace({ op: 'forward', view: row.view.id, rows: 1, tokens: end - start, ms: performance.now() - t0, cache_hit: false });
+      this.stats.forwardPasses += 1;
+      this.stats.batchesSent += 1;
+      this.stats.batchedRows += 1;
+      this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, 1);
+      if (more) {
+        past = {};
+        for (const n of kvNames) past[n.replace('present_', 'past_')] = res[n] as ort.Tensor;
+      }
+      if (local.length) consume(((res['logits'] as ort.Tensor).data as Float32Array).subarray(0, local.length * V), from);
+    }
   }
 
   /** Greedy (temperature 0) or seeded sampled generation with the KV cache. */

@@ -9,6 +9,7 @@ import type { LoraGroup } from './graph/lora-groups.js';
 import { fillGroupRow } from './graph/lora-groups.js';
 import { isKvShared, layerHeads } from './heads.js';
 import type { ArchSpec } from './types.js';
+import type { LoraSlot } from './adapter/types.js';
 import type { ResolvedView } from './views.js';
 
 export type Feeds = Record<string, ort.Tensor>;
@@ -54,13 +55,17 @@ export function tokenFeeds(rows: readonly RowRequest[], padId: number): { feeds:
   };
 }
 
-/** Token feeds of one incremental decoding step (batch 1) after `total - input.length` cached tokens. */
-export function stepFeeds(input: readonly number[], total: number): Feeds {
+/**
+ * Token feeds of one row (batch 1) continuing `total - input.length` cached tokens: a
+ * decoding step, or one segment of a long input. `positions` index into `input` (default:
+ * its last token).
+ */
+export function stepFeeds(input: readonly number[], total: number, positions: readonly number[] = [input.length - 1]): Feeds {
   return {
     input_ids: new ort.Tensor('int64', BigInt64Array.from(input.map((t) => BigInt(t))), [1, input.length]),
     seqlens_k: new ort.Tensor('int32', Int32Array.from([total - 1]), [1]),
     total_seq_len: new ort.Tensor('int32', Int32Array.from([total]), []),
-    gather_idx: new ort.Tensor('int64', BigInt64Array.from([BigInt(input.length - 1)]), [1, 1, 1]),
+    gather_idx: new ort.Tensor('int64', BigInt64Array.from(positions.map((p) => BigInt(p))), [1, positions.length, 1]),
   };
 }
 
@@ -84,21 +89,21 @@ export function presentNames(arch: ArchSpec): string[] {
   return out;
 }
 
-/** One view's LoRA A/B (and LoRA bias) per group, in the graph's layout. */
-interface PackedView {
+/** One slot set's LoRA A/B (and LoRA bias) per group at multiplier 1, in the graph's layout. */
+interface PackedSlots {
   a: Float32Array[];
   b: Float32Array[];
   bias: (Float32Array | null)[];
 }
 
-function packView(layout: FeedLayout, v: ResolvedView): PackedView {
-  const p: PackedView = { a: [], b: [], bias: [] };
+function packSlots(layout: FeedLayout, slots: readonly LoraSlot[]): PackedSlots {
+  const p: PackedSlots = { a: [], b: [], bias: [] };
   for (const g of layout.groups) {
     const R = g.rank;
-    const a = new Float32Array(g.inFeatures * R);
+    const a = new Float32Array(R * g.inFeatures);
     const b = new Float32Array(R * g.outFeatures);
     const bias = g.hasBias ? new Float32Array(g.outFeatures) : null;
-    if (v.coeff !== 0) fillGroupRow(g, v.slots, v.coeff, a, b, 0, 0, bias, 0);
+    fillGroupRow(g, slots, 1, a, b, 0, 0, bias, 0);
     p.a.push(a);
     p.b.push(b);
     p.bias.push(bias);
@@ -107,26 +112,28 @@ function packView(layout: FeedLayout, v: ResolvedView): PackedView {
 }
 
 /**
- * The last few views' packed weights, so a probe that alternates base/ft/null views does
- * not re-transpose them for every forward (about 15 MB per view on a 135M model).
+ * The last few slot sets' packed weights (the real adapter's, a null's), so a probe that
+ * alternates views does not re-pack them for every forward (about 15 MB each on a 135M
+ * model). Views differing only by their multiplier (ft, scaled) share one entry: the
+ * multiplier goes into each row's rank mask.
  */
 export class PackedViewCache {
-  private readonly entries = new Map<ResolvedView, PackedView>();
+  private readonly entries = new Map<readonly LoraSlot[], PackedSlots>();
   packs = 0;
 
   constructor(private readonly capacity = 4) {}
 
-  get(layout: FeedLayout, v: ResolvedView): PackedView {
-    const hit = this.entries.get(v);
+  get(layout: FeedLayout, slots: readonly LoraSlot[]): PackedSlots {
+    const hit = this.entries.get(slots);
     if (hit) {
-      this.entries.delete(v);
-      this.entries.set(v, hit);
+      this.entries.delete(slots);
+      this.entries.set(slots, hit);
       return hit;
     }
-    const p = packView(layout, v);
+    const p = packSlots(layout, slots);
     this.packs += 1;
-    this.entries.set(v, p);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as ResolvedView);
+    this.entries.set(slots, p);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as readonly LoraSlot[]);
     return p;
   }
 }
@@ -139,30 +146,69 @@ function stack(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
+/** Whether the graph gathers per-view vectors by `view_idx` (LoRA bias, DoRA gains). */
+function usesViewIndex(layout: FeedLayout): boolean {
+  return layout.groups.some((g) => g.hasBias || (layout.useDora && g.kind !== 'head'));
+}
+
+/** [rows, 1, blocks*R]: each row's view multiplier on its slot set's R columns, 0 elsewhere (R = 0 when every row is LoRA-off). */
+function viewMask(blockOf: readonly number[], coeffs: readonly number[], blocks: number, R: number): ort.Tensor {
+  const width = blocks * R;
+  const mask = new Float32Array(blockOf.length * width);
+  blockOf.forEach((k, row) => {
+    if (k >= 0) mask.fill(coeffs[row] as number, row * width + k * R, row * width + (k + 1) * R);
+  });
+  return new ort.Tensor('float32', mask, [blockOf.length, 1, width]);
+}
+
+/** The distinct values of `items` by `key` (first-seen order) and each item's index among them. */
+function distinctBy<T, K>(items: readonly T[], key: (t: T) => K): { keys: K[]; index: number[] } {
+  const keys: K[] = [];
+  const index = items.map((t) => {
+    const k = key(t);
+    let i = keys.indexOf(k);
+    if (i < 0) i = keys.push(k) - 1;
+    return i;
+  });
+  return { keys, index };
+}
+
 /**
- * View feeds of a batch: LoRA A/B, LoRA bias and DoRA gains once per distinct view
- * ([views, ...]; rank 0 when every row is LoRA-off), `view_idx` naming each row's view,
- * and use_saved per row.
+ * View feeds of a batch: LoRA A/B once per distinct slot set of the batch's LoRA-on views
+ * (stacked along the rank: [blocks*R, in] and [blocks*R, out]; rank 0 when every row is
+ * LoRA-off), one rank mask per distinct group rank carrying each row's multiplier on its
+ * block, LoRA bias and DoRA gains per distinct view with `view_idx` naming each row's view,
+ * and use_saved per row. Nothing is sized by rows except the masks and indices.
  */
 export function viewFeeds(layout: FeedLayout, views: readonly ResolvedView[], cache: PackedViewCache = new PackedViewCache(0)): Feeds {
   const feeds: Feeds = {};
-  const distinct: ResolvedView[] = [];
-  const index = views.map((v) => {
-    let i = distinct.indexOf(v);
-    if (i < 0) i = distinct.push(v) - 1;
-    return i;
-  });
-  const allOff = views.every((v) => v.coeff === 0);
-  const packed = allOff ? [] : distinct.map((v) => cache.get(layout, v));
+  const { keys: distinct, index } = distinctBy(views, (v) => v);
+  const on = views.map((v) => v.coeff !== 0);
+  const { keys: slotSets, index: blockIndex } = distinctBy(
+    views.filter((_, i) => on[i]),
+    (v) => v.slots,
+  );
+  let k = 0;
+  const blockOf = views.map((_, i) => (on[i] ? (blockIndex[k++] as number) : -1));
+  const allOff = slotSets.length === 0;
+  const packed = slotSets.map((slots) => cache.get(layout, slots));
   const N = distinct.length;
+  const blocks = slotSets.length;
+  const coeffs = views.map((v) => v.coeff);
   layout.groups.forEach((g, gi) => {
     const R = allOff ? 0 : g.rank;
     const a = allOff ? new Float32Array(0) : stack(packed.map((p) => p.a[gi] as Float32Array));
     const b = allOff ? new Float32Array(0) : stack(packed.map((p) => p.b[gi] as Float32Array));
-    feeds[`lora_${g.key}_a`] = new ort.Tensor('float32', a, [N, g.inFeatures, R]);
-    feeds[`lora_${g.key}_b`] = new ort.Tensor('float32', b, [N, R, g.outFeatures]);
+    feeds[`lora_${g.key}_a`] = new ort.Tensor('float32', a, [blocks * R, g.inFeatures]);
+    feeds[`lora_${g.key}_b`] = new ort.Tensor('float32', b, [blocks * R, g.outFeatures]);
+    const maskName = `lora_mask_${g.rank}`;
+    if (!feeds[maskName]) feeds[maskName] = viewMask(blockOf, coeffs, blocks, R);
     if (g.hasBias) {
-      const bias = allOff ? new Float32Array(N * g.outFeatures) : stack(packed.map((p) => p.bias[gi] as Float32Array));
+      const bias = new Float32Array(N * g.outFeatures);
+      distinct.forEach((v, vi) => {
+        const unit = v.coeff === 0 ? null : cache.get(layout, v.slots).bias[gi];
+        if (unit) for (let o = 0; o < g.outFeatures; o++) bias[vi * g.outFeatures + o] = v.coeff * (unit[o] as number);
+      });
       feeds[`lora_${g.key}_bias`] = new ort.Tensor('float32', bias, [N, 1, g.outFeatures]);
     }
     if (layout.useDora && g.kind !== 'head') {
@@ -170,7 +216,7 @@ export function viewFeeds(layout: FeedLayout, views: readonly ResolvedView[], ca
       feeds[`dora_${g.key}`] = new ort.Tensor('float32', gains, [N, 1, g.outFeatures]);
     }
   });
-  if (layout.groups.length > 0) feeds['view_idx'] = new ort.Tensor('int64', BigInt64Array.from(index.map((i) => BigInt(i))), [views.length]);
+  if (usesViewIndex(layout)) feeds['view_idx'] = new ort.Tensor('int64', BigInt64Array.from(index.map((i) => BigInt(i))), [views.length]);
   if (layout.hasOverrides) {
     feeds['use_saved'] = new ort.Tensor('bool', Uint8Array.from(views.map((v) => (v.useSaved ? 1 : 0))), [views.length, 1, 1]);
   }

@@ -5,6 +5,7 @@
  * errors still go to the stored tensor, so messages name what is in the file.
  */
 import type { WeightSource } from './types.js';
+import { readWeightInto } from './weight-source.js';
 
 export function withLegacyNames(src: WeightSource, prefixes: Readonly<Record<string, string>> | undefined): WeightSource {
   if (!prefixes) return src;
@@ -29,6 +30,7 @@ export function withLegacyNames(src: WeightSource, prefixes: Readonly<Record<str
     shape: (name) => src.shape(real(name)),
     dtype: (name) => src.dtype(real(name)),
     readF32: (name, options) => src.readF32(real(name), options),
+    readF32Into: (name, out, options) => readWeightInto(src, real(name), out, options),
     close: () => src.close(),
   };
 }

@@ -139,6 +139,13 @@ export interface ArchSpec {
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 
 /** Lazy access to a checkpoint's tensors by HF key (e.g. `model.layers.0.self_attn.q_proj.weight`). */
+export interface ReadIntoOptions {
+  /** Refuse NaN/Inf (ModelError naming file and tensor). */
+  checkFinite?: boolean;
+  /** First flat element to read (default 0). */
+  start?: number;
+}
+
 export interface WeightSource {
   /** Where the tensors come from, for error messages. */
   readonly description: string;
@@ -148,6 +155,8 @@ export interface WeightSource {
   dtype(name: string): SafetensorsDtype;
   /** Reads and converts to fp32. Throws a ModelError naming file and tensor on NaN/Inf if `checkFinite`. */
   readF32(name: string, options?: { checkFinite?: boolean }): Float32Array;
+  /** Optional: reads and converts values [start, start + out.length) straight into `out`, without a temporary copy. */
+  readF32Into?(name: string, out: Float32Array, options?: ReadIntoOptions): void;
   close(): void;
 }
 

@@ -1,6 +1,6 @@
 /**
- * LoRA feeds go once per distinct view of a batch (rows pick theirs by view_idx inside the
- * graph), packed views are reused across forwards, and vocabulary work by selection gives
+ * LoRA feeds go once per distinct view of a batch (rows keep their view's rank columns by a
+ * mask inside the graph), packed views are reused across forwards, and vocabulary work by selection gives
  * the same bits as the full log-softmax + sort.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,19 +20,34 @@ describe('per-view LoRA feeds', () => {
   });
   afterAll(() => engine.close());
 
-  it('feeds one A/B per distinct view, whatever the number of rows', () => {
+  it('feeds one A/B per distinct slot set, whatever the number of rows; the multiplier rides in the mask', () => {
     const ft = engine.resolveView({ kind: 'ft' });
     const base = engine.resolveView({ kind: 'base' });
+    const half = engine.resolveView({ kind: 'scaled', lambda: 0.5 });
+    const nul = engine.resolveView({ kind: 'null', seed: 9 });
     const layout = { arch: engine.arch, groups: engine.groups as never, useDora: false, hasOverrides: false };
-    const feeds = viewFeeds(layout, [ft, base, ft, ft, base, ft]);
+    const rowsViews = [ft, base, half, ft, nul, base, ft];
+    const feeds = viewFeeds(layout, rowsViews);
     expect(engine.groups.length).toBeGreaterThan(0);
+    // ft and scaled share the adapter's block (0), the null has its own (1), base rows have none.
+    const blockOf = [0, -1, 0, 0, 1, -1, 0];
+    const coeff = [1, 0, 0.5, 1, 1, 0, 1];
     for (const g of engine.groups) {
-      expect(feeds[`lora_${g.key}_a`]!.dims).toEqual([2, g.inFeatures, g.rank]);
-      expect(feeds[`lora_${g.key}_b`]!.dims).toEqual([2, g.rank, g.outFeatures]);
+      expect(feeds[`lora_${g.key}_a`]!.dims).toEqual([2 * g.rank, g.inFeatures]);
+      expect(feeds[`lora_${g.key}_b`]!.dims).toEqual([2 * g.rank, g.outFeatures]);
+      const mask = feeds[`lora_mask_${g.rank}`]!;
+      const width = 2 * g.rank;
+      expect(mask.dims).toEqual([rowsViews.length, 1, width]);
+      const data = mask.data as Float32Array;
+      for (let r = 0; r < rowsViews.length; r++) {
+        for (let c = 0; c < width; c++) expect(data[r * width + c]).toBe(Math.floor(c / g.rank) === blockOf[r] ? coeff[r] : 0);
+      }
     }
-    expect(Array.from(feeds['view_idx']!.data as BigInt64Array, Number)).toEqual([0, 1, 0, 0, 1, 0]);
+    // No LoRA bias or DoRA: no per-view vectors, so no row index either.
+    expect(feeds['view_idx']).toBeUndefined();
     const off = viewFeeds(layout, [base, base, base]);
-    expect(off[`lora_${engine.groups[0]!.key}_a`]!.dims).toEqual([1, engine.groups[0]!.inFeatures, 0]);
+    expect(off[`lora_${engine.groups[0]!.key}_a`]!.dims).toEqual([0, engine.groups[0]!.inFeatures]);
+    expect(off[`lora_mask_${engine.groups[0]!.rank}`]!.dims).toEqual([3, 1, 0]);
   });
 
   it('packs each view once across forwards (a small LRU)', () => {
@@ -77,7 +92,10 @@ describe('per-view feeds on every adapter shape', () => {
         const resolved = views.map((v) => engine.resolveView(v));
         const layout = { arch: engine.arch, groups: engine.groups as never, useDora: adapter === 'dora', hasOverrides: false };
         const feeds = viewFeeds(layout, resolved);
-        if (input) expect(feeds[input]!.dims[0]).toBe(4);
+        // Four distinct views but two slot sets (the adapter's for ft and x0.5, the null's): LoRA A
+        // stacks two rank blocks, per-view vectors have four entries.
+        const group = engine.groups.find((g) => input === `lora_${g.key}_a`);
+        if (input) expect(feeds[input]!.dims[0]).toBe(group ? 2 * group.rank : 4);
         if (adapter === 'lora_bias') expect(Object.keys(feeds).some((k) => k.endsWith('_bias') && feeds[k]!.dims[0] === 4)).toBe(true);
         const ids = engine.encode('The capital of France is Paris. Once upon a time');
         const batched = await engine.batchedLogits(views, ids);

@@ -4,6 +4,7 @@
  * every view. The graph and the DoRA norms read the base through this.
  */
 import type { WeightSource } from '../types.js';
+import { readWeightInto } from '../weight-source.js';
 import type { LoadedAdapter } from './types.js';
 
 export function withBaseTensors(weights: WeightSource, adapter: LoadedAdapter | null): WeightSource {
@@ -16,6 +17,11 @@ export function withBaseTensors(weights: WeightSource, adapter: LoadedAdapter | 
     shape: (name) => replaced.get(name)?.shape.slice() ?? weights.shape(name),
     dtype: (name) => (replaced.has(name) ? 'F32' : weights.dtype(name)),
     readF32: (name, options) => replaced.get(name)?.data.slice() ?? weights.readF32(name, options),
+    readF32Into: (name, out, options) => {
+      const own = replaced.get(name);
+      if (own) out.set(own.data.subarray(options?.start ?? 0, (options?.start ?? 0) + out.length));
+      else readWeightInto(weights, name, out, options);
+    },
     close: () => weights.close(),
   };
 }

@@ -7,7 +7,8 @@ import { weightName, type WeightRef } from '../families.js';
 import { DT, type NodeDef, type ValueDef } from '../onnx/model.js';
 import type { ArchSpec, WeightSource } from '../types.js';
 import type { LoraGroup } from './lora-groups.js';
-import { WeightPacker } from './packer.js';
+import { readWeightInto } from '../weight-source.js';
+import { WeightPacker, type RangeProducer } from './packer.js';
 
 export interface GraphPlan {
   arch: ArchSpec;
@@ -66,6 +67,39 @@ export class GraphContext {
     return data;
   }
 
+  /** Reads a checkpoint tensor straight into `out` (fp32, NaN/Inf refused), e.g. a packer slice. */
+  readInto(ref: WeightRef | string, out: Float32Array): void {
+    const name = typeof ref === 'string' ? ref : this.name(ref);
+    if (this.size(name) !== out.length) throw new ModelError(`${this.weights.description}: tensor '${name}' has an unexpected size`);
+    readWeightInto(this.weights, name, out, { checkFinite: true });
+  }
+
+  /**
+   * Checkpoint tensors one after another (flat, row-major: for [out, in] weights, their rows
+   * stacked) as a producer the packer can run piece by piece.
+   */
+  concat(refs: readonly WeightRef[]): RangeProducer {
+    const names = refs.map((r) => this.name(r));
+    const sizes = names.map((n) => this.size(n));
+    return {
+      range: (out, start) => {
+        let base = 0;
+        names.forEach((name, k) => {
+          const size = sizes[k] as number;
+          const from = Math.max(start, base);
+          const to = Math.min(start + out.length, base + size);
+          if (from < to) readWeightInto(this.weights, name, out.subarray(from - start, to - start), { checkFinite: true, start: from - base });
+          base += size;
+        });
+      },
+    };
+  }
+
+  private size(name: string): number {
+    if (!this.weights.has(name)) throw new ModelError(`${this.weights.description}: tensor '${name}' is missing from the checkpoint`);
+    return this.weights.shape(name).reduce((a, b) => a * b, 1);
+  }
+
   has(ref: WeightRef): boolean {
     return this.weights.has(this.name(ref));
   }
@@ -84,25 +118,30 @@ export class GraphContext {
   }
 
   /**
-   * LoRA A/B of a group as graph inputs with one entry per distinct view of the batch
-   * ([views, in, R], [views, R, out]), not yet picked per row (see `viewIdx`).
+   * LoRA A/B of a group with one block per distinct view of the batch: A [views*R, in] (each
+   * view's A as PEFT stores it, [R, in]) and B [views*R, out]. Each row keeps only its own
+   * view's rank columns through `loraMask(R)`, so nothing is copied per row.
    */
-  loraViewInputs(g: LoraGroup): { a: string; b: string } {
+  loraInputs(g: LoraGroup): { a: string; b: string; mask: string } {
     const a = `lora_${g.key}_a`;
     const b = `lora_${g.key}_b`;
-    this.inputs.push({ name: a, elemType: DT.FLOAT, shape: ['views', g.inFeatures, `r_${g.key}`] });
-    this.inputs.push({ name: b, elemType: DT.FLOAT, shape: ['views', `r_${g.key}`, g.outFeatures] });
-    this.viewIdx();
-    return { a, b };
+    this.inputs.push({ name: a, elemType: DT.FLOAT, shape: [`vr_${g.key}`, g.inFeatures] });
+    this.inputs.push({ name: b, elemType: DT.FLOAT, shape: [`vr_${g.key}`, g.outFeatures] });
+    return { a, b, mask: this.loraMask(g.rank) };
   }
 
-  /**
-   * LoRA A/B of a group, each row's view's entry ([batch, in, R], [batch, R, out]): the
-   * inputs hold one entry per distinct view, so the feeds no longer grow with the rows.
-   */
-  loraInputs(g: LoraGroup): { a: string; b: string } {
-    const { a, b } = this.loraViewInputs(g);
-    return { a: this.perRow(a), b: this.perRow(b) };
+  /** [batch, 1, views*R]: 1 on each row's view's R rank columns, 0 elsewhere (one input per distinct group rank). */
+  loraMask(rank: number): string {
+    const name = `lora_mask_${rank}`;
+    if (!this.inputs.some((i) => i.name === name)) this.inputs.push({ name, elemType: DT.FLOAT, shape: ['batch', 1, `vr_mask_${rank}`] });
+    return name;
+  }
+
+  /** The LoRA branch of each row's view for an input x [batch, seq, in]: ((x A^T) * mask) B, [batch, seq, out]. */
+  loraBranch(g: LoraGroup, x: string): string {
+    const { a, b, mask } = this.loraInputs(g);
+    const down = this.one('FusedMatMul', [x, a], { transB: 1 }, 'com.microsoft');
+    return this.one('MatMul', [this.one('Mul', [down, mask]), b]);
   }
 
   /** A per-view [views, 1, out] input (LoRA bias, DoRA gains), picked per row. */

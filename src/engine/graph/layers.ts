@@ -10,16 +10,29 @@ import { isKvShared, keysAsValues, kvSource, layerHeads, layerIntermediate, laye
 import type { GraphContext } from './context.js';
 import { addEmbeddingLora } from './embed-lora.js';
 import { qkvColumnMap } from './lora-groups.js';
-import { fusedTInto, transposeInto } from './packer.js';
 import { applyGraphRotary, needsGraphRotary, rotaryTables, type RotaryTables } from './rotary.js';
 
+/**
+ * A packed base linear weight: `outIn` when it keeps the checkpoint's [out, in] layout (HF
+ * Linear; applied with FusedMatMul transB, which onnxruntime prepacks like MatMul, so nothing
+ * is transposed on the JS side), else [in, out] (Conv1D checkpoints store it that way).
+ */
+export interface LinearWeight {
+  name: string;
+  outIn: boolean;
+}
+
+/** x [.., in] times a base linear weight: [.., out]. */
+export function applyLinear(ctx: GraphContext, x: string, w: LinearWeight): string {
+  return w.outIn ? ctx.one('FusedMatMul', [x, w.name], { transB: 1 }, 'com.microsoft') : ctx.one('MatMul', [x, w.name]);
+}
+
 /** Base MatMul + LoRA branch (with its bias) + DoRA gains + base bias, in PEFT's order. */
-export function projection(ctx: GraphContext, input: string, weightT: string, key: string, bias: string | null): string {
-  let y = ctx.one('MatMul', [input, weightT]);
+export function projection(ctx: GraphContext, input: string, weight: LinearWeight, key: string, bias: string | null): string {
+  let y = applyLinear(ctx, input, weight);
   const g = ctx.group(key);
   if (g) {
-    const { a, b } = ctx.loraInputs(g);
-    y = ctx.one('Add', [y, ctx.one('MatMul', [ctx.one('MatMul', [input, a]), b])]);
+    y = ctx.one('Add', [y, ctx.loraBranch(g, input)]);
     if (g.hasBias) {
       y = ctx.one('Add', [y, ctx.perViewVector(`lora_${g.key}_bias`, g.outFeatures)]);
     }
@@ -48,22 +61,24 @@ export function norm(ctx: GraphContext, input: string, ref: WeightRef, packName:
   const w = normWeight(ctx, packName, length, saved ? () => saved : () => ctx.read(ref));
   if (ctx.arch.norm.kind === 'rms') return rmsNorm(ctx, input, w);
   const ins = [input, w];
-  if (ctx.arch.norm.bias) ins.push(ctx.packer.add(`${packName}_bias`, [length], (t) => t.set(ctx.read({ ...ref, part: 'bias' }))));
+  if (ctx.arch.norm.bias) ins.push(ctx.packer.add(`${packName}_bias`, [length], (t) => ctx.readInto({ ...ref, part: 'bias' }, t)));
   return ctx.one('LayerNormalization', ins, { axis: -1, epsilon: { float: ctx.arch.norm.eps } });
 }
 
-/** Stored-orientation-aware [in, out] packing of one linear weight ([out, in] in HF Linear, [in, out] in Conv1D). */
-export function linearT(ctx: GraphContext, packName: string, ref: WeightRef, outF: number, inF: number): string {
-  ctx.expect(ref, ctx.arch.transposedLinear ? [inF, outF] : [outF, inF]);
-  return ctx.packer.add(packName, [inF, outF], (t) => (ctx.arch.transposedLinear ? t.set(ctx.read(ref)) : transposeInto(t, ctx.read(ref), outF, inF)));
+/** One linear weight packed in its stored layout ([out, in] in HF Linear, [in, out] in Conv1D), read straight into place. */
+export function linearWeight(ctx: GraphContext, packName: string, ref: WeightRef, outF: number, inF: number): LinearWeight {
+  const outIn = !ctx.arch.transposedLinear;
+  ctx.expect(ref, outIn ? [outF, inF] : [inF, outF]);
+  return { name: ctx.packer.add(packName, outIn ? [outF, inF] : [inF, outF], ctx.concat([ref])), outIn };
 }
 
-/** Several linear weights side by side as one [in, sum(out)] weight. */
-export function fusedLinearT(ctx: GraphContext, packName: string, refs: WeightRef[], outs: number[], inF: number): string {
-  refs.forEach((r, k) => ctx.expect(r, ctx.arch.transposedLinear ? [inF, outs[k] as number] : [outs[k] as number, inF]));
+/** Several linear weights as one with their outputs side by side ([sum(out), in]: the row blocks one after another). */
+export function fusedLinearWeight(ctx: GraphContext, packName: string, refs: WeightRef[], outs: number[], inF: number): LinearWeight {
+  const outIn = !ctx.arch.transposedLinear;
+  refs.forEach((r, k) => ctx.expect(r, outIn ? [outs[k] as number, inF] : [inF, outs[k] as number]));
   const total = outs.reduce((a, b) => a + b, 0);
-  return ctx.packer.add(packName, [inF, total], (t) => {
-    if (!ctx.arch.transposedLinear) return fusedTInto(t, refs.map((r) => ctx.read(r)), outs, inF);
+  if (outIn) return { name: ctx.packer.add(packName, [total, inF], ctx.concat(refs)), outIn };
+  const name = ctx.packer.add(packName, [inF, total], (t) => {
     let col = 0;
     refs.forEach((r, k) => {
       const w = ctx.read(r);
@@ -72,6 +87,7 @@ export function fusedLinearT(ctx: GraphContext, packName: string, refs: WeightRe
       col += out;
     });
   });
+  return { name, outIn };
 }
 
 /** The family's activation. */
@@ -103,7 +119,7 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
   const V = arch.vocabSize;
   const H = arch.hiddenSize;
   ctx.expect({ module: 'embed' }, [V, H]);
-  const table = ctx.packer.add('embed', [V, H], (t) => t.set(ctx.read({ module: 'embed' })));
+  const table = ctx.packer.add('embed', [V, H], ctx.concat([{ module: 'embed' }]));
   let x = ctx.one('Gather', [table, 'input_ids'], { axis: 0 });
   const saved = ctx.plan.overrides.get(ctx.name({ module: 'embed' }));
   if (saved) x = selectSaved(ctx, x, ctx.one('Gather', [ctx.packer.add('embed_saved', [V, H], saved), 'input_ids'], { axis: 0 }));
@@ -113,7 +129,7 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
     // Positions of this call's tokens: total_seq_len - seq .. total_seq_len - 1 (prefill from 0, or one decode step).
     const P = arch.maxPositionEmbeddings;
     ctx.expect({ module: 'positions' }, [P, H]);
-    const wpe = ctx.packer.add('positions', [P, H], (t) => t.set(ctx.read({ module: 'positions' })));
+    const wpe = ctx.packer.add('positions', [P, H], ctx.concat([{ module: 'positions' }]));
     const total = ctx.one('Cast', ['total_seq_len'], { to: DT.INT64 });
     const seq = ctx.one('Squeeze', [ctx.one('Slice', [ctx.one('Shape', ['input_ids']), ctx.packer.int64('one_i64', [1]), ctx.packer.int64('two_i64', [2])]), ctx.packer.int64('zero_axis', [0])]);
     const pos = ctx.one('Range', [ctx.one('Sub', [total, seq]), total, ctx.packer.inline('one_scalar_i64', DT.INT64, [], new Uint8Array(BigInt64Array.from([1n]).buffer))]);
@@ -186,22 +202,24 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
   };
 }
 
-/** A per-head fused qkv weight ([q_h, k_h, v_h] per head) packed [in, out] with its outputs regrouped to [all q, all k, all v]. */
-function perHeadQkvT(ctx: GraphContext, packName: string, ref: WeightRef, columns: Int32Array, inF: number): string {
+/** A per-head fused qkv weight ([q_h, k_h, v_h] per head) packed in its stored layout with its outputs regrouped to [all q, all k, all v]. */
+function perHeadQkvWeight(ctx: GraphContext, packName: string, ref: WeightRef, columns: Int32Array, inF: number): LinearWeight {
   const outF = columns.length;
-  ctx.expect(ref, ctx.arch.transposedLinear ? [inF, outF] : [outF, inF]);
-  return ctx.packer.add(packName, [inF, outF], (t) => {
+  const outIn = !ctx.arch.transposedLinear;
+  ctx.expect(ref, outIn ? [outF, inF] : [inF, outF]);
+  const name = ctx.packer.add(packName, outIn ? [outF, inF] : [inF, outF], (t) => {
     const w = ctx.read(ref);
     for (let o = 0; o < outF; o++) {
       const c = columns[o] as number;
-      if (ctx.arch.transposedLinear) for (let i = 0; i < inF; i++) t[i * outF + c] = w[i * outF + o] as number;
-      else for (let i = 0; i < inF; i++) t[i * outF + c] = w[o * inF + i] as number;
+      if (outIn) t.set(w.subarray(o * inF, (o + 1) * inF), c * inF);
+      else for (let i = 0; i < inF; i++) t[i * outF + c] = w[i * outF + o] as number;
     }
   });
+  return { name, outIn };
 }
 
-/** Fused [H, q+2kv] q/k/v weight, whether the checkpoint stores it fused or as three tensors. */
-function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | null } {
+/** Fused q/k/v weight (outputs [q, k, v]), whether the checkpoint stores it fused or as three tensors. */
+function qkvWeights(ctx: GraphContext, l: number): { w: LinearWeight; bias: string | null } {
   const { arch, packer } = ctx;
   const H = arch.hiddenSize;
   const { q, kv } = layerWidths(arch, l);
@@ -210,16 +228,16 @@ function qkvWeights(ctx: GraphContext, l: number): { w: string; bias: string | n
   const part = (module: 'q_proj' | 'k_proj' | 'v_proj' | 'qkv_proj', p: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part: p }) as const;
   const columns = qkvColumnMap(arch);
   const w = shared
-    ? linearT(ctx, `l${l}_wq`, part('q_proj'), q, H)
+    ? linearWeight(ctx, `l${l}_wq`, part('q_proj'), q, H)
     : kAsV
-      ? fusedLinearT(ctx, `l${l}_wqk`, [part('q_proj'), part('k_proj')], [q, kv], H)
+      ? fusedLinearWeight(ctx, `l${l}_wqk`, [part('q_proj'), part('k_proj')], [q, kv], H)
       : columns
-        ? perHeadQkvT(ctx, `l${l}_wqkv`, part('qkv_proj'), columns, H)
+        ? perHeadQkvWeight(ctx, `l${l}_wqkv`, part('qkv_proj'), columns, H)
         : arch.fused.qkv
-          ? linearT(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
-          : fusedLinearT(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
+          ? linearWeight(ctx, `l${l}_wqkv`, part('qkv_proj'), q + 2 * kv, H)
+          : fusedLinearWeight(ctx, `l${l}_wqkv`, [part('q_proj'), part('k_proj'), part('v_proj')], [q, kv, kv], H);
   if (!arch.qkvBias) return { w, bias: null };
-  if (shared) return { w, bias: packer.add(`l${l}_bq`, [q], (t) => t.set(ctx.read(part('q_proj', 'bias')))) };
+  if (shared) return { w, bias: packer.add(`l${l}_bq`, [q], (t) => ctx.readInto(part('q_proj', 'bias'), t)) };
   if (kAsV) {
     const bias = packer.add(`l${l}_bqk`, [q + kv], (t) => {
       t.set(ctx.read(part('q_proj', 'bias')), 0);
@@ -345,8 +363,8 @@ function attend(ctx: GraphContext, l: number, gqaInputs: string[], pastK: string
     ctx.outputs.push({ name: presentV, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
   }
   const oRef = { layer: l, module: 'o_proj' } as const;
-  const wo = linearT(ctx, `l${l}_wo`, oRef, H, q);
-  const oBias = arch.oBias ? packer.add(`l${l}_bo`, [H], (t) => t.set(ctx.read({ ...oRef, part: 'bias' }))) : null;
+  const wo = linearWeight(ctx, `l${l}_wo`, oRef, H, q);
+  const oBias = arch.oBias ? packer.add(`l${l}_bo`, [H], (t) => ctx.readInto({ ...oRef, part: 'bias' }, t)) : null;
   return projection(ctx, attnOut, wo, `${l}_o`, oBias);
 }
 
@@ -362,10 +380,10 @@ export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string
   const ref = (module: 'gate_proj' | 'up_proj' | 'gate_up_proj' | 'down_proj', part: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part }) as const;
   const gated = arch.mlp === 'gated';
   const inW = !gated
-    ? linearT(ctx, `l${l}_wgu`, ref('up_proj'), I, H)
+    ? linearWeight(ctx, `l${l}_wgu`, ref('up_proj'), I, H)
     : arch.fused.gateUp
-      ? linearT(ctx, `l${l}_wgu`, ref('gate_up_proj'), 2 * I, H)
-      : fusedLinearT(ctx, `l${l}_wgu`, [ref('gate_proj'), ref('up_proj')], [I, I], H);
+      ? linearWeight(ctx, `l${l}_wgu`, ref('gate_up_proj'), 2 * I, H)
+      : fusedLinearWeight(ctx, `l${l}_wgu`, [ref('gate_proj'), ref('up_proj')], [I, I], H);
   const inOut = gated ? 2 * I : I;
   let inBias: string | null = null;
   let downBias: string | null = null;
@@ -378,7 +396,7 @@ export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string
         t.set(ctx.read(ref('up_proj', 'bias')), I);
       }
     });
-    downBias = packer.add(`l${l}_bdown`, [H], (t) => t.set(ctx.read(ref('down_proj', 'bias'))));
+    downBias = packer.add(`l${l}_bdown`, [H], (t) => ctx.readInto(ref('down_proj', 'bias'), t));
   }
   const h = projection(ctx, input, inW, `${l}_gate_up`, inBias);
   let act: string;
@@ -388,7 +406,7 @@ export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string
   } else {
     act = activation(ctx, h);
   }
-  const wdown = linearT(ctx, `l${l}_wdown`, ref('down_proj'), H, I);
+  const wdown = linearWeight(ctx, `l${l}_wdown`, ref('down_proj'), H, I);
   return projection(ctx, act, wdown, `${l}_down`, downBias);
 }
 
@@ -405,10 +423,10 @@ export function perLayerInputs(ctx: GraphContext, x: string): string[] {
   const L = arch.numLayers;
   const P = spec.size;
   ctx.expect({ module: 'per_layer_embed' }, [spec.vocab, L * P]);
-  const table = packer.add('ple_embed', [spec.vocab, L * P], (t) => t.set(ctx.read({ module: 'per_layer_embed' })));
+  const table = packer.add('ple_embed', [spec.vocab, L * P], ctx.concat([{ module: 'per_layer_embed' }]));
   const tok = ctx.one('Mul', [ctx.one('Gather', [table, 'input_ids'], { axis: 0 }), packer.scalar('ple_embed_scale', Math.sqrt(P))]);
-  const projW = linearT(ctx, 'ple_model_proj', { module: 'per_layer_model_proj' }, L * P, H);
-  const proj = ctx.one('Mul', [ctx.one('MatMul', [x, projW]), packer.scalar('ple_proj_scale', 1 / Math.sqrt(H))]);
+  const projW = linearWeight(ctx, 'ple_model_proj', { module: 'per_layer_model_proj' }, L * P, H);
+  const proj = ctx.one('Mul', [applyLinear(ctx, x, projW), packer.scalar('ple_proj_scale', 1 / Math.sqrt(H))]);
   const normed = norm(ctx, ctx.one('Reshape', [proj, packer.int64('shape_ple_layers', [0, 0, L, P])]), { module: 'per_layer_proj_norm' }, 'ple_proj_norm', P);
   const flat = ctx.one('Reshape', [normed, packer.int64('shape_ple_flat', [0, 0, L * P])]);
   const combined = ctx.one('Mul', [ctx.one('Add', [flat, tok]), packer.scalar('ple_input_scale', Math.SQRT1_2)]);
@@ -423,14 +441,14 @@ function layerTail(ctx: GraphContext, l: number, x: string, perLayerInput: strin
   let out = x;
   if (perLayerInput !== undefined && arch.perLayerInput) {
     const P = arch.perLayerInput.size;
-    const gate = ctx.one('MatMul', [out, linearT(ctx, `l${l}_ple_gate`, { layer: l, module: 'per_layer_gate' }, P, H)]);
-    const proj = ctx.one('MatMul', [ctx.one('Mul', [activation(ctx, gate), perLayerInput]), linearT(ctx, `l${l}_ple_proj`, { layer: l, module: 'per_layer_proj' }, H, P)]);
+    const gate = applyLinear(ctx, out, linearWeight(ctx, `l${l}_ple_gate`, { layer: l, module: 'per_layer_gate' }, P, H));
+    const proj = applyLinear(ctx, ctx.one('Mul', [activation(ctx, gate), perLayerInput]), linearWeight(ctx, `l${l}_ple_proj`, { layer: l, module: 'per_layer_proj' }, H, P));
     out = ctx.one('Add', [out, norm(ctx, proj, { layer: l, module: 'post_per_layer_norm' }, `l${l}_ple_norm`, H)]);
   }
   if (arch.layerScalar) {
     const ref = { layer: l, module: 'layer_scalar', part: 'param' } as const;
     ctx.expect(ref, [1]);
-    out = ctx.one('Mul', [out, packer.add(`l${l}_scalar`, [1], (t) => t.set(ctx.read(ref)))]);
+    out = ctx.one('Mul', [out, packer.add(`l${l}_scalar`, [1], (t) => ctx.readInto(ref, t))]);
   }
   return out;
 }
@@ -467,15 +485,14 @@ export function head(ctx: GraphContext, x: string, embedTable: string): string {
   let headW = embedTable;
   if (!arch.tieWordEmbeddings) {
     ctx.expect({ module: 'lm_head' }, [V, H]);
-    headW = packer.add('lm_head', [V, H], (t) => t.set(ctx.read({ module: 'lm_head' })));
+    headW = packer.add('lm_head', [V, H], ctx.concat([{ module: 'lm_head' }]));
   }
   let logits = ctx.one('FusedMatMul', [fn, headW], { transB: 1 }, 'com.microsoft');
   const savedHead = ctx.plan.overrides.get(ctx.name({ module: 'lm_head' }));
   if (savedHead) logits = selectSaved(ctx, logits, ctx.one('FusedMatMul', [fn, packer.add('lm_head_saved', [V, H], savedHead)], { transB: 1 }, 'com.microsoft'));
   const headGroup = ctx.group('head');
   if (headGroup) {
-    const { a, b } = ctx.loraInputs(headGroup);
-    logits = ctx.one('Add', [logits, ctx.one('MatMul', [ctx.one('MatMul', [fn, a]), b])]);
+    logits = ctx.one('Add', [logits, ctx.loraBranch(headGroup, fn)]);
     if (headGroup.hasBias) {
       logits = ctx.one('Add', [logits, ctx.perViewVector(`lora_${headGroup.key}_bias`, headGroup.outFeatures)]);
     }

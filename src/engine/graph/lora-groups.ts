@@ -1,9 +1,9 @@
 /**
  * LoRA slots grouped by the base MatMul they add to. The graph fuses q/k/v into one
  * projection and gate/up into another, so the LoRA of each group becomes one pair of
- * MatMuls: x·A_g (A_g = the slots' A^T side by side) then ·B_g (block rows of the slots'
- * scaled B^T placed at each module's output columns). The embedding's LoRA is the group
- * `embed` ([vocab, hidden]): its A^T is gathered by token id instead of multiplied.
+ * MatMuls: x·A_g^T (A_g = the slots' A stacked along the rank) then ·B_g (block rows of the
+ * slots' scaled B^T placed at each module's output columns). The embedding's LoRA is the
+ * group `embed` ([vocab, hidden]): its A's columns are gathered by token id instead.
  */
 import { AdapterError } from '../../core/errors.js';
 import { isKvShared, keysAsValues, kvSource, layerIntermediate, layerWidths } from '../heads.js';
@@ -126,7 +126,8 @@ export function buildGroups(arch: ArchSpec, slots: readonly LoraSlot[], source =
 }
 
 /**
- * Fills one batch row of a group's feeds. `a` is [in, R], `b` is [R, out] (row-major),
+ * Fills one view's block of a group's feeds. `a` is [R, in] (each slot's A as PEFT stores
+ * it, at its rank offset), `b` is [R, out] (row-major),
  * `coeff` multiplies every slot's own scaling (lambda). `slots` may be null-adapter slots
  * with the same shapes as the real ones. `bias` ([out] at `biasOffset`) receives each
  * slot's lora_B.bias scaled like its branch (PEFT adds it inside the scaled LoRA output).
@@ -142,15 +143,14 @@ export function fillGroupRow(
   bias: Float32Array | null = null,
   biasOffset = 0,
 ): void {
-  const R = g.rank;
   const inF = g.inFeatures;
   const outF = g.outFeatures;
   for (const m of g.members) {
     const s = slots[m.slotIndex] as LoraSlot;
     const r = s.rank;
     const c = coeff * s.scaling;
+    a.set(s.a.subarray(0, r * inF), aOffset + m.rankOffset * inF);
     for (let k = 0; k < r; k++) {
-      for (let i = 0; i < inF; i++) a[aOffset + i * R + m.rankOffset + k] = s.a[k * inF + i] as number;
       for (let o = 0; o < s.outFeatures; o++) b[bOffset + (m.rankOffset + k) * outF + memberColumn(m, o)] = c * (s.b[o * r + k] as number);
     }
     if (bias && s.bBias) for (let o = 0; o < s.outFeatures; o++) bias[biasOffset + memberColumn(m, o)] = c * (s.bBias[o] as number);

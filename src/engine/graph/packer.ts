@@ -7,17 +7,36 @@ import { DT, type InitializerDef } from '../onnx/model.js';
 
 export const EXTERNAL_LOCATION = 'sway-weights.bin';
 
+/**
+ * Fills values [start, start + out.length) of a weight (flat, row-major) into `out`, so a
+ * large tensor can be written piece by piece.
+ */
+export interface RangeProducer {
+  range(out: Float32Array, start: number): void;
+}
+
 /** Fills an fp32 destination (a slice of the one external-data buffer) with a weight. */
-export type Producer = Float32Array | ((out: Float32Array) => void);
+export type Producer = Float32Array | ((out: Float32Array) => void) | RangeProducer;
+
+/** Values written per piece of a RangeProducer (16 MB of fp32). */
+const PIECE = 4 << 20;
+
+function isRange(p: Producer): p is RangeProducer {
+  return typeof p === 'object' && !(p instanceof Float32Array);
+}
 
 /**
- * Producers run only when the buffer is built, each writing straight into its slice, so at
- * most one source tensor is resident on the JS side besides the buffer itself.
+ * Producers run only when the buffer is built, each writing straight into its slice. Writing
+ * to a file, a RangeProducer goes in pieces, so the JS side holds at most one piece or one
+ * whole-tensor producer's tensor besides what it writes.
  */
 export class WeightPacker {
   readonly inits: InitializerDef[] = [];
   private parts: { offset: number; length: number; producer: Producer }[] = [];
   private size = 0;
+
+  /** `piece`: values per piece when a RangeProducer is written to a file (tests lower it). */
+  constructor(private readonly piece = PIECE) {}
 
   add(name: string, dims: number[], producer: Producer): string {
     const length = dims.reduce((a, b) => a * b, 1);
@@ -57,8 +76,16 @@ export class WeightPacker {
     const fd = openSync(path, 'w');
     try {
       ftruncateSync(fd, this.size);
-      const scratch = new Float32Array(Math.max(0, ...this.parts.map((p) => p.length)));
+      const scratch = new Float32Array(Math.max(0, ...this.parts.map((p) => (isRange(p.producer) ? Math.min(p.length, this.piece) : p.length))));
       for (const p of this.parts) {
+        if (isRange(p.producer)) {
+          for (let start = 0; start < p.length; start += this.piece) {
+            const out = scratch.subarray(0, Math.min(this.piece, p.length - start));
+            p.producer.range(out, start);
+            writeSync(fd, new Uint8Array(out.buffer, 0, out.length * 4), 0, out.length * 4, p.offset + start * 4);
+          }
+          continue;
+        }
         const out = scratch.subarray(0, p.length);
         if (typeof p.producer === 'function') {
           out.fill(0);
@@ -76,26 +103,11 @@ export class WeightPacker {
     const buf = Buffer.alloc(this.size);
     for (const p of this.parts) {
       const out = new Float32Array(buf.buffer, buf.byteOffset + p.offset, p.length);
-      if (typeof p.producer === 'function') p.producer(out);
+      if (isRange(p.producer)) p.producer.range(out, 0);
+      else if (typeof p.producer === 'function') p.producer(out);
       else out.set(p.producer);
     }
     this.parts = [];
     return buf;
   }
-}
-
-/** [out, in] row-major -> [in, out] row-major, written into `t`. */
-export function transposeInto(t: Float32Array, w: Float32Array, out: number, inF: number): void {
-  for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) t[i * out + o] = w[o * inF + i] as number;
-}
-
-/** Several [out_k, in] weights stacked along out, transposed to [in, sum(out_k)], written into `t`. */
-export function fusedTInto(t: Float32Array, parts: Float32Array[], outs: number[], inF: number): void {
-  const total = outs.reduce((a, b) => a + b, 0);
-  let col = 0;
-  parts.forEach((w, k) => {
-    const out = outs[k] as number;
-    for (let o = 0; o < out; o++) for (let i = 0; i < inF; i++) t[i * total + col + o] = w[o * inF + i] as number;
-    col += out;
-  });
 }

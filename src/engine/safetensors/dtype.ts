@@ -73,6 +73,49 @@ export function f32ToF16(src: Float32Array): Uint16Array {
   return out;
 }
 
+/**
+ * Widens bf16 values to fp32 in place: the `n` bf16 values sit in the upper half of `out`'s
+ * bytes (as a file read put them there) and become out[0..n). Each step reads value i before
+ * any write reaches it, so no scratch copy is needed. Returns how many are NaN/Inf
+ * (exponent bits all set).
+ */
+export function widenBf16InPlace(out: Float32Array): number {
+  const n = out.length;
+  const halves = new Uint16Array(out.buffer, out.byteOffset, 2 * n);
+  const words = new Uint32Array(out.buffer, out.byteOffset, n);
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const h = halves[n + i] as number;
+    words[i] = h << 16;
+    bad += ((h & 0x7f80) + 0x80) >>> 15;
+  }
+  return bad;
+}
+
+/** Like widenBf16InPlace for fp16 values. */
+export function widenF16InPlace(out: Float32Array): number {
+  const n = out.length;
+  const halves = new Uint16Array(out.buffer, out.byteOffset, 2 * n);
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const h = halves[n + i] as number;
+    const exp = (h >>> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    const sign = h & 0x8000 ? -1 : 1;
+    if (exp === 0x1f) bad++;
+    out[i] = exp === 0 ? sign * frac * 2 ** -24 : exp === 0x1f ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return bad;
+}
+
+/** NaN/Inf count of fp32 data, by exponent bits. */
+export function countNonFiniteF32(data: Float32Array): number {
+  const words = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  let bad = 0;
+  for (let i = 0; i < words.length; i++) bad += (((words[i] as number) & 0x7f800000) + 0x00800000) >>> 31;
+  return bad;
+}
+
 /** Decodes raw little-endian bytes of `dtype` into fp32 (copies; input alignment does not matter). */
 export function decodeToF32(bytes: Uint8Array, dtype: SafetensorsDtype): Float32Array {
   const copy = new Uint8Array(bytes.byteLength);

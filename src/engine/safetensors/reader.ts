@@ -6,8 +6,8 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../../core/errors.js';
-import type { SafetensorsDtype, WeightSource } from '../types.js';
-import { decodeToF32 } from './dtype.js';
+import type { ReadIntoOptions, SafetensorsDtype, WeightSource } from '../types.js';
+import { countNonFiniteF32, decodeToF32, DTYPE_BYTES, widenBf16InPlace, widenF16InPlace } from './dtype.js';
 import { parseHeader, type SafetensorsHeader, type TensorEntry } from './header.js';
 
 class SafetensorsFile {
@@ -34,6 +34,17 @@ class SafetensorsFile {
     return buf;
   }
 
+  /** Reads `target.length` bytes at `offset` straight into `target`. */
+  readInto(target: Uint8Array, offset: number): void {
+    if (this.fd === null) throw new ModelError(`${this.path}: read after close`, 'SWAY_RUNTIME');
+    let done = 0;
+    while (done < target.length) {
+      const n = readSync(this.fd, target, done, Math.min(target.length - done, 1 << 30), offset + done);
+      if (n === 0) throw new ModelError(`${this.path}: unexpected end of file (truncated)`, 'SWAY_SAFETENSORS_INVALID');
+      done += n;
+    }
+  }
+
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
@@ -41,9 +52,11 @@ class SafetensorsFile {
 }
 
 export function countNonFinite(data: Float32Array): number {
-  let n = 0;
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) n++;
-  return n;
+  return countNonFiniteF32(data);
+}
+
+function nonFiniteError(path: string, name: string, bad: number): ModelError {
+  return new ModelError(`${path}: tensor '${name}' has ${bad} non-finite value(s) (NaN/Inf); the checkpoint is corrupt — re-export it.`, 'SWAY_MODEL_INVALID');
 }
 
 export class SafetensorsSource implements WeightSource {
@@ -142,14 +155,34 @@ export class SafetensorsSource implements WeightSource {
     const data = decodeToF32(bytes, entry.dtype);
     if (options?.checkFinite) {
       const bad = countNonFinite(data);
-      if (bad > 0) {
-        throw new ModelError(
-          `${file.path}: tensor '${name}' has ${bad} non-finite value(s) (NaN/Inf); the checkpoint is corrupt — re-export it.`,
-          'SWAY_MODEL_INVALID',
-        );
-      }
+      if (bad > 0) throw nonFiniteError(file.path, name, bad);
     }
     return data;
+  }
+
+  /**
+   * Reads and converts values [start, start + out.length) of a tensor (flat, row-major)
+   * straight into `out`: the file bytes land in `out`'s own memory and half-precision values
+   * are widened in place, so no temporary copy is made.
+   */
+  readF32Into(name: string, out: Float32Array, options?: ReadIntoOptions): void {
+    const { file, entry } = this.get(name);
+    const width = DTYPE_BYTES[entry.dtype];
+    const count = (entry.end - entry.begin) / width;
+    const start = options?.start ?? 0;
+    if (start < 0 || start + out.length > count) throw new ModelError(`${file.path}: tensor '${name}' holds ${count} values, asked for [${start}, ${start + out.length})`, 'SWAY_SAFETENSORS_INVALID');
+    const bytes = out.length * width;
+    const at = entry.begin + start * width;
+    const raw = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    let bad: number;
+    if (entry.dtype === 'F32') {
+      file.readInto(raw, at);
+      bad = options?.checkFinite ? countNonFiniteF32(out) : 0;
+    } else {
+      file.readInto(raw.subarray(bytes), at);
+      bad = entry.dtype === 'BF16' ? widenBf16InPlace(out) : widenF16InPlace(out);
+    }
+    if (options?.checkFinite && bad > 0) throw nonFiniteError(file.path, name, bad);
   }
 
   close(): void {
