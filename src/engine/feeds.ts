@@ -89,21 +89,28 @@ export function presentNames(arch: ArchSpec): string[] {
   return out;
 }
 
-/** One slot set's LoRA A/B (and LoRA bias) per group at multiplier 1, in the graph's layout. */
-interface PackedSlots {
+/**
+ * The LoRA feeds of one set of blocks (slot sets: the real adapter's, a null's) at
+ * multiplier 1, per group: A and B stacked block after block in the graph's layout, and
+ * each block's unit LoRA bias.
+ */
+interface PackedBlocks {
   a: Float32Array[];
   b: Float32Array[];
-  bias: (Float32Array | null)[];
+  bias: (Float32Array | null)[][];
 }
 
-function packSlots(layout: FeedLayout, slots: readonly LoraSlot[]): PackedSlots {
-  const p: PackedSlots = { a: [], b: [], bias: [] };
+function packBlocks(layout: FeedLayout, blocks: readonly (readonly LoraSlot[])[]): PackedBlocks {
+  const p: PackedBlocks = { a: [], b: [], bias: [] };
   for (const g of layout.groups) {
     const R = g.rank;
-    const a = new Float32Array(R * g.inFeatures);
-    const b = new Float32Array(R * g.outFeatures);
-    const bias = g.hasBias ? new Float32Array(g.outFeatures) : null;
-    fillGroupRow(g, slots, 1, a, b, 0, 0, bias, 0);
+    const a = new Float32Array(blocks.length * R * g.inFeatures);
+    const b = new Float32Array(blocks.length * R * g.outFeatures);
+    const bias = blocks.map((slots, k) => {
+      const unit = g.hasBias ? new Float32Array(g.outFeatures) : null;
+      fillGroupRow(g, slots, 1, a, b, k * R * g.inFeatures, k * R * g.outFeatures, unit, 0);
+      return unit;
+    });
     p.a.push(a);
     p.b.push(b);
     p.bias.push(bias);
@@ -111,29 +118,46 @@ function packSlots(layout: FeedLayout, slots: readonly LoraSlot[]): PackedSlots 
   return p;
 }
 
+const slotSetIds = new WeakMap<readonly LoraSlot[], number>();
+let nextSlotSetId = 0;
+
+/** A stable number per slot-set array (blocks are ordered by it, so a set of blocks has one packing whatever the row order). */
+function slotSetId(slots: readonly LoraSlot[]): number {
+  let id = slotSetIds.get(slots);
+  if (id === undefined) {
+    id = nextSlotSetId++;
+    slotSetIds.set(slots, id);
+  }
+  return id;
+}
+
 /**
- * The last few slot sets' packed weights (the real adapter's, a null's), so a probe that
- * alternates views does not re-pack them for every forward (about 15 MB each on a 135M
- * model). Views differing only by their multiplier (ft, scaled) share one entry: the
- * multiplier goes into each row's rank mask.
+ * The last few sets of blocks packed as feeds, so forwards that repeat a set (base + ft
+ * across a probe's items, the same nulls across calibration) neither re-pack nor copy them
+ * (about 15 MB per block on a 135M model; the feed arrays are the packing). Views differing
+ * only by their multiplier (ft, scaled) share one block: the multiplier goes into each row's
+ * rank mask. `packs` counts blocks packed.
  */
 export class PackedViewCache {
-  private readonly entries = new Map<readonly LoraSlot[], PackedSlots>();
+  private readonly entries = new Map<string, PackedBlocks>();
   packs = 0;
 
-  constructor(private readonly capacity = 4) {}
+  constructor(private readonly capacity = 2) {}
 
-  get(layout: FeedLayout, slots: readonly LoraSlot[]): PackedSlots {
-    const hit = this.entries.get(slots);
+  get(layout: FeedLayout, blocks: readonly (readonly LoraSlot[])[]): PackedBlocks {
+    const key = blocks.map(slotSetId).join(',');
+    const hit = this.entries.get(key);
     if (hit) {
-      this.entries.delete(slots);
-      this.entries.set(slots, hit);
+      this.entries.delete(key);
+      this.entries.set(key, hit);
       return hit;
     }
-    const p = packSlots(layout, slots);
-    this.packs += 1;
-    this.entries.set(slots, p);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as readonly LoraSlot[]);
+    const p = packBlocks(layout, blocks);
+    this.packs += blocks.length;
+    if (this.capacity > 0) {
+      this.entries.set(key, p);
+      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    }
     return p;
   }
 }
@@ -183,30 +207,23 @@ function distinctBy<T, K>(items: readonly T[], key: (t: T) => K): { keys: K[]; i
 export function viewFeeds(layout: FeedLayout, views: readonly ResolvedView[], cache: PackedViewCache = new PackedViewCache(0)): Feeds {
   const feeds: Feeds = {};
   const { keys: distinct, index } = distinctBy(views, (v) => v);
-  const on = views.map((v) => v.coeff !== 0);
-  const { keys: slotSets, index: blockIndex } = distinctBy(
-    views.filter((_, i) => on[i]),
-    (v) => v.slots,
-  );
-  let k = 0;
-  const blockOf = views.map((_, i) => (on[i] ? (blockIndex[k++] as number) : -1));
+  const slotSets = [...new Set(views.filter((v) => v.coeff !== 0).map((v) => v.slots))].sort((x, y) => slotSetId(x) - slotSetId(y));
+  const blockOf = views.map((v) => (v.coeff !== 0 ? slotSets.indexOf(v.slots) : -1));
   const allOff = slotSets.length === 0;
-  const packed = slotSets.map((slots) => cache.get(layout, slots));
+  const packed = allOff ? null : cache.get(layout, slotSets);
   const N = distinct.length;
   const blocks = slotSets.length;
   const coeffs = views.map((v) => v.coeff);
   layout.groups.forEach((g, gi) => {
     const R = allOff ? 0 : g.rank;
-    const a = allOff ? new Float32Array(0) : stack(packed.map((p) => p.a[gi] as Float32Array));
-    const b = allOff ? new Float32Array(0) : stack(packed.map((p) => p.b[gi] as Float32Array));
-    feeds[`lora_${g.key}_a`] = new ort.Tensor('float32', a, [blocks * R, g.inFeatures]);
-    feeds[`lora_${g.key}_b`] = new ort.Tensor('float32', b, [blocks * R, g.outFeatures]);
+    feeds[`lora_${g.key}_a`] = new ort.Tensor('float32', packed ? (packed.a[gi] as Float32Array) : new Float32Array(0), [blocks * R, g.inFeatures]);
+    feeds[`lora_${g.key}_b`] = new ort.Tensor('float32', packed ? (packed.b[gi] as Float32Array) : new Float32Array(0), [blocks * R, g.outFeatures]);
     const maskName = `lora_mask_${g.rank}`;
     if (!feeds[maskName]) feeds[maskName] = viewMask(blockOf, coeffs, blocks, R);
     if (g.hasBias) {
       const bias = new Float32Array(N * g.outFeatures);
       distinct.forEach((v, vi) => {
-        const unit = v.coeff === 0 ? null : cache.get(layout, v.slots).bias[gi];
+        const unit = v.coeff === 0 || !packed ? null : packed.bias[gi]![slotSets.indexOf(v.slots)];
         if (unit) for (let o = 0; o < g.outFeatures; o++) bias[vi * g.outFeatures + o] = v.coeff * (unit[o] as number);
       });
       feeds[`lora_${g.key}_bias`] = new ort.Tensor('float32', bias, [N, 1, g.outFeatures]);

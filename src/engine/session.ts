@@ -12,7 +12,8 @@ import type { LoadedAdapter } from './adapter/types.js';
 import { weightName } from './families.js';
 import { buildDecoderGraph, EXTERNAL_LOCATION, type BuiltGraph, type GraphPlan } from './graph/build.js';
 import { buildGroups, type LoraGroup } from './graph/lora-groups.js';
-import { commitEntry, dropEntry, findEntry, stagingDir } from './session-cache.js';
+import { commitInBackground } from './cache-commit.js';
+import { dropEntry, findEntry, stagingDir } from './session-cache.js';
 import type { ArchSpec, WeightSource } from './types.js';
 
 export interface PreparedModel {
@@ -119,7 +120,7 @@ export async function createSession(plan: GraphPlan, weights: WeightSource, thre
       timing.session = performance.now();
       try {
         const session = await ort.InferenceSession.create(staged.model, sessionOptions(threads));
-        return { session, hasOverrides: built.hasOverrides, cache: 'stored', pending: commitEntry(root, cache.key, staged.dir, built.hasOverrides) };
+        return { session, hasOverrides: built.hasOverrides, cache: 'stored', pending: commitInBackground(root, cache.key, staged.dir, built.hasOverrides) };
       } catch (err) {
         dropEntry(staged.dir);
         throw err;

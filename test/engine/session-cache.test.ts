@@ -3,12 +3,14 @@
  * same plan come from it with the same logits; a corrupt entry is ignored and rebuilt; the
  * cache can be turned off. Counts loads and hits, never times.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
-import { defaultCacheDir } from '../../src/engine/session-cache.js';
+import { defaultCacheDir, findEntry, stagingDir } from '../../src/engine/session-cache.js';
 import { tinyFixtures } from '../support/fixtures.js';
 
 const TEXT = 'The capital of France is Rome. Once upon a time';
@@ -72,5 +74,23 @@ describe('warm-start session cache', () => {
     expect(defaultCacheDir({ XDG_CACHE_HOME: root })).toBe(join(root, 'sway', 'engine'));
     expect(defaultCacheDir({ SWAY_ENGINE_CACHE_DIR: join(root, 'x') })).toBe(join(root, 'x'));
     expect(existsSync(join(root, 'sway'))).toBe(false);
+  });
+
+  it('a detached child process commits a staged entry (the command does not wait for the disk)', async () => {
+    const committer = fileURLToPath(new URL('../../dist/src/engine/cache-commit.js', import.meta.url));
+    expect(existsSync(committer), 'npm test builds dist/ first').toBe(true);
+    // A real entry's files, staged again under a new key as a command would leave them.
+    const src = join(root, 'detached-src');
+    await loadAndRun(src, fx.trained);
+    const [stored] = readdirSync(src);
+    const dest = join(root, 'detached');
+    const staged = stagingDir(dest, 'feedface');
+    for (const f of ['model.onnx', 'sway-weights.bin']) copyFileSync(join(src, stored!, f), join(staged.dir, f));
+    const child = spawn(process.execPath, [committer, dest, 'feedface', staged.dir, '0'], { stdio: 'ignore' });
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    expect(code).toBe(0);
+    expect(existsSync(staged.dir)).toBe(false);
+    expect(readdirSync(dest)).toEqual(['feedface']);
+    expect(findEntry(dest, 'feedface')).not.toBeNull();
   });
 });

@@ -29,8 +29,9 @@ describe('per-view LoRA feeds', () => {
     const rowsViews = [ft, base, half, ft, nul, base, ft];
     const feeds = viewFeeds(layout, rowsViews);
     expect(engine.groups.length).toBeGreaterThan(0);
-    // ft and scaled share the adapter's block (0), the null has its own (1), base rows have none.
-    const blockOf = [0, -1, 0, 0, 1, -1, 0];
+    // ft and scaled share the adapter's block, the null has the other one, base rows have none.
+    const adapterBlock = engine.groups.length ? (feeds[`lora_mask_${engine.groups[0]!.rank}`]!.data as Float32Array)[0] === 1 ? 0 : 1 : 0;
+    const blockOf = [adapterBlock, -1, adapterBlock, adapterBlock, 1 - adapterBlock, -1, adapterBlock];
     const coeff = [1, 0, 0.5, 1, 1, 0, 1];
     for (const g of engine.groups) {
       expect(feeds[`lora_${g.key}_a`]!.dims).toEqual([2 * g.rank, g.inFeatures]);
@@ -50,18 +51,21 @@ describe('per-view LoRA feeds', () => {
     expect(off[`lora_mask_${engine.groups[0]!.rank}`]!.dims).toEqual([3, 1, 0]);
   });
 
-  it('packs each view once across forwards (a small LRU)', () => {
+  it('packs a set of blocks once across forwards, whatever the row order (a small LRU of sets)', () => {
     const cache = new PackedViewCache(2);
     const layout = { arch: engine.arch, groups: engine.groups as never, useDora: false, hasOverrides: false };
-    const [a, b, c] = [{ kind: 'ft' }, { kind: 'null', seed: 1 }, { kind: 'null', seed: 2 }].map((v) => engine.resolveView(v as ViewSpec));
-    viewFeeds(layout, [a!, b!, a!], cache);
-    viewFeeds(layout, [b!, a!], cache);
+    const [a, b, c, half] = [{ kind: 'ft' }, { kind: 'null', seed: 1 }, { kind: 'null', seed: 2 }, { kind: 'scaled', lambda: 0.5 }].map((v) => engine.resolveView(v as ViewSpec));
+    const first = viewFeeds(layout, [a!, b!, a!], cache);
+    const again = viewFeeds(layout, [b!, half!, a!], cache); // same blocks (ft and x0.5 share one), other order
     expect(cache.packs).toBe(2);
-    viewFeeds(layout, [c!], cache); // evicts the least recently used (null 1)
-    viewFeeds(layout, [a!], cache);
+    const key = `lora_${engine.groups[0]!.key}_a`;
+    expect(again[key]!.data).toBe(first[key]!.data); // the cached packing itself, no copy
+    viewFeeds(layout, [c!], cache);
+    viewFeeds(layout, [a!, b!], cache);
     expect(cache.packs).toBe(3);
-    viewFeeds(layout, [b!], cache);
-    expect(cache.packs).toBe(4);
+    viewFeeds(layout, [a!], cache); // a third set evicts the least recently used ({c})
+    viewFeeds(layout, [c!], cache);
+    expect(cache.packs).toBe(5);
   });
 
   it('a batch repeating views equals each row run alone, bit for bit', async () => {
