@@ -12,7 +12,7 @@ import type { GenerateOptions } from '../core/views.js';
 import { withBaseTensors } from './adapter/base-tensors.js';
 import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
-import { AnswerCache, answerKey } from './answer-cache.js';
+import { AnswerCache, answerKey, LruMap, viewCacheKey } from './answer-cache.js';
 import { checkArchAgainstWeights, loadArch } from './config.js';
 import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
 import type { LoraGroup } from './graph/lora-groups.js';
@@ -60,9 +60,22 @@ export interface EngineStats {
 
 export type { GenerateOptions };
 
+/** The forwards a multi-view scoring call still needs, and which (view, item) each row answers. */
+interface RowPlan {
+  rows: RowRequest[];
+  slots: [number, number][];
+  /** Rows still to run per item. */
+  pending: number[];
+  hits: number;
+  items: number;
+}
+
 export class Engine {
   readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0, sessionCache: 'off' };
   private readonly distCache = new AnswerCache();
+  /** Rolling and completion logprobs already computed (null calibration re-scores the base view once per seed). */
+  private readonly rollingCache = new LruMap<RollingLogprob>(1024);
+  private readonly logprobCache = new LruMap<number>(8192);
   /** Packed LoRA feeds of the last few views (tests read `packs` to count re-packing). */
   readonly packedViews = new PackedViewCache();
   private closed = false;
@@ -203,8 +216,11 @@ export class Engine {
     return out;
   }
 
-  /** Completion logprob sums for every (view, pair) in one batched forward: result[v][p]. */
-  async logprobsOf(views: readonly ViewSpec[], pairs: readonly { prompt: string; completion: string }[]): Promise<number[][]> {
+  /**
+   * Completion logprob sums for every (view, pair) in length-ordered batched forwards:
+   * result[v][p]. `onPair` hears how many pairs have every view scored, as forwards return.
+   */
+  async logprobsOf(views: readonly ViewSpec[], pairs: readonly { prompt: string; completion: string }[], onPair?: (done: number) => void): Promise<number[][]> {
     if (pairs.length === 0 || views.length === 0) return views.map(() => []);
     const prepared = pairs.map(({ prompt, completion }) => {
       const p = this.encode(prompt);
@@ -217,36 +233,104 @@ export class Engine {
       for (let i = p.length - 1; i < full.length - 1; i++) positions.push(i);
       return { full, positions };
     });
-    const resolved = views.map((v) => this.resolveView(v));
-    const rows: RowRequest[] = [];
-    for (const view of resolved) for (const pr of prepared) rows.push({ view, ids: pr.full, positions: pr.positions });
     const V = this.arch.vocabSize;
-    const out = resolved.map(() => new Array<number>(prepared.length));
-    await this.forwardChunked(rows, (r, lg) => {
-      const pr = prepared[r % prepared.length]!;
+    const out = views.map(() => new Array<number>(prepared.length));
+    const keyOf = (vi: number, pi: number) => `${viewCacheKey(views[vi]!)}|${pairs[pi]!.prompt}\u0000${pairs[pi]!.completion}`;
+    const plan = this.planRows(views, prepared.length, keyOf, this.logprobCache, out, (pi) => prepared[pi]!.full, (pi) => prepared[pi]!.positions);
+    await this.runPlan(plan, onPair, (vi, pi, lg) => {
+      const pr = prepared[pi]!;
       let total = 0;
       pr.positions.forEach((pos, k) => {
         total += (lg[k * V + (pr.full[pos + 1] as number)] as number) - logSumExp(lg, k * V, V);
       });
-      out[Math.floor(r / prepared.length)]![r % prepared.length] = total;
+      out[vi]![pi] = total;
+      this.logprobCache.set(keyOf(vi, pi), total);
     });
     return out;
   }
 
   async rollingLogprob(view: ViewSpec, text: string): Promise<RollingLogprob> {
-    const ids = this.encode(text);
-    if (ids.length < 2) return { tokenIds: Int32Array.from(ids), logprobs: new Float64Array(0), numTokens: ids.length, totalLogprob: 0 };
-    const positions = ids.slice(0, -1).map((_, i) => i);
-    const [lg] = await this.forwardRows([{ view: this.resolveView(view), ids, positions }]);
-    const V = this.arch.vocabSize;
-    const lps = new Float64Array(ids.length - 1);
-    let total = 0;
-    positions.forEach((pos, k) => {
-      const v = ((lg as Float32Array)[k * V + (ids[pos + 1] as number)] as number) - logSumExp(lg as Float32Array, k * V, V);
-      lps[k] = v;
-      total += v;
+    return (await this.rollingLogprobs([view], [text]))[0]![0]!;
+  }
+
+  /**
+   * Rolling logprobs of every (view, text) in length-ordered batched forwards: result[v][t].
+   * `onText` hears how many texts have every view scored, as forwards return.
+   */
+  async rollingLogprobs(views: readonly ViewSpec[], texts: readonly string[], onText?: (done: number) => void): Promise<RollingLogprob[][]> {
+    const encoded = texts.map((t) => this.encode(t));
+    const out = views.map(() => new Array<RollingLogprob>(texts.length));
+    if (texts.length === 0 || views.length === 0) return out;
+    const short = (ids: number[]): RollingLogprob => ({ tokenIds: Int32Array.from(ids), logprobs: new Float64Array(0), numTokens: ids.length, totalLogprob: 0 });
+    encoded.forEach((ids, ti) => {
+      if (ids.length < 2) views.forEach((_, vi) => (out[vi]![ti] = short(ids)));
     });
-    return { tokenIds: Int32Array.from(ids), logprobs: lps, numTokens: ids.length, totalLogprob: total };
+    const V = this.arch.vocabSize;
+    const keyOf = (vi: number, ti: number) => `${viewCacheKey(views[vi]!)}|${texts[ti]!}`;
+    const scored = (ti: number) => encoded[ti]!.length >= 2;
+    const plan = this.planRows(views, texts.length, keyOf, this.rollingCache, out, (ti) => encoded[ti]!, (ti) => encoded[ti]!.slice(0, -1).map((_, i) => i), scored);
+    await this.runPlan(plan, onText, (vi, ti, lg) => {
+      const ids = encoded[ti]!;
+      const lps = new Float64Array(ids.length - 1);
+      let total = 0;
+      for (let k = 0; k < ids.length - 1; k++) {
+        const v = (lg[k * V + (ids[k + 1] as number)] as number) - logSumExp(lg, k * V, V);
+        lps[k] = v;
+        total += v;
+      }
+      const r: RollingLogprob = { tokenIds: Int32Array.from(ids), logprobs: lps, numTokens: ids.length, totalLogprob: total };
+      out[vi]![ti] = r;
+      this.rollingCache.set(keyOf(vi, ti), r);
+    });
+    return out;
+  }
+
+  /**
+   * The rows a multi-view scoring call still has to run: every (view, item) whose answer is
+   * neither cached (then it is filled into `out` here) nor excluded by `wanted`.
+   */
+  private planRows<T>(
+    views: readonly ViewSpec[],
+    items: number,
+    keyOf: (vi: number, item: number) => string,
+    cache: LruMap<T>,
+    out: T[][],
+    ids: (item: number) => number[],
+    positions: (item: number) => number[],
+    wanted: (item: number) => boolean = () => true,
+  ): RowPlan {
+    const resolved = views.map((v) => this.resolveView(v));
+    const plan: RowPlan = { rows: [], slots: [], pending: new Array<number>(items).fill(0), hits: 0, items };
+    const pos = new Map<number, number[]>();
+    resolved.forEach((view, vi) => {
+      for (let it = 0; it < items; it++) {
+        if (!wanted(it)) continue;
+        const hit = cache.get(keyOf(vi, it));
+        if (hit !== undefined) {
+          out[vi]![it] = hit;
+          plan.hits++;
+          continue;
+        }
+        if (!pos.has(it)) pos.set(it, positions(it));
+        plan.rows.push({ view, ids: ids(it), positions: pos.get(it)! });
+        plan.slots.push([vi, it]);
+        plan.pending[it]! += 1;
+      }
+    });
+    if (plan.hits > 0 && tracing()) recordTrace({ op: 'cache', view: viewLabel(resolved.map((v) => v.id)), rows: plan.hits, tokens: 0, ms: 0, cache_hit: true });
+    return plan;
+  }
+
+  /** Runs a plan's rows; `onItem` hears the number of items with every view done. */
+  private async runPlan(plan: RowPlan, onItem: ((done: number) => void) | undefined, consume: (vi: number, item: number, logits: Float32Array) => void): Promise<void> {
+    let done = plan.pending.filter((n) => n === 0).length;
+    if (done > 0) onItem?.(done);
+    await this.forwardChunked(plan.rows, (r, lg) => {
+      const [vi, it] = plan.slots[r] as [number, number];
+      consume(vi, it, lg);
+      plan.pending[it]! -= 1;
+      if (plan.pending[it] === 0) onItem?.(++done);
+    });
   }
 
   /**
