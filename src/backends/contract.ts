@@ -95,6 +95,12 @@ export interface DifferentialBackend {
    * the view's own rollingLogprob(text). `onText` as `onPair` above.
    */
   rollingLogprobViews?(views: readonly ViewSelector[], texts: readonly string[], onText?: (done: number) => void): Promise<RollingLogprob[][]>;
+  /**
+   * One prompt generated under several views at once (the local engine decodes them as rows
+   * of one batch): result[v], each equal to the view's own generate(prompt, options), also
+   * when sampling with a seed.
+   */
+  generateViews?(views: readonly ViewSelector[], prompt: string, options: GenerateOptions): Promise<string[]>;
   tokenizer?(): TokenizerAccess | null;
   /**
    * Things the user should know about the loaded model that do not stop a run (e.g. saved

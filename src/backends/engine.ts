@@ -99,6 +99,10 @@ export class EngineBackend implements DifferentialBackend {
     return this.engine.logprobsOf(views.map(selectorToSpec), pairs, onPair);
   }
 
+  generateViews(views: readonly ViewSelector[], prompt: string, options: GenerateOptions): Promise<string[]> {
+    return this.engine.generateViews(views.map(selectorToSpec), prompt, options);
+  }
+
   rollingLogprobViews(views: readonly ViewSelector[], texts: readonly string[], onText?: (done: number) => void): Promise<RollingLogprob[][]> {
     return this.engine.rollingLogprobs(views.map(selectorToSpec), texts, onText);
   }

@@ -14,7 +14,8 @@ import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
 import { AnswerCache, answerKey, LruMap, viewCacheKey } from './answer-cache.js';
 import { checkArchAgainstWeights, loadArch } from './config.js';
-import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
+import { keepRows, lockstepFeeds } from './decode.js';
+import { emptyPastFeeds, PackedViewCache, presentNames, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { BASE_IDENTITY_FILES, ENGINE_VERSION, engineIdentity, hashDirFiles } from './identity.js';
 import { logSoftmax, logSumExp, topKFromLogits } from './logsoftmax.js';
@@ -369,10 +370,14 @@ export class Engine {
 
   /** Greedy (temperature 0) or seeded sampled generation with the KV cache. */
   async generate(view: ViewSpec, prompt: string, options: GenerateOptions): Promise<string> {
-    const resolved = this.resolveView(view);
+    return (await this.generateViews([view], prompt, options))[0] as string;
+  }
+
+  /** The same prompt generated under several views in one lockstep batched decode: result[v]. */
+  async generateViews(views: readonly ViewSpec[], prompt: string, options: GenerateOptions): Promise<string[]> {
     const ids = this.encode(prompt);
-    const out = await this.generateIds(resolved, ids, options);
-    return this.finishText(out, options.stop);
+    const out = await this.generateIdsViews(views.map((v) => this.resolveView(v)), ids, options);
+    return out.map((o) => this.finishText(o, options.stop));
   }
 
   private finishText(ids: number[], stop?: string[]): string {
@@ -386,43 +391,70 @@ export class Engine {
 
   /** Returns the generated token ids (without the prompt). */
   async generateIds(view: ResolvedView, promptIds: number[], options: GenerateOptions): Promise<number[]> {
+    return (await this.generateIdsViews([view], promptIds, options))[0] as number[];
+  }
+
+  /**
+   * Generation of one prompt under several views at once: each view is a row of one batched
+   * decode with the KV cache, all rows the same length, so they step together. A row that
+   * reaches EOS or a stop string leaves the batch (its cache rows are dropped); each row
+   * samples from its own RNG seeded as a one-view run would be, so every row's tokens are
+   * what `generateIds` gives that view alone. Returns the generated ids per view.
+   */
+  async generateIdsViews(views: readonly ResolvedView[], promptIds: number[], options: GenerateOptions): Promise<number[][]> {
     if (promptIds.length === 0) throw new ProbeError('generate', 'prompt tokenized to zero tokens');
+    if (views.length === 0) return [];
     const temperature = options.temperature ?? 0;
     const topP = options.topP ?? 1;
-    const rng = new Rng(options.seed ?? 0);
+    const rngs = views.map(() => new Rng(options.seed ?? 0));
     const V = this.arch.vocabSize;
     const eos = new Set(this.tokenizer.eosTokenIds);
     this.checkLength(promptIds.length + options.maxNewTokens);
-    const viewPart = viewFeeds(this.layout, [view], this.packedViews);
     const kvNames = presentNames(this.arch);
-    let past: Record<string, ort.Tensor> = emptyPastFeeds(this.arch, 1);
-    let input = promptIds;
+    const generated: number[][] = views.map(() => []);
+    /** The view index of each row still decoding. */
+    let active = views.map((_, i) => i);
+    let viewPart = viewFeeds(this.layout, views, this.packedViews);
+    let past: Record<string, ort.Tensor> = emptyPastFeeds(this.arch, active.length);
+    let inputs: number[][] = active.map(() => promptIds);
     let total = 0;
-    const generated: number[] = [];
     const t0 = performance.now();
     const rope = this.arch.rope.scaling;
     const original = rope.type === 'longrope' ? rope.originalMaxPositionEmbeddings : null;
     for (let step = 0; step < options.maxNewTokens; step++) {
-      if (original !== null && total > 0 && total <= original && total + input.length > original) {
+      const width = (inputs[0] as number[]).length;
+      if (original !== null && total > 0 && total <= original && total + width > original) {
         // LongRoPE switches to its long factors past the original length; the cached keys were
         // rotated with the short ones, so everything is re-encoded (as transformers does).
-        input = [...promptIds, ...generated];
-        past = emptyPastFeeds(this.arch, 1);
+        inputs = active.map((v) => [...promptIds, ...(generated[v] as number[])]);
+        past = emptyPastFeeds(this.arch, active.length);
         total = 0;
       }
-      total += input.length;
-      const res = await this.session.run({ ...viewPart, ...stepFeeds(input, total), ...past }, ['logits', ...kvNames]);
+      total += (inputs[0] as number[]).length;
+      const res = await this.session.run({ ...viewPart, ...lockstepFeeds(inputs, total), ...past }, ['logits', ...kvNames]);
       this.stats.forwardPasses += 1;
+      const logits = (res['logits'] as ort.Tensor).data as Float32Array;
+      const keep: number[] = [];
+      const next: number[] = [];
+      active.forEach((v, b) => {
+        const tok = chooseToken(logSoftmax(logits, b * V, V), temperature, topP, rngs[v] as Rng);
+        if (eos.has(tok)) return;
+        const mine = generated[v] as number[];
+        mine.push(tok);
+        if (options.stop?.length && options.stop.some((s) => s && this.tokenizer.decode(mine, { skipSpecialTokens: true }).includes(s))) return;
+        keep.push(b);
+        next.push(tok);
+      });
+      if (keep.length === 0) break;
       past = {};
-      for (const n of kvNames) past[n.replace('present_', 'past_')] = res[n] as ort.Tensor;
-      const lp = logSoftmax((res['logits'] as ort.Tensor).data as Float32Array, 0, V);
-      const next = chooseToken(lp, temperature, topP, rng);
-      if (eos.has(next)) break;
-      generated.push(next);
-      if (options.stop?.length && options.stop.some((s) => s && this.tokenizer.decode(generated, { skipSpecialTokens: true }).includes(s))) break;
-      input = [next];
+      for (const n of kvNames) past[n.replace('present_', 'past_')] = keepRows(res[n] as ort.Tensor, keep);
+      if (keep.length < active.length) {
+        active = keep.map((b) => active[b] as number);
+        viewPart = viewFeeds(this.layout, active.map((v) => views[v] as ResolvedView), this.packedViews);
+      }
+      inputs = next.map((t) => [t]);
     }
-    if (tracing()) recordTrace({ op: 'generate', view: view.id, rows: 1, tokens: promptIds.length + generated.length, ms: performance.now() - t0, cache_hit: false });
+    if (tracing()) recordTrace({ op: 'generate', view: viewLabel(views.map((v) => v.id)), rows: views.length, tokens: generated.reduce((n, g) => n + promptIds.length + g.length, 0), ms: performance.now() - t0, cache_hit: false });
     return generated;
   }
 

@@ -1,6 +1,6 @@
 /** Spec fields and helpers every probe shares. */
 import { z } from 'zod';
-import type { DifferentialBackend, ViewSelector } from '../backends/contract.js';
+import type { DifferentialBackend, GenerateOptions, ViewSelector } from '../backends/contract.js';
 import { ProbeError } from '../core/errors.js';
 import type { NullStat, RollingLogprob, TokenDist } from '../core/results.js';
 import type { RunContext } from './types.js';
@@ -101,6 +101,17 @@ export async function rollingForViews(backend: DifferentialBackend, views: reado
     }
   }
   if (texts.length) onText?.(texts.length);
+  return out;
+}
+
+/**
+ * One prompt generated under several views: result[v]. One lockstep batched decode when
+ * the backend offers it, otherwise one generation per view; the texts are identical.
+ */
+export async function generateForViews(backend: DifferentialBackend, views: readonly ViewSelector[], prompt: string, options: GenerateOptions): Promise<string[]> {
+  if (backend.generateViews) return backend.generateViews(views, prompt, options);
+  const out: string[] = [];
+  for (const v of views) out.push(await runView<string>(backend, v, (view) => view.generate(prompt, options)));
   return out;
 }
 

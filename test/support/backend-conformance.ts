@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DifferentialBackend, ScoringView, ViewSelector } from '../../src/backends/contract.js';
 import { ViewConflictError, isSwayError } from '../../src/core/errors.js';
 import type { TokenDist } from '../../src/core/results.js';
-import { distsForViews, logprobsBaseFt, rollingForViews } from '../../src/probes/common.js';
+import { distsForViews, generateForViews, logprobsBaseFt, rollingForViews } from '../../src/probes/common.js';
 
-export const CONFORMANCE_CHECKS = ['one-view', 'view-ids', 'batched-dists', 'batched-logprobs', 'batched-rolling', 'scale-endpoints', 'null-views', 'preflight', 'introspection', 'close-twice'] as const;
+export const CONFORMANCE_CHECKS = ['one-view', 'view-ids', 'batched-dists', 'batched-logprobs', 'batched-rolling', 'batched-generate', 'scale-endpoints', 'null-views', 'preflight', 'introspection', 'close-twice'] as const;
 export type ConformanceCheck = (typeof CONFORMANCE_CHECKS)[number];
 
 export interface BackendConformanceOptions {
@@ -30,11 +30,12 @@ export interface BackendConformanceOptions {
   topK?: number;
 }
 
-type Capability = 'asScaledAdapter' | 'asNullAdapter' | 'nextTokenDistViews' | 'logprobOfViews' | 'rollingLogprobViews' | 'preflightFiniteCheck' | 'close';
+type Capability = 'asScaledAdapter' | 'asNullAdapter' | 'nextTokenDistViews' | 'logprobOfViews' | 'rollingLogprobViews' | 'generateViews' | 'preflightFiniteCheck' | 'close';
 const NEEDS: Partial<Record<ConformanceCheck, Capability>> = {
   'batched-dists': 'nextTokenDistViews',
   'batched-logprobs': 'logprobOfViews',
   'batched-rolling': 'rollingLogprobViews',
+  'batched-generate': 'generateViews',
   'scale-endpoints': 'asScaledAdapter',
   'null-views': 'asNullAdapter',
   preflight: 'preflightFiniteCheck',
@@ -256,6 +257,19 @@ export function runBackendConformance(options: BackendConformanceOptions): void 
       const [viaBatch, viaViews] = [await rollingForViews(b, views, texts), await rollingForViews(perViewOnly(a), views, texts)];
       viaBatch.forEach((row, vi) => row.forEach((r, ti) => expect(Math.abs(r.totalLogprob - viaViews[vi]![ti]!.totalLogprob)).toBeLessThanOrEqual(tol * Math.max(1, r.logprobs.length))));
       expect(await a.rollingLogprobViews!(views, [])).toEqual(views.map(() => []));
+    });
+
+    check('batched-generate', 'generateViews equals per-view generate (greedy, and sampled with a seed), and probes/common agrees', async () => {
+      const views = someViews(a);
+      for (const options of [{ maxNewTokens: 6 }, { maxNewTokens: 6, temperature: 0.9, seed: 5 }]) {
+        const batched = await a.generateViews!(views, prompts[1]!, options);
+        expect(batched).toHaveLength(views.length);
+        for (const [vi, v] of views.entries()) {
+          expect(batched[vi], `view ${JSON.stringify(v)} ${JSON.stringify(options)}`).toBe(await open(b, v, (view) => view.generate(prompts[1]!, options)));
+        }
+        expect(await generateForViews(perViewOnly(b), views, prompts[1]!, options)).toEqual(batched);
+      }
+      expect(await a.generateViews!([], prompts[0]!, { maxNewTokens: 4 })).toEqual([]);
     });
 
     check('scale-endpoints', 'scale 0 equals base and scale 1 equals ft', async () => {
