@@ -4,6 +4,7 @@
  */
 import './ort-privacy.js'; // before onnxruntime-node: turns its telemetry off
 import * as ort from 'onnxruntime-node';
+import { SwayError } from '../core/errors.js';
 import type { Feeds } from './feeds.js';
 
 /** Token feeds of one decoding step for rows of equal length after `total - inputs[b].length` cached tokens each. */
@@ -12,7 +13,7 @@ export function lockstepFeeds(inputs: readonly (readonly number[])[], total: num
   const L = (inputs[0] as readonly number[]).length;
   const ids = new BigInt64Array(B * L);
   inputs.forEach((row, b) => {
-    if (row.length !== L) throw new Error(`lockstep rows must have equal lengths (${row.length} != ${L})`);
+    if (row.length !== L) throw new SwayError(`internal: lockstep decoding rows must have equal lengths (${row.length} != ${L})`, 'SWAY_RUNTIME', 3);
     row.forEach((t, i) => (ids[b * L + i] = BigInt(t)));
   });
   return {

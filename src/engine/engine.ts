@@ -445,7 +445,7 @@ export class Engine {
         keep.push(b);
         next.push(tok);
       });
-      if (keep.length === 0) break;
+      if (keep.length === 0 || step === options.maxNewTokens - 1) break;
       past = {};
       for (const n of kvNames) past[n.replace('present_', 'past_')] = keepRows(res[n] as ort.Tensor, keep);
       if (keep.length < active.length) {
