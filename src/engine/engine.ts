@@ -340,12 +340,14 @@ export class Engine {
    * (with the row's index) as its forward returns, so no more than one forward's logits
    * are alive at a time. Rows go in order of length (then positions), so a forward pads
    * little: every padded token and every repeated head position is computed like a real one.
+   * The longest rows go first: onnxruntime's arena then grows once, to the largest forward,
+   * and every later forward fits in it (shortest first grows it again at every larger one).
    */
   private async forwardChunked(rows: RowRequest[], consume: (row: number, logits: Float32Array) => void): Promise<void> {
     const maxTokens = 8192;
     const maxLogits = 16 << 20;
     const V = this.arch.vocabSize;
-    const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.ids.length - rows[b]!.ids.length || rows[a]!.positions.length - rows[b]!.positions.length || a - b);
+    const order = rows.map((_, i) => i).sort((a, b) => rows[b]!.ids.length - rows[a]!.ids.length || rows[b]!.positions.length - rows[a]!.positions.length || a - b);
     let chunk: RowRequest[] = [];
     let chunkIdx: number[] = [];
     let maxP = 0;
@@ -357,10 +359,10 @@ export class Engine {
     };
     for (const i of order) {
       const r = rows[i] as RowRequest;
-      const len = r.ids.length;
       const P = Math.max(maxP, r.positions.length);
-      // Sorted by length, so this row's length is the padded width of the chunk it joins.
-      if (chunk.length && ((chunk.length + 1) * len * Math.max(1, r.positions.length > 1 ? 2 : 1) > maxTokens || (chunk.length + 1) * P * V > maxLogits)) await flush();
+      // Sorted longest first, so the chunk's first row sets its padded width.
+      const width = chunk.length ? (chunk[0] as RowRequest).ids.length : r.ids.length;
+      if (chunk.length && ((chunk.length + 1) * width * (P > 1 ? 2 : 1) > maxTokens || (chunk.length + 1) * P * V > maxLogits)) await flush();
       chunk.push(r);
       chunkIdx.push(i);
       maxP = Math.max(maxP, r.positions.length);

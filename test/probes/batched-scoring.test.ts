@@ -10,6 +10,7 @@ import type { DifferentialBackend } from '../../src/backends/contract.js';
 import { chunkCorpus, loadCorpus } from '../../src/probes/calibration/external-perplexity.js';
 import { contextLimit, scoreLongText, scoreLongTexts } from '../../src/probes/context-fit.js';
 import { buildProbe } from '../../src/probes/registry.js';
+import { startTrace, stopTrace } from '../../src/core/trace.js';
 import { perViewOnly } from '../support/backend-conformance.js';
 import { testContext } from '../support/context.js';
 import { tinyFixtures } from '../support/fixtures.js';
@@ -93,5 +94,22 @@ describe('external_perplexity: chunks x views in one batch', () => {
     expect(await backend.logprobOfViews([{ kind: 'ft' }], pairs)).toEqual(lp);
     expect(backend.stats()['forward_passes']!).toBe(mid);
     expect(afterBase).toBeGreaterThan(0); // the null view still ran
+  });
+
+  it('forwards run longest rows first (the runtime\'s arena grows once, to the largest forward)', async () => {
+    const backend = await fresh();
+    const corpus = loadCorpus('public_domain_en');
+    const texts = [100, 700, 300, 800, 60, 500, 600].map((n, i) => corpus.slice(i * 200, i * 200 + n));
+    startTrace();
+    let events;
+    try {
+      await backend.rollingLogprobViews([{ kind: 'base' }, { kind: 'ft' }], [...texts, ...texts, ...texts]);
+    } finally {
+      events = stopTrace();
+    }
+    const forwards = events.filter((e) => e.op === 'forward');
+    expect(forwards.length).toBeGreaterThan(2);
+    const meanLength = forwards.map((e) => e.tokens / e.rows);
+    for (let i = 1; i < meanLength.length; i++) expect(meanLength[i]!, `forward ${i}: ${meanLength.join(', ')}`).toBeLessThanOrEqual(meanLength[i - 1]!);
   });
 });
