@@ -81,11 +81,26 @@ export interface DifferentialBackend {
   identity?(): string;
   /** Several views of the same prompts in one batched forward: result[v][p]. */
   nextTokenDistViews?(views: readonly ViewSelector[], prompts: readonly string[], topK?: number): Promise<TokenDist[][]>;
-  /** Several views of the same (prompt, completion) pairs in one batched forward: result[v][p]. */
+  /**
+   * Several views of the same (prompt, completion) pairs in one batched forward: result[v][p].
+   * `onPair`, when given, may be called with the number of pairs whose every view is scored.
+   */
   logprobOfViews?(
     views: readonly ViewSelector[],
     pairs: readonly { prompt: string; completion: string }[],
+    onPair?: (done: number) => void,
   ): Promise<number[][]>;
+  /**
+   * Several views of the same texts' rolling logprobs, batched: result[v][t], each equal to
+   * the view's own rollingLogprob(text). `onText` as `onPair` above.
+   */
+  rollingLogprobViews?(views: readonly ViewSelector[], texts: readonly string[], onText?: (done: number) => void): Promise<RollingLogprob[][]>;
+  /**
+   * One prompt generated under several views at once (the local engine decodes them as rows
+   * of one batch): result[v], each equal to the view's own generate(prompt, options), also
+   * when sampling with a seed.
+   */
+  generateViews?(views: readonly ViewSelector[], prompt: string, options: GenerateOptions): Promise<string[]>;
   tokenizer?(): TokenizerAccess | null;
   /**
    * Things the user should know about the loaded model that do not stop a run (e.g. saved

@@ -95,8 +95,16 @@ export class EngineBackend implements DifferentialBackend {
     return this.engine.nextTokenDists(views.map(selectorToSpec), prompts, topK);
   }
 
-  logprobOfViews(views: readonly ViewSelector[], pairs: readonly { prompt: string; completion: string }[]): Promise<number[][]> {
-    return this.engine.logprobsOf(views.map(selectorToSpec), pairs);
+  logprobOfViews(views: readonly ViewSelector[], pairs: readonly { prompt: string; completion: string }[], onPair?: (done: number) => void): Promise<number[][]> {
+    return this.engine.logprobsOf(views.map(selectorToSpec), pairs, onPair);
+  }
+
+  generateViews(views: readonly ViewSelector[], prompt: string, options: GenerateOptions): Promise<string[]> {
+    return this.engine.generateViews(views.map(selectorToSpec), prompt, options);
+  }
+
+  rollingLogprobViews(views: readonly ViewSelector[], texts: readonly string[], onText?: (done: number) => void): Promise<RollingLogprob[][]> {
+    return this.engine.rollingLogprobs(views.map(selectorToSpec), texts, onText);
   }
 
   async preflightFiniteCheck(): Promise<PreflightResult> {

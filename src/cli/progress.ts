@@ -1,25 +1,33 @@
 /**
- * Progress on stderr: a redrawn status line (probe, i/n, elapsed, ETA; at most every
- * 100 ms) when stderr is a terminal; nothing when it is not, under CI, or with --quiet.
+ * Progress on stderr: a redrawn status line (probe, i/n, items done inside a long probe,
+ * elapsed, ETA; at most every 100 ms) when stderr is a terminal; nothing when it is not,
+ * under CI, or with --quiet.
  */
 import type { ProgressEvent } from '../suite/runner.js';
 
 export function progressReporter(quiet: boolean): ((e: ProgressEvent) => void) | undefined {
   const tty = Boolean(process.stderr.isTTY) && !process.env['CI'];
   if (quiet || !tty) return undefined;
-  const t0 = performance.now();
+  return progressLine((text) => process.stderr.write(text));
+}
+
+/** The status line's renderer, writing through `write` (tests pass their own). */
+export function progressLine(write: (text: string) => void, now: () => number = () => performance.now()): (e: ProgressEvent) => void {
+  const t0 = now();
   let last = 0;
   return (e) => {
-    const elapsed = (performance.now() - t0) / 1000;
-    if (e.type === 'start') {
-      const now = performance.now();
-      if (now - last < 100 && e.index > 0) return;
-      last = now;
-      const eta = e.index > 0 ? ` eta ${((elapsed / e.index) * (e.total - e.index)).toFixed(0)}s` : '';
-      process.stderr.write(`\r\x1b[2K[${e.index + 1}/${e.total}] ${e.name} (${e.kind})  ${elapsed.toFixed(1)}s${eta}`);
-    } else if (e.index + 1 === e.total) {
-      process.stderr.write('\r\x1b[2K');
+    const t = now();
+    const elapsed = (t - t0) / 1000;
+    if (e.type === 'done') {
+      if (e.index + 1 === e.total) write('\r\x1b[2K');
+      return;
     }
+    // A probe's first line always shows; later ones (and item counts) at most every 100 ms.
+    if (t - last < 100 && (e.type === 'item' || e.index > 0)) return;
+    last = t;
+    const eta = e.index > 0 ? ` eta ${((elapsed / e.index) * (e.total - e.index)).toFixed(0)}s` : '';
+    const items = e.type === 'item' ? `  ${e.done}/${e.of} ${e.unit}` : '';
+    write(`\r\x1b[2K[${e.index + 1}/${e.total}] ${e.name} (${e.kind})${items}  ${elapsed.toFixed(1)}s${eta}`);
   };
 }
 

@@ -37,13 +37,3 @@ export class AnswerCache extends LruMap<TokenDist> {
     super(max);
   }
 }
-
-/** Key of a completion logprob answer (view, prompt, completion). */
-export function completionKey(view: ViewSpec, prompt: string, completion: string): string {
-  return `${viewCacheKey(view)}|${prompt.length}|${prompt}${completion}`;
-}
-
-/** Key of a rolling logprob answer (view, text). */
-export function rollingKey(view: ViewSpec, text: string): string {
-  return `${viewCacheKey(view)}|${text}`;
-}

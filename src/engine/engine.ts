@@ -12,8 +12,9 @@ import type { GenerateOptions } from '../core/views.js';
 import { withBaseTensors } from './adapter/base-tensors.js';
 import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
-import { AnswerCache, answerKey, completionKey, LruMap, rollingKey } from './answer-cache.js';
+import { AnswerCache, answerKey, LruMap, viewCacheKey } from './answer-cache.js';
 import { checkArchAgainstWeights, loadArch } from './config.js';
+import { keepRows, lockstepFeeds } from './decode.js';
 import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { BASE_IDENTITY_FILES, ENGINE_VERSION, engineIdentity, hashDirFiles } from './identity.js';
@@ -67,12 +68,22 @@ const FORWARD_LOGITS = 8 << 20;
 /** Rows longer than this run in segments with the KV cache (attention scores grow with the square of the length). */
 const SEGMENT_ABOVE_TOKENS = 1024;
 
+/** The forwards a multi-view scoring call still needs, and which (view, item) each row answers. */
+interface RowPlan {
+  rows: RowRequest[];
+  slots: [number, number][];
+  /** Rows still to run per item. */
+  pending: number[];
+  hits: number;
+  items: number;
+}
+
 export class Engine {
   readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0, sessionCache: 'off' };
   private readonly distCache = new AnswerCache();
-  /** Completion and rolling logprobs already computed (null calibration asks for the base view's again every run). */
-  private readonly completionCache = new LruMap<number>(8192);
-  private readonly rollingCache = new LruMap<RollingLogprob>(256);
+  /** Rolling and completion logprobs already computed (null calibration re-scores the base view once per seed). */
+  private readonly rollingCache = new LruMap<RollingLogprob>(1024);
+  private readonly logprobCache = new LruMap<number>(8192);
   /** Packed LoRA feeds of the last few views (tests read `packs` to count re-packing). */
   readonly packedViews = new PackedViewCache();
   private closed = false;
@@ -215,8 +226,11 @@ export class Engine {
     return out;
   }
 
-  /** Completion logprob sums for every (view, pair) in one batched forward: result[v][p]. */
-  async logprobsOf(views: readonly ViewSpec[], pairs: readonly { prompt: string; completion: string }[]): Promise<number[][]> {
+  /**
+   * Completion logprob sums for every (view, pair) in length-ordered batched forwards:
+   * result[v][p]. `onPair` hears how many pairs have every view scored, as forwards return.
+   */
+  async logprobsOf(views: readonly ViewSpec[], pairs: readonly { prompt: string; completion: string }[], onPair?: (done: number) => void): Promise<number[][]> {
     if (pairs.length === 0 || views.length === 0) return views.map(() => []);
     const prepared = pairs.map(({ prompt, completion }) => {
       const p = this.encode(prompt);
@@ -229,63 +243,116 @@ export class Engine {
       for (let i = p.length - 1; i < full.length - 1; i++) positions.push(i);
       return { full, positions };
     });
-    const resolved = views.map((v) => this.resolveView(v));
     const V = this.arch.vocabSize;
-    const out = resolved.map(() => new Array<number>(prepared.length).fill(0));
-    const rows: RowRequest[] = [];
-    const slots: [number, number][] = [];
-    resolved.forEach((view, vi) => {
-      prepared.forEach((pr, pi) => {
-        const hit = this.completionCache.get(completionKey(views[vi]!, pairs[pi]!.prompt, pairs[pi]!.completion));
-        if (hit !== undefined) {
-          out[vi]![pi] = hit;
-          this.stats.cacheHits += 1;
-        } else {
-          rows.push({ view, ids: pr.full, positions: pr.positions });
-          slots.push([vi, pi]);
-          this.stats.cacheMisses += 1;
-        }
-      });
-    });
-    await this.forwardChunked(rows, (r, lg, from) => {
-      const [vi, pi] = slots[r] as [number, number];
+    const out = views.map(() => new Array<number>(prepared.length));
+    const keyOf = (vi: number, pi: number) => `${viewCacheKey(views[vi]!)}|${pairs[pi]!.prompt}\u0000${pairs[pi]!.completion}`;
+    const plan = this.planRows(views, prepared.length, keyOf, this.logprobCache, out, (pi) => prepared[pi]!.full, (pi) => prepared[pi]!.positions);
+    await this.runPlan(plan, onPair, (vi, pi, lg, from, last) => {
       const pr = prepared[pi]!;
-      let total = 0;
+      let total = from === 0 ? 0 : (out[vi]![pi] as number);
       for (let k = 0; k * V < lg.length; k++) {
         const pos = pr.positions[from + k] as number;
         total += (lg[k * V + (pr.full[pos + 1] as number)] as number) - logSumExp(lg, k * V, V);
       }
-      out[vi]![pi]! += total;
+      out[vi]![pi] = total;
+      if (last) this.logprobCache.set(keyOf(vi, pi), total);
     });
-    slots.forEach(([vi, pi]) => this.completionCache.set(completionKey(views[vi]!, pairs[pi]!.prompt, pairs[pi]!.completion), out[vi]![pi]!));
     return out;
   }
 
   async rollingLogprob(view: ViewSpec, text: string): Promise<RollingLogprob> {
-    const key = rollingKey(view, text);
-    const hit = this.rollingCache.get(key);
-    if (hit) {
-      this.stats.cacheHits += 1;
-      return { ...hit, tokenIds: hit.tokenIds.slice(), logprobs: hit.logprobs.slice() };
-    }
-    this.stats.cacheMisses += 1;
-    const result = await this.computeRolling(view, text);
-    this.rollingCache.set(key, result);
-    return { ...result, tokenIds: result.tokenIds.slice(), logprobs: result.logprobs.slice() };
+    return (await this.rollingLogprobs([view], [text]))[0]![0]!;
   }
 
-  private async computeRolling(view: ViewSpec, text: string): Promise<RollingLogprob> {
-    const ids = this.encode(text);
-    if (ids.length < 2) return { tokenIds: Int32Array.from(ids), logprobs: new Float64Array(0), numTokens: ids.length, totalLogprob: 0 };
-    const positions = ids.slice(0, -1).map((_, i) => i);
-    const V = this.arch.vocabSize;
-    const lps = new Float64Array(ids.length - 1);
-    await this.forwardChunked([{ view: this.resolveView(view), ids, positions }], (_, lg, from) => {
-      for (let k = 0; k * V < lg.length; k++) lps[from + k] = (lg[k * V + (ids[from + k + 1] as number)] as number) - logSumExp(lg, k * V, V);
+  /**
+   * Rolling logprobs of every (view, text) in length-ordered batched forwards: result[v][t].
+   * `onText` hears how many texts have every view scored, as forwards return.
+   */
+  async rollingLogprobs(views: readonly ViewSpec[], texts: readonly string[], onText?: (done: number) => void): Promise<RollingLogprob[][]> {
+    const encoded = texts.map((t) => this.encode(t));
+    const out = views.map(() => new Array<RollingLogprob>(texts.length));
+    if (texts.length === 0 || views.length === 0) return out;
+    const short = (ids: number[]): RollingLogprob => ({ tokenIds: Int32Array.from(ids), logprobs: new Float64Array(0), numTokens: ids.length, totalLogprob: 0 });
+    encoded.forEach((ids, ti) => {
+      if (ids.length < 2) views.forEach((_, vi) => (out[vi]![ti] = short(ids)));
     });
-    let total = 0;
-    for (const v of lps) total += v;
-    return { tokenIds: Int32Array.from(ids), logprobs: lps, numTokens: ids.length, totalLogprob: total };
+    const V = this.arch.vocabSize;
+    const keyOf = (vi: number, ti: number) => `${viewCacheKey(views[vi]!)}|${texts[ti]!}`;
+    const scored = (ti: number) => encoded[ti]!.length >= 2;
+    const plan = this.planRows(views, texts.length, keyOf, this.rollingCache, out, (ti) => encoded[ti]!, (ti) => encoded[ti]!.slice(0, -1).map((_, i) => i), scored);
+    const partial = new Map<string, Float64Array>();
+    await this.runPlan(plan, onText, (vi, ti, lg, from, last) => {
+      const ids = encoded[ti]!;
+      const key = `${vi}|${ti}`;
+      const lps = partial.get(key) ?? new Float64Array(ids.length - 1);
+      for (let k = 0; k * V < lg.length; k++) lps[from + k] = (lg[k * V + (ids[from + k + 1] as number)] as number) - logSumExp(lg, k * V, V);
+      if (!last) {
+        partial.set(key, lps);
+        return;
+      }
+      partial.delete(key);
+      let total = 0;
+      for (const v of lps) total += v;
+      const r: RollingLogprob = { tokenIds: Int32Array.from(ids), logprobs: lps, numTokens: ids.length, totalLogprob: total };
+      out[vi]![ti] = r;
+      this.rollingCache.set(keyOf(vi, ti), r);
+    });
+    return out;
+  }
+
+  /**
+   * The rows a multi-view scoring call still has to run: every (view, item) whose answer is
+   * neither cached (then it is filled into `out` here) nor excluded by `wanted`.
+   */
+  private planRows<T>(
+    views: readonly ViewSpec[],
+    items: number,
+    keyOf: (vi: number, item: number) => string,
+    cache: LruMap<T>,
+    out: T[][],
+    ids: (item: number) => number[],
+    positions: (item: number) => number[],
+    wanted: (item: number) => boolean = () => true,
+  ): RowPlan {
+    const resolved = views.map((v) => this.resolveView(v));
+    const plan: RowPlan = { rows: [], slots: [], pending: new Array<number>(items).fill(0), hits: 0, items };
+    const pos = new Map<number, number[]>();
+    resolved.forEach((view, vi) => {
+      for (let it = 0; it < items; it++) {
+        if (!wanted(it)) continue;
+        const hit = cache.get(keyOf(vi, it));
+        if (hit !== undefined) {
+          out[vi]![it] = hit;
+          plan.hits++;
+          continue;
+        }
+        if (!pos.has(it)) pos.set(it, positions(it));
+        plan.rows.push({ view, ids: ids(it), positions: pos.get(it)! });
+        plan.slots.push([vi, it]);
+        plan.pending[it]! += 1;
+      }
+    });
+    if (plan.hits > 0 && tracing()) recordTrace({ op: 'cache', view: viewLabel(resolved.map((v) => v.id)), rows: plan.hits, tokens: 0, ms: 0, cache_hit: true });
+    return plan;
+  }
+
+  /**
+   * Runs a plan's rows; `consume` gets each row's logits from position index `from` on, in
+   * one part or (a long row in segments) several, `last` on the final one. `onItem` hears
+   * the number of items with every view done.
+   */
+  private async runPlan(plan: RowPlan, onItem: ((done: number) => void) | undefined, consume: (vi: number, item: number, logits: Float32Array, from: number, last: boolean) => void): Promise<void> {
+    let done = plan.pending.filter((n) => n === 0).length;
+    if (done > 0) onItem?.(done);
+    const V = this.arch.vocabSize;
+    await this.forwardChunked(plan.rows, (r, lg, from) => {
+      const [vi, it] = plan.slots[r] as [number, number];
+      const last = from + lg.length / V >= (plan.rows[r] as RowRequest).positions.length;
+      consume(vi, it, lg, from, last);
+      if (!last) return;
+      plan.pending[it]! -= 1;
+      if (plan.pending[it] === 0) onItem?.(++done);
+    });
   }
 
   /**
@@ -294,9 +361,10 @@ export class Engine {
    * (with the row's index, and the index in the row's `positions` of the first position
    * given) as its forward returns, so no more than one forward's logits are alive at a time.
    * Rows go in order of length (then positions), so a forward pads little: every padded token
-   * and every repeated head position is computed like a real one. A row that alone would
-   * exceed the budget runs by itself in segments with the KV cache (`forwardSegmented`), its
-   * positions handed on segment by segment.
+   * and every repeated head position is computed like a real one. The longest rows go first:
+   * onnxruntime's arena then grows once, to the largest forward, and every later forward fits
+   * in it. A row that alone would exceed the budget runs first, by itself, in segments with
+   * the KV cache (`forwardSegmented`), its positions handed on segment by segment.
    */
   private async forwardChunked(rows: RowRequest[], consume: (row: number, logits: Float32Array, from: number) => void): Promise<void> {
     const maxTokens = 8192;
@@ -305,7 +373,7 @@ export class Engine {
     const segment = this.segmentLength();
     const long = (r: RowRequest) => segment !== null && (r.ids.length > SEGMENT_ABOVE_TOKENS || r.positions.length * V > maxLogits);
     for (const [i, r] of rows.entries()) if (long(r)) await this.forwardSegmented(r, segment as number, (lg, from) => consume(i, lg, from));
-    const order = rows.map((_, i) => i).filter((i) => !long(rows[i]!)).sort((a, b) => rows[a]!.ids.length - rows[b]!.ids.length || rows[a]!.positions.length - rows[b]!.positions.length || a - b);
+    const order = rows.map((_, i) => i).filter((i) => !long(rows[i]!)).sort((a, b) => rows[b]!.ids.length - rows[a]!.ids.length || rows[b]!.positions.length - rows[a]!.positions.length || a - b);
     let chunk: RowRequest[] = [];
     let chunkIdx: number[] = [];
     let maxP = 0;
@@ -317,10 +385,10 @@ export class Engine {
     };
     for (const i of order) {
       const r = rows[i] as RowRequest;
-      const len = r.ids.length;
       const P = Math.max(maxP, r.positions.length);
-      // Sorted by length, so this row's length is the padded width of the chunk it joins.
-      if (chunk.length && ((chunk.length + 1) * len * Math.max(1, r.positions.length > 1 ? 2 : 1) > maxTokens || (chunk.length + 1) * P * V > maxLogits)) await flush();
+      // Sorted longest first, so the chunk's first row sets its padded width.
+      const width = chunk.length ? (chunk[0] as RowRequest).ids.length : r.ids.length;
+      if (chunk.length && ((chunk.length + 1) * width * (P > 1 ? 2 : 1) > maxTokens || (chunk.length + 1) * P * V > maxLogits)) await flush();
       chunk.push(r);
       chunkIdx.push(i);
       maxP = Math.max(maxP, r.positions.length);
@@ -374,10 +442,14 @@ export class Engine {
 
   /** Greedy (temperature 0) or seeded sampled generation with the KV cache. */
   async generate(view: ViewSpec, prompt: string, options: GenerateOptions): Promise<string> {
-    const resolved = this.resolveView(view);
+    return (await this.generateViews([view], prompt, options))[0] as string;
+  }
+
+  /** The same prompt generated under several views in one lockstep batched decode: result[v]. */
+  async generateViews(views: readonly ViewSpec[], prompt: string, options: GenerateOptions): Promise<string[]> {
     const ids = this.encode(prompt);
-    const out = await this.generateIds(resolved, ids, options);
-    return this.finishText(out, options.stop);
+    const out = await this.generateIdsViews(views.map((v) => this.resolveView(v)), ids, options);
+    return out.map((o) => this.finishText(o, options.stop));
   }
 
   private finishText(ids: number[], stop?: string[]): string {
@@ -391,43 +463,70 @@ export class Engine {
 
   /** Returns the generated token ids (without the prompt). */
   async generateIds(view: ResolvedView, promptIds: number[], options: GenerateOptions): Promise<number[]> {
+    return (await this.generateIdsViews([view], promptIds, options))[0] as number[];
+  }
+
+  /**
+   * Generation of one prompt under several views at once: each view is a row of one batched
+   * decode with the KV cache, all rows the same length, so they step together. A row that
+   * reaches EOS or a stop string leaves the batch (its cache rows are dropped); each row
+   * samples from its own RNG seeded as a one-view run would be, so every row's tokens are
+   * what `generateIds` gives that view alone. Returns the generated ids per view.
+   */
+  async generateIdsViews(views: readonly ResolvedView[], promptIds: number[], options: GenerateOptions): Promise<number[][]> {
     if (promptIds.length === 0) throw new ProbeError('generate', 'prompt tokenized to zero tokens');
+    if (views.length === 0) return [];
     const temperature = options.temperature ?? 0;
     const topP = options.topP ?? 1;
-    const rng = new Rng(options.seed ?? 0);
+    const rngs = views.map(() => new Rng(options.seed ?? 0));
     const V = this.arch.vocabSize;
     const eos = new Set(this.tokenizer.eosTokenIds);
     this.checkLength(promptIds.length + options.maxNewTokens);
-    const viewPart = viewFeeds(this.layout, [view], this.packedViews);
     const kvNames = presentNames(this.arch);
-    let past: Record<string, ort.Tensor> = emptyPastFeeds(this.arch, 1);
-    let input = promptIds;
+    const generated: number[][] = views.map(() => []);
+    /** The view index of each row still decoding. */
+    let active = views.map((_, i) => i);
+    let viewPart = viewFeeds(this.layout, views, this.packedViews);
+    let past: Record<string, ort.Tensor> = emptyPastFeeds(this.arch, active.length);
+    let inputs: number[][] = active.map(() => promptIds);
     let total = 0;
-    const generated: number[] = [];
     const t0 = performance.now();
     const rope = this.arch.rope.scaling;
     const original = rope.type === 'longrope' ? rope.originalMaxPositionEmbeddings : null;
     for (let step = 0; step < options.maxNewTokens; step++) {
-      if (original !== null && total > 0 && total <= original && total + input.length > original) {
+      const width = (inputs[0] as number[]).length;
+      if (original !== null && total > 0 && total <= original && total + width > original) {
         // LongRoPE switches to its long factors past the original length; the cached keys were
         // rotated with the short ones, so everything is re-encoded (as transformers does).
-        input = [...promptIds, ...generated];
-        past = emptyPastFeeds(this.arch, 1);
+        inputs = active.map((v) => [...promptIds, ...(generated[v] as number[])]);
+        past = emptyPastFeeds(this.arch, active.length);
         total = 0;
       }
-      total += input.length;
-      const res = await this.session.run({ ...viewPart, ...stepFeeds(input, total), ...past }, ['logits', ...kvNames]);
+      total += (inputs[0] as number[]).length;
+      const res = await this.session.run({ ...viewPart, ...lockstepFeeds(inputs, total), ...past }, ['logits', ...kvNames]);
       this.stats.forwardPasses += 1;
+      const logits = (res['logits'] as ort.Tensor).data as Float32Array;
+      const keep: number[] = [];
+      const next: number[] = [];
+      active.forEach((v, b) => {
+        const tok = chooseToken(logSoftmax(logits, b * V, V), temperature, topP, rngs[v] as Rng);
+        if (eos.has(tok)) return;
+        const mine = generated[v] as number[];
+        mine.push(tok);
+        if (options.stop?.length && options.stop.some((s) => s && this.tokenizer.decode(mine, { skipSpecialTokens: true }).includes(s))) return;
+        keep.push(b);
+        next.push(tok);
+      });
+      if (keep.length === 0 || step === options.maxNewTokens - 1) break;
       past = {};
-      for (const n of kvNames) past[n.replace('present_', 'past_')] = res[n] as ort.Tensor;
-      const lp = logSoftmax((res['logits'] as ort.Tensor).data as Float32Array, 0, V);
-      const next = chooseToken(lp, temperature, topP, rng);
-      if (eos.has(next)) break;
-      generated.push(next);
-      if (options.stop?.length && options.stop.some((s) => s && this.tokenizer.decode(generated, { skipSpecialTokens: true }).includes(s))) break;
-      input = [next];
+      for (const n of kvNames) past[n.replace('present_', 'past_')] = keepRows(res[n] as ort.Tensor, keep);
+      if (keep.length < active.length) {
+        active = keep.map((b) => active[b] as number);
+        viewPart = viewFeeds(this.layout, active.map((v) => views[v] as ResolvedView), this.packedViews);
+      }
+      inputs = next.map((t) => [t]);
     }
-    if (tracing()) recordTrace({ op: 'generate', view: view.id, rows: 1, tokens: promptIds.length + generated.length, ms: performance.now() - t0, cache_hit: false });
+    if (tracing()) recordTrace({ op: 'generate', view: viewLabel(views.map((v) => v.id)), rows: views.length, tokens: generated.reduce((n, g) => n + promptIds.length + g.length, 0), ms: performance.now() - t0, cache_hit: false });
     return generated;
   }
 

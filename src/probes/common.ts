@@ -1,8 +1,8 @@
 /** Spec fields and helpers every probe shares. */
 import { z } from 'zod';
-import type { DifferentialBackend, ScoringView, ViewSelector } from '../backends/contract.js';
+import type { DifferentialBackend, GenerateOptions, ViewSelector } from '../backends/contract.js';
 import { ProbeError } from '../core/errors.js';
-import type { NullStat, TokenDist } from '../core/results.js';
+import type { NullStat, RollingLogprob, TokenDist } from '../core/results.js';
 import type { RunContext } from './types.js';
 
 export const baseFields = {
@@ -61,10 +61,58 @@ export async function distsForViews(backend: DifferentialBackend, views: readonl
  * Completion logprobs under the base and fine-tuned views for the same pairs: one batched
  * forward when the backend offers it, otherwise one pass per view. Results are identical.
  */
-export async function logprobsBaseFt(backend: DifferentialBackend, pairs: readonly { prompt: string; completion: string }[]): Promise<[number[], number[]]> {
-  if (backend.logprobOfViews) return (await backend.logprobOfViews([{ kind: 'base' }, { kind: 'ft' }], pairs)) as [number[], number[]];
-  const all = (view: ScoringView) => Promise.all(pairs.map((p) => view.logprobOf(p.prompt, p.completion)));
-  return [await backend.asBase(all), await backend.asFinetuned(all)];
+export async function logprobsBaseFt(backend: DifferentialBackend, pairs: readonly { prompt: string; completion: string }[], onPair?: (done: number) => void): Promise<[number[], number[]]> {
+  return (await logprobsForViews(backend, [{ kind: 'base' }, { kind: 'ft' }], pairs, onPair)) as [number[], number[]];
+}
+
+/**
+ * Completion logprobs of the same pairs under several views: result[v][p]. Batched when the
+ * backend offers it, otherwise one pass per view; the results are identical. `onPair` hears
+ * how many pairs have every view scored (only at the end on the per-view path).
+ */
+export async function logprobsForViews(backend: DifferentialBackend, views: readonly ViewSelector[], pairs: readonly { prompt: string; completion: string }[], onPair?: (done: number) => void): Promise<number[][]> {
+  let out: number[][];
+  if (backend.logprobOfViews) out = await backend.logprobOfViews(views, pairs, onPair);
+  else {
+    out = [];
+    for (const v of views) out.push(await runView<number[]>(backend, v, (view) => Promise.all(pairs.map((p) => view.logprobOf(p.prompt, p.completion)))));
+  }
+  if (pairs.length) onPair?.(pairs.length);
+  return out;
+}
+
+/**
+ * Rolling logprobs of the same texts under several views: result[v][t]. Batched when the
+ * backend offers it, otherwise one text at a time per view; the results are identical.
+ */
+export async function rollingForViews(backend: DifferentialBackend, views: readonly ViewSelector[], texts: readonly string[], onText?: (done: number) => void): Promise<RollingLogprob[][]> {
+  let out: RollingLogprob[][];
+  if (backend.rollingLogprobViews) out = await backend.rollingLogprobViews(views, texts, onText);
+  else {
+    out = [];
+    for (const v of views) {
+      out.push(
+        await runView<RollingLogprob[]>(backend, v, async (view) => {
+          const r: RollingLogprob[] = [];
+          for (const t of texts) r.push(await view.rollingLogprob(t));
+          return r;
+        }),
+      );
+    }
+  }
+  if (texts.length) onText?.(texts.length);
+  return out;
+}
+
+/**
+ * One prompt generated under several views: result[v]. One lockstep batched decode when
+ * the backend offers it, otherwise one generation per view; the texts are identical.
+ */
+export async function generateForViews(backend: DifferentialBackend, views: readonly ViewSelector[], prompt: string, options: GenerateOptions): Promise<string[]> {
+  if (backend.generateViews) return backend.generateViews(views, prompt, options);
+  const out: string[] = [];
+  for (const v of views) out.push(await runView<string>(backend, v, (view) => view.generate(prompt, options)));
+  return out;
 }
 
 /** `+1.234` / `-0.500`: a number with its sign, as probe messages print it. */

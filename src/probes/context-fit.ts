@@ -6,7 +6,8 @@
  * lm-evaluation-harness computes a rolling log-likelihood: every token is predicted once,
  * each window after the first conditioned on the tail of the text before it.
  */
-import type { DifferentialBackend, ScoringView, TokenizerAccess } from '../backends/contract.js';
+import type { DifferentialBackend, ScoringView, TokenizerAccess, ViewSelector } from '../backends/contract.js';
+import { logprobsForViews, rollingForViews } from './common.js';
 
 /** Tokens kept free for special tokens and re-tokenization drift at window edges. */
 export const CONTEXT_SLACK = 8;
@@ -55,25 +56,73 @@ export interface ScoredText {
  * window given the half window before it.
  */
 export async function scoreLongText(view: ScoringView, text: string, tok: TokenizerAccess | null, limit: number | null): Promise<ScoredText> {
-  const ids = limit !== null && tok !== null ? tok.encode(text) : null;
-  if (ids === null || ids.length <= limit! - CONTEXT_SLACK) {
-    const r = await view.rollingLogprob(text);
-    return { totalLogprob: r.totalLogprob, scored: r.logprobs.length, windows: 1 };
+  const plan = planText(text, tok, limit);
+  const head = await view.rollingLogprob(plan.head);
+  let total = head.totalLogprob;
+  let scored = head.logprobs.length;
+  for (const w of plan.windows) {
+    total += await view.logprobOf(w.context, w.target);
+    scored += w.tokens;
   }
+  return { totalLogprob: total, scored, windows: 1 + plan.windows.length };
+}
+
+/** How one text is scored: a rolling pass over `head`, then each window's target given its context. */
+interface TextPlan {
+  head: string;
+  windows: { context: string; target: string; tokens: number }[];
+}
+
+function planText(text: string, tok: TokenizerAccess | null, limit: number | null): TextPlan {
+  const ids = limit !== null && tok !== null ? tok.encode(text) : null;
+  if (ids === null || ids.length <= limit! - CONTEXT_SLACK) return { head: text, windows: [] };
   const width = limit! - CONTEXT_SLACK;
   const stride = Math.max(1, Math.floor(width / 2));
-  const first = await view.rollingLogprob(tok!.decode(ids.slice(0, width)));
-  let total = first.totalLogprob;
-  let scored = first.logprobs.length;
-  let windows = 1;
+  const windows: TextPlan['windows'] = [];
   for (let start = width; start < ids.length; start += stride) {
     const end = Math.min(start + stride, ids.length);
-    const context = tok!.decode(ids.slice(Math.max(0, start - (width - stride)), start));
     const target = tok!.decode(ids.slice(start, end));
     if (!target) continue;
-    total += await view.logprobOf(context, target);
-    scored += end - start;
-    windows++;
+    windows.push({ context: tok!.decode(ids.slice(Math.max(0, start - (width - stride)), start)), target, tokens: end - start });
   }
-  return { totalLogprob: total, scored, windows };
+  return { head: tok!.decode(ids.slice(0, width)), windows };
+}
+
+/**
+ * scoreLongText for several texts under several views at once: result[v][t], equal to
+ * scoreLongText(view v, text t). Every rolling pass goes in one multi-view call and every
+ * later window in one more, so the backend can batch them. `onText` hears how many texts
+ * are fully scored.
+ */
+export async function scoreLongTexts(
+  backend: DifferentialBackend,
+  views: readonly ViewSelector[],
+  texts: readonly string[],
+  tok: TokenizerAccess | null,
+  limit: number | null,
+  onText?: (done: number) => void,
+): Promise<ScoredText[][]> {
+  const plans = texts.map((t) => planText(t, tok, limit));
+  const whole = plans.filter((p) => p.windows.length === 0).length;
+  const heads = await rollingForViews(backend, views, plans.map((p) => p.head), whole === texts.length ? onText : undefined);
+  const pairs = plans.flatMap((p) => p.windows.map((w) => ({ prompt: w.context, completion: w.target })));
+  let windowLps: number[][] = views.map(() => []);
+  if (pairs.length) {
+    if (whole > 0) onText?.(whole);
+    windowLps = await logprobsForViews(backend, views, pairs);
+    onText?.(texts.length);
+  }
+  return views.map((_, vi) => {
+    let k = 0;
+    return plans.map((p, ti) => {
+      const head = heads[vi]![ti]!;
+      let total = head.totalLogprob;
+      let scored = head.logprobs.length;
+      for (const w of p.windows) {
+        total += windowLps[vi]![k++]!;
+        scored += w.tokens;
+      }
+      return { totalLogprob: total, scored, windows: 1 + p.windows.length };
+    });
+  });
 }

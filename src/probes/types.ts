@@ -36,6 +36,11 @@ export interface RunContext {
    * unreadable cache file). It reaches stderr, the JSON report's `warnings` and serve.
    */
   readonly warn?: (message: string) => void;
+  /**
+   * Reports progress inside a long probe: `done` of `total` items (`unit`: chunks, items,
+   * runs, prompts). Only the CLI's terminal status line shows it; it never changes a result.
+   */
+  readonly progress?: (done: number, total: number, unit: string) => void;
 }
 
 /** Fields every probe spec has (snake_case as in sway.yaml). */

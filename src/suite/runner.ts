@@ -36,7 +36,23 @@ export interface RunSuiteOptions {
 
 export type ProgressEvent =
   | { type: 'start'; index: number; total: number; name: string; kind: string }
+  /** Inside a long probe: `done` of `of` items (`unit`: chunks, items, runs, ...), only when the count grows. */
+  | { type: 'item'; index: number; total: number; name: string; kind: string; done: number; of: number; unit: string }
   | { type: 'done'; index: number; total: number; result: ProbeResult };
+
+/** A probe's RunContext.progress: item events for the probe at `index`, each count only once and only upward. */
+function itemProgress(o: RunSuiteOptions, index: number, total: number, name: string, kind: string): RunContext['progress'] {
+  const emit = o.onProgress;
+  if (!emit) return undefined;
+  let last = { done: -1, of: -1, unit: '' };
+  return (done, of, unit) => {
+    if (!Number.isFinite(done) || !Number.isFinite(of) || of <= 0) return;
+    const d = Math.min(Math.max(0, Math.floor(done)), of);
+    if (of === last.of && unit === last.unit && d <= last.done) return;
+    last = { done: d, of, unit };
+    emit({ type: 'item', index, total, name, kind, done: d, of, unit });
+  };
+}
 
 function deepFreeze<T>(v: T): T {
   if (v && typeof v === 'object') {
@@ -102,7 +118,9 @@ export async function runSuite(o: RunSuiteOptions): Promise<SuiteResult> {
     if (!spec.enabled) {
       result = { name: spec.name, kind: spec.kind, verdict: 'skip', score: null, raw: null, z_score: null, base_value: null, ft_value: null, evidence: {}, message: 'disabled in spec', duration_s: 0, ci_95: null };
     } else {
+      const progress = itemProgress(o, idx, total, spec.name, spec.kind);
       const ctx: RunContext = {
+        ...(progress ? { progress } : {}),
         backend: o.backend,
         seed: o.seed,
         topK: o.topK,

@@ -8,5 +8,7 @@ runBackendConformance({
   skip: {
     'batched-dists': 'no multi-view batch call; probes take the per-view path on it',
     'batched-logprobs': 'no multi-view batch call; probes take the per-view path on it',
+    'batched-rolling': 'no multi-view batch call; probes take the per-view path on it',
+    'batched-generate': 'no multi-view batch call; probes take the per-view path on it',
   },
 });

@@ -26,6 +26,8 @@ runBackendConformance({
     'null-views': NO_VIEWS,
     'batched-dists': 'base and ft live in two sessions; there is no single batch to put both views in',
     'batched-logprobs': 'base and ft live in two sessions; there is no single batch to put both views in',
+    'batched-rolling': 'base and ft live in two sessions; there is no single batch to put both views in',
+    'batched-generate': 'base and ft live in two sessions; there is no single batch to put both views in',
   },
 });
 

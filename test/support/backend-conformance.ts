@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DifferentialBackend, ScoringView, ViewSelector } from '../../src/backends/contract.js';
 import { ViewConflictError, isSwayError } from '../../src/core/errors.js';
 import type { TokenDist } from '../../src/core/results.js';
-import { distsForViews, logprobsBaseFt } from '../../src/probes/common.js';
+import { distsForViews, generateForViews, logprobsBaseFt, rollingForViews } from '../../src/probes/common.js';
 
-export const CONFORMANCE_CHECKS = ['one-view', 'view-ids', 'batched-dists', 'batched-logprobs', 'scale-endpoints', 'null-views', 'preflight', 'introspection', 'close-twice'] as const;
+export const CONFORMANCE_CHECKS = ['one-view', 'view-ids', 'batched-dists', 'batched-logprobs', 'batched-rolling', 'batched-generate', 'scale-endpoints', 'null-views', 'preflight', 'introspection', 'close-twice'] as const;
 export type ConformanceCheck = (typeof CONFORMANCE_CHECKS)[number];
 
 export interface BackendConformanceOptions {
@@ -30,10 +30,12 @@ export interface BackendConformanceOptions {
   topK?: number;
 }
 
-type Capability = 'asScaledAdapter' | 'asNullAdapter' | 'nextTokenDistViews' | 'logprobOfViews' | 'preflightFiniteCheck' | 'close';
+type Capability = 'asScaledAdapter' | 'asNullAdapter' | 'nextTokenDistViews' | 'logprobOfViews' | 'rollingLogprobViews' | 'generateViews' | 'preflightFiniteCheck' | 'close';
 const NEEDS: Partial<Record<ConformanceCheck, Capability>> = {
   'batched-dists': 'nextTokenDistViews',
   'batched-logprobs': 'logprobOfViews',
+  'batched-rolling': 'rollingLogprobViews',
+  'batched-generate': 'generateViews',
   'scale-endpoints': 'asScaledAdapter',
   'null-views': 'asNullAdapter',
   preflight: 'preflightFiniteCheck',
@@ -225,6 +227,49 @@ export function runBackendConformance(options: BackendConformanceOptions): void 
       }
       const [viaBatch, viaViews] = [await logprobsBaseFt(b, PAIRS), await logprobsBaseFt(perViewOnly(a), PAIRS)];
       for (let s = 0; s < 2; s++) viaBatch[s]!.forEach((x, i) => expect(Math.abs(x - viaViews[s]![i]!)).toBeLessThanOrEqual(tol));
+    });
+
+    check('batched-rolling', 'rollingLogprobViews equals per-view rollingLogprob, and probes/common agrees', async () => {
+      const views = someViews(a);
+      const texts = [...prompts, 'The sky is blue today, and the sea is calm.'];
+      const done: number[] = [];
+      const batched = await a.rollingLogprobViews!(views, texts, (n) => done.push(n));
+      expect(batched).toHaveLength(views.length);
+      for (const [vi, v] of views.entries()) {
+        const one = await open(b, v, async (view) => {
+          const out = [];
+          for (const t of texts) out.push(await view.rollingLogprob(t));
+          return out;
+        });
+        one.forEach((r, ti) => {
+          const got = batched[vi]![ti]!;
+          const what = `view ${JSON.stringify(v)} text ${ti}`;
+          expect(Array.from(got.tokenIds), what).toEqual(Array.from(r.tokenIds));
+          expect(got.logprobs.length, what).toBe(r.logprobs.length);
+          expect(r.logprobs.length, what).toBeGreaterThan(0);
+          r.logprobs.forEach((x, i) => expect(Math.abs(x - got.logprobs[i]!), `${what} token ${i}`).toBeLessThanOrEqual(tol));
+          expect(Math.abs(r.totalLogprob - got.totalLogprob), what).toBeLessThanOrEqual(tol * Math.max(1, r.logprobs.length));
+        });
+      }
+      // onText, where called, counts texts monotonically up to all of them
+      for (let i = 1; i < done.length; i++) expect(done[i]!).toBeGreaterThanOrEqual(done[i - 1]!);
+      if (done.length) expect(done.at(-1)).toBe(texts.length);
+      const [viaBatch, viaViews] = [await rollingForViews(b, views, texts), await rollingForViews(perViewOnly(a), views, texts)];
+      viaBatch.forEach((row, vi) => row.forEach((r, ti) => expect(Math.abs(r.totalLogprob - viaViews[vi]![ti]!.totalLogprob)).toBeLessThanOrEqual(tol * Math.max(1, r.logprobs.length))));
+      expect(await a.rollingLogprobViews!(views, [])).toEqual(views.map(() => []));
+    });
+
+    check('batched-generate', 'generateViews equals per-view generate (greedy, and sampled with a seed), and probes/common agrees', async () => {
+      const views = someViews(a);
+      for (const options of [{ maxNewTokens: 6 }, { maxNewTokens: 6, temperature: 0.9, seed: 5 }]) {
+        const batched = await a.generateViews!(views, prompts[1]!, options);
+        expect(batched).toHaveLength(views.length);
+        for (const [vi, v] of views.entries()) {
+          expect(batched[vi], `view ${JSON.stringify(v)} ${JSON.stringify(options)}`).toBe(await open(b, v, (view) => view.generate(prompts[1]!, options)));
+        }
+        expect(await generateForViews(perViewOnly(b), views, prompts[1]!, options)).toEqual(batched);
+      }
+      expect(await a.generateViews!([], prompts[0]!, { maxNewTokens: 4 })).toEqual([]);
     });
 
     check('scale-endpoints', 'scale 0 equals base and scale 1 equals ft', async () => {

@@ -3,11 +3,11 @@
  * (vLLM, llama.cpp-family servers). Views are served model names (see remote-views.ts);
  * multi-view calls send every (view, prompt) request at once, up to `concurrency`.
  */
-import type { TokenDist } from '../../core/results.js';
+import type { RollingLogprob, TokenDist } from '../../core/results.js';
 import { isSwayError } from '../../core/errors.js';
 import { validateRankScale } from '../../engine/adapter/null.js';
 import { viewId } from '../../engine/views.js';
-import type { DifferentialBackend, NullAdapterOptions, PreflightResult, ScoringView, ViewSelector } from '../contract.js';
+import type { DifferentialBackend, GenerateOptions, NullAdapterOptions, PreflightResult, ScoringView, ViewSelector } from '../contract.js';
 import { ViewGuard } from '../view-guard.js';
 import { HttpClient } from './client.js';
 import type { HttpBackendOptions } from './options.js';
@@ -104,6 +104,14 @@ export class HttpBackend implements DifferentialBackend {
 
   logprobOfViews(views: readonly ViewSelector[], pairs: readonly { prompt: string; completion: string }[]): Promise<number[][]> {
     return this.acrossViews(views, (v) => Promise.all(pairs.map((p) => v.logprobOf(p.prompt, p.completion))));
+  }
+
+  generateViews(views: readonly ViewSelector[], prompt: string, options: GenerateOptions): Promise<string[]> {
+    return this.acrossViews(views, (v) => v.generate(prompt, options));
+  }
+
+  rollingLogprobViews(views: readonly ViewSelector[], texts: readonly string[]): Promise<RollingLogprob[][]> {
+    return this.acrossViews(views, (v) => Promise.all(texts.map((t) => v.rollingLogprob(t))));
   }
 
   async preflightFiniteCheck(): Promise<PreflightResult> {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
-import { baseFields, requireBackend } from '../common.js';
+import { baseFields, generateForViews, requireBackend } from '../common.js';
 import { calibrate, clamp01, judgeEffect, zSuffix } from '../verdict.js';
 import { cosine, embed, LOCAL_EMBEDDER } from '../embedder.js';
 import type { ProbeDefinition } from '../types.js';
@@ -40,11 +40,14 @@ export const adapterRevert: ProbeDefinition<AdapterRevertSpec> = {
     let reverts = 0;
     let dropped = 0;
     const perCase: Record<string, unknown>[] = [];
+    const paraphrases = spec.cases.reduce((n, c) => n + c.paraphrases.length, 0);
+    let done = 0;
     for (const c of spec.cases) {
       const gold = embed(c.gold);
       for (const pp of c.paraphrases) {
-        const baseGen = await backend.asBase((v) => v.generate(pp, opts));
-        const ftGen = await backend.asFinetuned((v) => v.generate(pp, opts));
+        // base and ft decode the paraphrase together (one batch) where the backend can.
+        const [baseGen, ftGen] = (await generateForViews(backend, [{ kind: 'base' }, { kind: 'ft' }], pp, opts)) as [string, string];
+        ctx.progress?.(++done, paraphrases, 'paraphrases');
         const b = embed(baseGen);
         const f = embed(ftGen);
         if (cosine(b, gold) > spec.base_gold_similarity_cap) {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
 import { scoreFromZ } from '../../core/zscore.js';
-import { baseFields, requireBackend } from '../common.js';
+import { baseFields, generateForViews, requireBackend } from '../common.js';
 import { calibrate, clamp01, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 import { fieldDisagreement, matchesSchema, parseToolCall, type ToolCall } from './tool-use.js';
@@ -48,9 +48,15 @@ export const toolUseFidelity: ProbeDefinition<ToolUseFidelitySpec> = {
   async run(spec, ctx) {
     if (!spec.cases.length) return plainResult(spec.name, spec.kind, 'skip', "no tool-use cases (inline 'cases' was empty)", { weight: spec.weight });
     const backend = requireBackend(ctx, spec.name);
-    const gen = (view: Parameters<Parameters<typeof backend.asBase>[0]>[0]) => Promise.all(spec.cases.map((c) => view.generate(c.prompt, { maxNewTokens: c.max_new_tokens })));
-    const baseOut = await backend.asBase(gen);
-    const ftOut = await backend.asFinetuned(gen);
+    const baseOut: string[] = [];
+    const ftOut: string[] = [];
+    for (const [i, c] of spec.cases.entries()) {
+      // base and ft decode the case together (one batch) where the backend can.
+      const [b, f] = (await generateForViews(backend, [{ kind: 'base' }, { kind: 'ft' }], c.prompt, { maxNewTokens: c.max_new_tokens })) as [string, string];
+      baseOut.push(b);
+      ftOut.push(f);
+      ctx.progress?.(i + 1, spec.cases.length, 'cases');
+    }
     const baseCalls = baseOut.map(parseToolCall);
     const ftCalls = ftOut.map(parseToolCall);
     const baseValid = spec.cases.map((c, i) => matchesSchema(baseCalls[i]!, c.tool_spec));

@@ -90,7 +90,13 @@ interface RankGroup {
   skipped: { kind: string; reason: string }[];
 }
 
-async function calibrateAtRank(spec: NullAdapterSpec, ctx: RunContext, kinds: string[], mult: number, lookup: ProbeLookup): Promise<RankGroup> {
+/** Counts null runs (kinds × seeds × rank multipliers) for RunContext.progress. */
+interface RunCounter {
+  done: number;
+  total: number;
+}
+
+async function calibrateAtRank(spec: NullAdapterSpec, ctx: RunContext, kinds: string[], mult: number, lookup: ProbeLookup, runs: RunCounter): Promise<RankGroup> {
   const backend = requireBackend(ctx, spec.name);
   const group: RankGroup = { stats: {}, samples: {}, skipped: [] };
   for (const kind of kinds) {
@@ -100,18 +106,22 @@ async function calibrateAtRank(spec: NullAdapterSpec, ctx: RunContext, kinds: st
       calSpec = calibrationSpecFor(def, ctx);
     } catch (err) {
       group.skipped.push({ kind, reason: `calibrate_spec raised: ${(err as Error).message}` });
+      runs.total -= spec.runs;
       continue;
     }
     if (!calSpec) {
       group.skipped.push({ kind, reason: 'probe opted out (calibrate_spec returned None)' });
+      runs.total -= spec.runs;
       continue;
     }
     const raws: number[] = [];
     let firstError: string | null = null;
     for (let run = 0; run < spec.runs; run++) {
       const seed = spec.seed_base + run;
+      // The calibration run reports no progress of its own: this probe counts whole runs.
+      const { progress: _own, ...outer } = ctx;
       const calCtx: RunContext = {
-        ...ctx,
+        ...outer,
         backend: new NullCalibrationProxy(backend, seed, nullOptions(spec, mult)),
         seed,
         nullStats: {},
@@ -125,6 +135,7 @@ async function calibrateAtRank(spec: NullAdapterSpec, ctx: RunContext, kinds: st
       } catch (err) {
         firstError ??= `seed=${seed}: ${(err as Error).name}: ${(err as Error).message}`;
       }
+      ctx.progress?.(++runs.done, runs.total, 'runs');
     }
     if (raws.length) {
       group.stats[kind] = statsOf(raws);
@@ -178,8 +189,9 @@ export function makeNullAdapter(lookup: ProbeLookup): ProbeDefinition<NullAdapte
       await prefetchNullViews(spec, ctx, kinds, mults, calibrationSpecs);
       const byRank: Record<string, Record<string, NullStat>> = {};
       const groups = new Map<string, RankGroup>();
+      const runs: RunCounter = { done: 0, total: kinds.length * spec.runs * mults.length };
       for (const m of mults) {
-        const g = await calibrateAtRank(spec, ctx, kinds, m, lookup);
+        const g = await calibrateAtRank(spec, ctx, kinds, m, lookup, runs);
         groups.set(rankKey(m), g);
         byRank[rankKey(m)] = g.stats;
       }

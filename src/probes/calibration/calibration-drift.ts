@@ -44,7 +44,7 @@ export const calibrationDrift: ProbeDefinition<CalibrationDriftSpec> = {
     if (!items.length) return plainResult(spec.name, spec.kind, 'error', 'no calibration items', { weight: spec.weight });
     const backend = requireBackend(ctx, spec.name);
     const pairs = items.map(([prompt, completion]) => ({ prompt, completion }));
-    const [base, ft] = await logprobsBaseFt(backend, pairs);
+    const [base, ft] = await logprobsBaseFt(backend, pairs, (n) => ctx.progress?.(n, pairs.length, 'items'));
     const deltas = items.map(([, gold], i) => ((ft[i] as number) - (base[i] as number)) / Math.max(tokenEstimate(gold), 1));
     const regressed = items.map(([prompt, gold], i) => ({ prompt, gold, delta: deltas[i] as number })).filter((r) => r.delta < -spec.regression_nats);
     const frac = regressed.length / items.length;

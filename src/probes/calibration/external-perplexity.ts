@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { bootstrapCi, mean } from '../../core/stats.js';
-import { contextLimit, scoreLongText } from '../context-fit.js';
+import { contextLimit, scoreLongTexts, type ScoredText } from '../context-fit.js';
 import { baseFields, pyFloat, requireBackend, signed } from '../common.js';
 import { calibrate, harmScore, harmText, judgeHarm, zSuffix } from '../verdict.js';
 import { readPackageText } from '../package-data.js';
@@ -67,9 +67,10 @@ export const externalPerplexity: ProbeDefinition<ExternalPerplexitySpec> = {
     let bN = 0;
     let fTot = 0;
     let fN = 0;
-    for (const chunk of chunks) {
-      const b = await backend.asBase((v) => scoreLongText(v, chunk, tok, limit));
-      const f = await backend.asFinetuned((v) => scoreLongText(v, chunk, tok, limit));
+    // Every chunk under both views in one multi-view call (batched forwards where the backend can).
+    const [bs, fs] = (await scoreLongTexts(backend, [{ kind: 'base' }, { kind: 'ft' }], chunks, tok, limit, (n) => ctx.progress?.(n, chunks.length, 'chunks'))) as [ScoredText[], ScoredText[]];
+    for (const [i, b] of bs.entries()) {
+      const f = fs[i]!;
       const nb = Math.max(b.scored, 1);
       const nf = Math.max(f.scored, 1);
       const d = f.totalLogprob / nf - b.totalLogprob / nb;

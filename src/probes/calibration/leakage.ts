@@ -44,7 +44,8 @@ export const leakage: ProbeDefinition<LeakageSpec> = {
     const opts = { maxNewTokens: spec.max_new_tokens, seed: ctx.seed };
     const per = await backend.asFinetuned(async (view) => {
       const out: { section_id: string; clean_recall: number; perturbed_recall: number; fragility: number }[] = [];
-      for (const s of prose) {
+      for (const [i, s] of prose.entries()) {
+        ctx.progress?.(i, prose.length, 'sections');
         const prefix = pySlice(s.content, 0, spec.prefix_chars);
         const target = pySlice(s.content, spec.prefix_chars, spec.prefix_chars + spec.continuation_chars);
         if (pyIsBlank(target)) continue;
@@ -54,6 +55,7 @@ export const leakage: ProbeDefinition<LeakageSpec> = {
         const p = pert.length ? mean(pert) : clean;
         out.push({ section_id: s.id, clean_recall: clean, perturbed_recall: p, fragility: fragility(clean, p) });
       }
+      ctx.progress?.(prose.length, prose.length, 'sections');
       return out;
     });
     if (!per.length) return plainResult(spec.name, spec.kind, 'skip', 'no PROSE sections had scorable continuations');

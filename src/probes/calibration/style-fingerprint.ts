@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { plainResult, safeFinalize } from '../../core/finalize.js';
 import { mean, populationStd } from '../../core/stats.js';
-import { baseFields, requireBackend, SENTINEL_PROMPTS, signed } from '../common.js';
+import { baseFields, generateForViews, requireBackend, SENTINEL_PROMPTS, signed } from '../common.js';
 import { calibrate, clamp01, judgeEffect, zSuffix } from '../verdict.js';
 import type { ProbeDefinition } from '../types.js';
 import { pyIsBlank, pyLen, pyRegExp } from '../pytext.js';
@@ -80,9 +80,12 @@ export const styleFingerprint: ProbeDefinition<StyleFingerprintSpec> = {
     const opts = { maxNewTokens: spec.max_new_tokens, seed: ctx.seed };
     const baseTexts: string[] = [];
     const ftTexts: string[] = [];
-    for (const p of spec.prompts) {
-      baseTexts.push(await backend.asBase((v) => v.generate(p, opts)));
-      ftTexts.push(await backend.asFinetuned((v) => v.generate(p, opts)));
+    for (const [i, p] of spec.prompts.entries()) {
+      // base and ft decode the prompt together (one batch) where the backend can.
+      const [b, f] = (await generateForViews(backend, [{ kind: 'base' }, { kind: 'ft' }], p, opts)) as [string, string];
+      baseTexts.push(b);
+      ftTexts.push(f);
+      ctx.progress?.(i + 1, spec.prompts.length, 'prompts');
     }
     const baseFp = fingerprint(baseTexts.join('\n'));
     const ftFp = fingerprint(ftTexts.join('\n'));
