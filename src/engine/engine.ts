@@ -65,6 +65,12 @@ export type { GenerateOptions };
 
 /** Logit values one forward may return (rows x positions x vocabulary): 32 MB of fp32. */
 const FORWARD_LOGITS = 8 << 20;
+/**
+ * Tokens one batched forward may hold (rows x padded length; rows asking for several
+ * positions count twice): onnxruntime's peak working memory grows by ≈ 150 KB per token on
+ * the 135M shape, and its arena keeps the peak, so this bounds what a suite holds.
+ */
+const FORWARD_TOKENS = 2048;
 /** Rows longer than this run in segments with the KV cache (attention scores grow with the square of the length). */
 const SEGMENT_ABOVE_TOKENS = 1024;
 
@@ -367,7 +373,7 @@ export class Engine {
    * the KV cache (`forwardSegmented`), its positions handed on segment by segment.
    */
   private async forwardChunked(rows: RowRequest[], consume: (row: number, logits: Float32Array, from: number) => void): Promise<void> {
-    const maxTokens = 8192;
+    const maxTokens = FORWARD_TOKENS;
     const maxLogits = this.forwardLogits;
     const V = this.arch.vocabSize;
     const segment = this.segmentLength();

@@ -73,4 +73,27 @@ describe('long rows in KV-cached segments', () => {
       await e.close();
     }
   });
+
+  it('a batch over the token budget (2048 per forward) is split, with the same answers', async () => {
+    const e = await Engine.load({ base: modelDir('llama'), adapter: adapterDir('llama', 'default'), threads: 1, cacheDir: null });
+    try {
+      const prompts = Array.from({ length: 300 }, (_, i) => `Once upon a time there were ${i} cats`);
+      const tokens = prompts.reduce((n, p) => n + e.encode(p).length, 0);
+      expect(tokens).toBeGreaterThan(2048);
+      const before = e.stats.forwardPasses;
+      const all = await e.nextTokenDists([{ kind: 'ft' }], prompts, 3);
+      const forwards = e.stats.forwardPasses - before;
+      expect(forwards).toBeGreaterThanOrEqual(Math.ceil(tokens / 2048));
+      const alone = await Engine.load({ base: modelDir('llama'), adapter: adapterDir('llama', 'default'), threads: 1, cacheDir: null });
+      try {
+        const one = await alone.nextTokenDists([{ kind: 'ft' }], [prompts[299]!], 3);
+        expect(Array.from(one[0]![0]!.tokenIds)).toEqual(Array.from(all[0]![299]!.tokenIds));
+        expect(Math.abs(one[0]![0]!.logprobs[0]! - all[0]![299]!.logprobs[0]!)).toBeLessThan(1e-5);
+      } finally {
+        await alone.close();
+      }
+    } finally {
+      await e.close();
+    }
+  });
 });

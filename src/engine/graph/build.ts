@@ -40,7 +40,7 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
   let x = emb.x;
   const pli = perLayerInputs(ctx, x);
   for (let l = 0; l < arch.numLayers; l++) x = decoderLayer(ctx, l, x, consts, splitGu, pli[l]);
-  const logits = head(ctx, x, emb.table);
+  const logits = head(ctx, x);
   ctx.nodes.push({ op: 'Identity', inputs: [logits], outputs: ['logits'] });
   ctx.outputs.unshift({ name: 'logits', elemType: DT.FLOAT, shape: ['batch', 'npos', arch.vocabSize] });
 

@@ -473,7 +473,7 @@ export function decoderLayer(ctx: GraphContext, l: number, x: string, c: Attenti
 }
 
 /** Final norm (and its saved copy), LM head (tied or not, saved copy, LoRA), logit scaling. */
-export function head(ctx: GraphContext, x: string, embedTable: string): string {
+export function head(ctx: GraphContext, x: string): string {
   const { arch, packer } = ctx;
   const V = arch.vocabSize;
   const H = arch.hiddenSize;
@@ -482,11 +482,13 @@ export function head(ctx: GraphContext, x: string, embedTable: string): string {
   let fn = norm(ctx, picked, normRef, 'final_norm', H);
   const savedNorm = ctx.plan.overrides.get(ctx.name(normRef));
   if (savedNorm) fn = selectSaved(ctx, fn, norm(ctx, picked, normRef, 'final_norm_saved', H, savedNorm));
-  let headW = embedTable;
-  if (!arch.tieWordEmbeddings) {
-    ctx.expect({ module: 'lm_head' }, [V, H]);
-    headW = packer.add('lm_head', [V, H], ctx.concat([{ module: 'lm_head' }]));
-  }
+  // A tied head gets its own copy of the embedding in the weight file: onnxruntime prepacks
+  // the head's weight and releases the mapped original, while the embedding Gather touches
+  // only the rows of the tokens it reads. Sharing one initializer kept the whole table
+  // resident twice (mapped for the Gather, prepacked for the head).
+  const headRef = arch.tieWordEmbeddings ? ({ module: 'embed' } as const) : ({ module: 'lm_head' } as const);
+  ctx.expect(headRef, [V, H]);
+  const headW = packer.add(arch.tieWordEmbeddings ? 'lm_head_tied' : 'lm_head', [V, H], ctx.concat([headRef]));
   let logits = ctx.one('FusedMatMul', [fn, headW], { transB: 1 }, 'com.microsoft');
   const savedHead = ctx.plan.overrides.get(ctx.name({ module: 'lm_head' }));
   if (savedHead) logits = selectSaved(ctx, logits, ctx.one('FusedMatMul', [fn, packer.add('lm_head_saved', [V, H], savedHead)], { transB: 1 }, 'com.microsoft'));
