@@ -21,6 +21,7 @@ export function lockstepFeeds(inputs: readonly (readonly number[])[], total: num
     seqlens_k: new ort.Tensor('int32', new Int32Array(B).fill(total - 1), [B]),
     total_seq_len: new ort.Tensor('int32', Int32Array.from([total]), []),
     gather_idx: new ort.Tensor('int64', new BigInt64Array(B).fill(BigInt(L - 1)), [B, 1, 1]),
+    target_ids: new ort.Tensor('int64', new BigInt64Array(B), [B, 1]),
   };
 }
 

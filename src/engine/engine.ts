@@ -18,7 +18,7 @@ import { keepRows, lockstepFeeds } from './decode.js';
 import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { BASE_IDENTITY_FILES, ENGINE_VERSION, engineIdentity, hashDirFiles } from './identity.js';
-import { logSoftmax, logSumExp, topKFromLogits } from './logsoftmax.js';
+import { logSoftmax, topKFromLogits } from './logsoftmax.js';
 import { adapterBaseModel, resolveModelDir } from './resolve.js';
 import { chooseToken } from './sampling.js';
 import { SafetensorsSource } from './safetensors/reader.js';
@@ -82,6 +82,13 @@ interface RowPlan {
   pending: number[];
   hits: number;
   items: number;
+}
+
+/** Whether a batch's rows want target log-probabilities (all of them) or logits (none). */
+function rowsWantTargets(rows: readonly RowRequest[]): boolean {
+  const n = rows.filter((r) => r.targets).length;
+  if (n !== 0 && n !== rows.length) throw new SwayError('internal: a batch mixes target and logits rows', 'SWAY_RUNTIME', 3);
+  return n > 0;
 }
 
 export class Engine {
@@ -169,7 +176,10 @@ export class Engine {
     }
   }
 
-  /** One batched forward; returns per row the logits [positions.length * V]. */
+  /**
+   * One batched forward; returns per row the logits [positions.length * V], or, when the rows
+   * name their targets, the targets' log-probabilities [positions.length] (computed in the graph).
+   */
   private async forwardRows(rows: RowRequest[]): Promise<Float32Array[]> {
     if (this.closed) throw new SwayError('engine is closed', 'SWAY_RUNTIME', 3);
     const B = rows.length;
@@ -177,12 +187,17 @@ export class Engine {
     this.checkLength(S);
     const feeds = { ...tokens, ...viewFeeds(this.layout, rows.map((r) => r.view), this.packedViews), ...emptyPastFeeds(this.arch, B) };
     const t0 = performance.now();
-    const out = await this.session.run(feeds, ['logits']);
+    const wantTargets = rowsWantTargets(rows);
+    const out = await this.session.run(feeds, [wantTargets ? 'target_logprobs' : 'logits']);
     if (tracing()) recordTrace({ op: 'forward', view: viewLabel(rows.map((r) => r.view.id)), rows: B, tokens: rows.reduce((n, r) => n + r.ids.length, 0), ms: performance.now() - t0, cache_hit: false });
     this.stats.forwardPasses += 1;
     this.stats.batchesSent += 1;
     this.stats.batchedRows += B;
     this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, B);
+    if (wantTargets) {
+      const values = (out['target_logprobs'] as ort.Tensor).data as Float32Array;
+      return rows.map((r, b) => values.subarray(b * P, b * P + r.positions.length));
+    }
     const logits = (out['logits'] as ort.Tensor).data as Float32Array;
     const V = this.arch.vocabSize;
     // Views into the one output buffer: no per-row copies of vocabulary-sized logits.
@@ -249,17 +264,12 @@ export class Engine {
       for (let i = p.length - 1; i < full.length - 1; i++) positions.push(i);
       return { full, positions };
     });
-    const V = this.arch.vocabSize;
     const out = views.map(() => new Array<number>(prepared.length));
     const keyOf = (vi: number, pi: number) => `${viewCacheKey(views[vi]!)}|${pairs[pi]!.prompt}\u0000${pairs[pi]!.completion}`;
     const plan = this.planRows(views, prepared.length, keyOf, this.logprobCache, out, (pi) => prepared[pi]!.full, (pi) => prepared[pi]!.positions);
-    await this.runPlan(plan, onPair, (vi, pi, lg, from, last) => {
-      const pr = prepared[pi]!;
+    await this.runPlan(plan, onPair, (vi, pi, values, from, last) => {
       let total = from === 0 ? 0 : (out[vi]![pi] as number);
-      for (let k = 0; k * V < lg.length; k++) {
-        const pos = pr.positions[from + k] as number;
-        total += (lg[k * V + (pr.full[pos + 1] as number)] as number) - logSumExp(lg, k * V, V);
-      }
+      for (const v of values) total += v;
       out[vi]![pi] = total;
       if (last) this.logprobCache.set(keyOf(vi, pi), total);
     });
@@ -282,16 +292,15 @@ export class Engine {
     encoded.forEach((ids, ti) => {
       if (ids.length < 2) views.forEach((_, vi) => (out[vi]![ti] = short(ids)));
     });
-    const V = this.arch.vocabSize;
     const keyOf = (vi: number, ti: number) => `${viewCacheKey(views[vi]!)}|${texts[ti]!}`;
     const scored = (ti: number) => encoded[ti]!.length >= 2;
     const plan = this.planRows(views, texts.length, keyOf, this.rollingCache, out, (ti) => encoded[ti]!, (ti) => encoded[ti]!.slice(0, -1).map((_, i) => i), scored);
     const partial = new Map<string, Float64Array>();
-    await this.runPlan(plan, onText, (vi, ti, lg, from, last) => {
+    await this.runPlan(plan, onText, (vi, ti, values, from, last) => {
       const ids = encoded[ti]!;
       const key = `${vi}|${ti}`;
       const lps = partial.get(key) ?? new Float64Array(ids.length - 1);
-      for (let k = 0; k * V < lg.length; k++) lps[from + k] = (lg[k * V + (ids[from + k + 1] as number)] as number) - logSumExp(lg, k * V, V);
+      lps.set(values, from);
       if (!last) {
         partial.set(key, lps);
         return;
@@ -333,7 +342,9 @@ export class Engine {
           continue;
         }
         if (!pos.has(it)) pos.set(it, positions(it));
-        plan.rows.push({ view, ids: ids(it), positions: pos.get(it)! });
+        const rowIds = ids(it);
+        // Scoring: the target at each position is the next token, so the graph returns its log-probability.
+        plan.rows.push({ view, ids: rowIds, positions: pos.get(it)!, targets: pos.get(it)!.map((p) => rowIds[p + 1] as number) });
         plan.slots.push([vi, it]);
         plan.pending[it]! += 1;
       }
@@ -353,7 +364,8 @@ export class Engine {
     const V = this.arch.vocabSize;
     await this.forwardChunked(plan.rows, (r, lg, from) => {
       const [vi, it] = plan.slots[r] as [number, number];
-      const last = from + lg.length / V >= (plan.rows[r] as RowRequest).positions.length;
+      const row = plan.rows[r] as RowRequest;
+      const last = from + lg.length / (row.targets ? 1 : V) >= row.positions.length;
       consume(vi, it, lg, from, last);
       if (!last) return;
       plan.pending[it]! -= 1;
@@ -432,7 +444,9 @@ export class Engine {
       while (k < row.positions.length && (row.positions[k] as number) < end) local.push((row.positions[k++] as number) - start);
       const more = end < row.ids.length;
       const t0 = performance.now();
-      const res = await this.session.run({ ...viewPart, ...stepFeeds(row.ids.slice(start, end), end, local.length ? local : [end - start - 1]), ...past }, ['logits', ...(more ? kvNames : [])]);
+      const targets = row.targets ? row.targets.slice(from, k) : undefined;
+      const output = row.targets ? 'target_logprobs' : 'logits';
+      const res = await this.session.run({ ...viewPart, ...stepFeeds(row.ids.slice(start, end), end, local.length ? local : [end - start - 1], targets), ...past }, [output, ...(more ? kvNames : [])]);
       if (tracing()) recordTrace({ op: 'forward', view: row.view.id, rows: 1, tokens: end - start, ms: performance.now() - t0, cache_hit: false });
       this.stats.forwardPasses += 1;
       this.stats.batchesSent += 1;
@@ -442,7 +456,7 @@ export class Engine {
         past = {};
         for (const n of kvNames) past[n.replace('present_', 'past_')] = res[n] as ort.Tensor;
       }
-      if (local.length) consume(((res['logits'] as ort.Tensor).data as Float32Array).subarray(0, local.length * V), from);
+      if (local.length) consume(((res[output] as ort.Tensor).data as Float32Array).subarray(0, local.length * (row.targets ? 1 : V)), from);
     }
   }
 

@@ -27,6 +27,18 @@ export interface RowRequest {
   ids: number[];
   /** Positions whose next-token logits are wanted. */
   positions: number[];
+  /**
+   * The token whose log-probability is wanted at each position: then the forward returns
+   * those values (computed in the graph), not the logits.
+   */
+  targets?: readonly number[];
+}
+
+/** [B, P] target ids of the rows (0 where a row has none or fewer positions). */
+function targetFeed(rows: readonly { targets?: readonly number[] | undefined }[], P: number): ort.Tensor {
+  const t = new BigInt64Array(rows.length * P);
+  rows.forEach((r, b) => r.targets?.forEach((id, k) => (t[b * P + k] = BigInt(id))));
+  return new ort.Tensor('int64', t, [rows.length, P]);
 }
 
 /** Token feeds of a right-padded batch; P = the most positions any row asks for. */
@@ -51,6 +63,7 @@ export function tokenFeeds(rows: readonly RowRequest[], padId: number): { feeds:
       seqlens_k: new ort.Tensor('int32', seqlens, [B]),
       total_seq_len: new ort.Tensor('int32', Int32Array.from([S]), []),
       gather_idx: new ort.Tensor('int64', gather, [B, P, 1]),
+      target_ids: targetFeed(rows, P),
     },
   };
 }
@@ -60,8 +73,9 @@ export function tokenFeeds(rows: readonly RowRequest[], padId: number): { feeds:
  * decoding step, or one segment of a long input. `positions` index into `input` (default:
  * its last token).
  */
-export function stepFeeds(input: readonly number[], total: number, positions: readonly number[] = [input.length - 1]): Feeds {
+export function stepFeeds(input: readonly number[], total: number, positions: readonly number[] = [input.length - 1], targets?: readonly number[]): Feeds {
   return {
+    target_ids: targetFeed([{ targets }], positions.length),
     input_ids: new ort.Tensor('int64', BigInt64Array.from(input.map((t) => BigInt(t))), [1, input.length]),
     seqlens_k: new ort.Tensor('int32', Int32Array.from([total - 1]), [1]),
     total_seq_len: new ort.Tensor('int32', Int32Array.from([total]), []),

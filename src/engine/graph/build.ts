@@ -8,7 +8,7 @@
 import { DT, encodeModel } from '../onnx/model.js';
 import type { WeightSource } from '../types.js';
 import { GraphContext, type GraphPlan } from './context.js';
-import { attentionConsts, decoderLayer, embedding, head, perLayerInputs } from './layers.js';
+import { attentionConsts, decoderLayer, embedding, head, perLayerInputs, targetLogprobs } from './layers.js';
 import type { WeightPacker } from './packer.js';
 import { assertImplemented } from './traits.js';
 
@@ -31,6 +31,7 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
   ctx.inputs.push({ name: 'seqlens_k', elemType: DT.INT32, shape: ['batch'] });
   ctx.inputs.push({ name: 'total_seq_len', elemType: DT.INT32, shape: [] });
   ctx.inputs.push({ name: 'gather_idx', elemType: DT.INT64, shape: ['batch', 'npos', 1] });
+  ctx.inputs.push({ name: 'target_ids', elemType: DT.INT64, shape: ['batch', 'npos'] });
   const hasOverrides = plan.overrides.size > 0;
   if (hasOverrides) ctx.inputs.push({ name: 'use_saved', elemType: DT.BOOL, shape: ['batch', 1, 1] });
 
@@ -42,6 +43,8 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
   for (let l = 0; l < arch.numLayers; l++) x = decoderLayer(ctx, l, x, consts, splitGu, pli[l]);
   const logits = head(ctx, x);
   ctx.nodes.push({ op: 'Identity', inputs: [logits], outputs: ['logits'] });
+  ctx.nodes.push({ op: 'Identity', inputs: [targetLogprobs(ctx, logits)], outputs: ['target_logprobs'] });
+  ctx.outputs.unshift({ name: 'target_logprobs', elemType: DT.FLOAT, shape: ['batch', 'npos'] });
   ctx.outputs.unshift({ name: 'logits', elemType: DT.FLOAT, shape: ['batch', 'npos', arch.vocabSize] });
 
   const modelBytes = encodeModel(

@@ -503,3 +503,16 @@ export function head(ctx: GraphContext, x: string): string {
   if (arch.finalLogitSoftcap !== null) logits = softcap(ctx, logits, arch.finalLogitSoftcap, 'final_logit_softcap');
   return logits;
 }
+
+/**
+ * log p(target) at each picked position: the target's logit minus the log-sum-exp over the
+ * vocabulary ([batch, npos]), so a completion or rolling logprob fetches these values
+ * instead of vocabulary-sized logits.
+ */
+export function targetLogprobs(ctx: GraphContext, logits: string): string {
+  const { packer } = ctx;
+  const last = packer.int64('target_axis', [-1]);
+  const picked = ctx.one('GatherElements', [logits, ctx.one('Unsqueeze', ['target_ids', last])], { axis: -1 });
+  const lse = ctx.one('ReduceLogSumExp', [logits], { axes: [-1], keepdims: 1 });
+  return ctx.one('Squeeze', [ctx.one('Sub', [picked, lse]), last]);
+}
