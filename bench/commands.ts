@@ -10,7 +10,9 @@
  *   npm run build && node dist/bench/commands.js --baseline /tmp/base [--reps 2] [--warm] [--only check|suite]
  *
  * The baseline is another checkout of sway, already built (`npm ci && npm run build`).
- * Every run gets fresh null-stat and engine cache directories unless `--warm` is given
+ * The checkpoint, and before every run the previous run's leftovers (a warm-start entry a
+ * detached child is still syncing), are synced to disk first. Every run gets fresh null-stat
+ * and engine cache directories unless `--warm` is given
  * (then each build keeps one cache directory across its runs, so from the second run on
  * the current build loads from its warm-start cache).
  */
@@ -61,6 +63,10 @@ function suiteYaml(base: string, adapter: string): string {
 }
 
 function runOnce(build: string, args: string[], cacheRoot: string): Measure {
+  // Start every run on a quiet disk: the previous run's warm-start entry may still be syncing
+  // in its detached child (by design it outlives the command), and that writeback would slow
+  // whichever run comes next.
+  spawnSync('sync', [], { stdio: 'ignore' });
   const env = { ...process.env, XDG_CACHE_HOME: cacheRoot, SWAY_NULL_CACHE_DIR: join(cacheRoot, 'nulls'), NO_COLOR: '1' };
   const load = loadavg()[0] as number;
   const t = performance.now();
@@ -93,6 +99,9 @@ function main(): void {
     const w = spawnSync(process.execPath, [join(current, 'dist/bench/engine.js'), '--write-model', root], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
     if (w.status !== 0) throw new Error('writing the checkpoint failed');
     const params = Number(w.stdout.trim());
+    // Flush the checkpoint just written, so its writeback does not compete with the first
+    // runs' disk work (a real checkpoint was downloaded long before it is tested).
+    spawnSync('sync', [], { stdio: 'ignore' });
     const base = join(root, 'base');
     const adapter = join(root, 'lora');
     const suite = join(root, 'suite.yaml');

@@ -482,13 +482,16 @@ export function head(ctx: GraphContext, x: string): string {
   let fn = norm(ctx, picked, normRef, 'final_norm', H);
   const savedNorm = ctx.plan.overrides.get(ctx.name(normRef));
   if (savedNorm) fn = selectSaved(ctx, fn, norm(ctx, picked, normRef, 'final_norm_saved', H, savedNorm));
-  // A tied head gets its own copy of the embedding in the weight file: onnxruntime prepacks
-  // the head's weight and releases the mapped original, while the embedding Gather touches
-  // only the rows of the tokens it reads. Sharing one initializer kept the whole table
-  // resident twice (mapped for the Gather, prepacked for the head).
-  const headRef = arch.tieWordEmbeddings ? ({ module: 'embed' } as const) : ({ module: 'lm_head' } as const);
-  ctx.expect(headRef, [V, H]);
-  const headW = packer.add(arch.tieWordEmbeddings ? 'lm_head_tied' : 'lm_head', [V, H], ctx.concat([headRef]));
+  // A tied head is a second initializer over the embedding's bytes in the weight file, not
+  // the embedding initializer itself: onnxruntime prepacks the head and releases its
+  // mapping, while the embedding Gather keeps its own mapping and touches only the rows it
+  // reads. One shared initializer kept the whole table resident twice (mapped and prepacked).
+  let headW: string;
+  if (arch.tieWordEmbeddings) headW = packer.alias('lm_head_tied', 'embed');
+  else {
+    ctx.expect({ module: 'lm_head' }, [V, H]);
+    headW = packer.add('lm_head', [V, H], ctx.concat([{ module: 'lm_head' }]));
+  }
   let logits = ctx.one('FusedMatMul', [fn, headW], { transB: 1 }, 'com.microsoft');
   const savedHead = ctx.plan.overrides.get(ctx.name({ module: 'lm_head' }));
   if (savedHead) logits = selectSaved(ctx, logits, ctx.one('FusedMatMul', [fn, packer.add('lm_head_saved', [V, H], savedHead)], { transB: 1 }, 'com.microsoft'));

@@ -3,6 +3,7 @@
  * buffer handed to onnxruntime as in-memory external data, plus small inline constants.
  */
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { SwayError } from '../../core/errors.js';
 import { DT, type InitializerDef } from '../onnx/model.js';
 
 export const EXTERNAL_LOCATION = 'sway-weights.bin';
@@ -44,6 +45,14 @@ export class WeightPacker {
     this.parts.push({ offset, length, producer });
     this.size = offset + length * 4;
     this.inits.push({ name, dataType: DT.FLOAT, dims, external: { location: EXTERNAL_LOCATION, offset, length: length * 4 } });
+    return name;
+  }
+
+  /** A second initializer over the same bytes of the weight file as `of` (written once). */
+  alias(name: string, of: string): string {
+    const src = this.inits.find((i) => i.name === of);
+    if (!src?.external) throw new SwayError(`internal: no packed weight '${of}' to alias`, 'SWAY_RUNTIME', 3);
+    this.inits.push({ ...src, name });
     return name;
   }
 
