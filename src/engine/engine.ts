@@ -12,7 +12,7 @@ import type { GenerateOptions } from '../core/views.js';
 import { withBaseTensors } from './adapter/base-tensors.js';
 import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
-import { AnswerCache, answerKey, LruMap, viewCacheKey } from './answer-cache.js';
+import { AnswerCache, answerBytes, answerKey, LruMap, viewCacheKey } from './answer-cache.js';
 import { checkArchAgainstWeights, loadArch } from './config.js';
 import { keepRows, lockstepFeeds } from './decode.js';
 import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
@@ -95,7 +95,7 @@ export class Engine {
   readonly stats: EngineStats = { forwardPasses: 0, batchesSent: 0, batchedRows: 0, maxBatchSize: 0, loadSeconds: 0, buildSeconds: 0, sessionSeconds: 0, cacheHits: 0, cacheMisses: 0, sessionCache: 'off' };
   private readonly distCache = new AnswerCache();
   /** Rolling and completion logprobs already computed (null calibration re-scores the base view once per seed). */
-  private readonly rollingCache = new LruMap<RollingLogprob>(1024);
+  private readonly rollingCache = new LruMap<RollingLogprob>(1024, answerBytes, 64 << 20);
   private readonly logprobCache = new LruMap<number>(8192);
   /** Packed LoRA feeds of the last few views (tests read `packs` to count re-packing). */
   readonly packedViews = new PackedViewCache();

@@ -6,6 +6,7 @@ import { SwayError } from '../core/errors.js';
 import { nullAdapterSlots, validateRankScale } from './adapter/null.js';
 import { doraGains } from './adapter/dora.js';
 import type { LoadedAdapter, LoraSlot } from './adapter/types.js';
+import { LruMap } from './answer-cache.js';
 import { memberColumn, type LoraGroup } from './graph/lora-groups.js';
 
 import type { ViewSelector } from '../core/views.js';
@@ -34,19 +35,35 @@ export function viewId(v: ViewSpec): string {
   }
 }
 
+/** Bytes a resolved view's own drawn arrays hold (a null's A/B, DoRA gains). */
+function viewBytes(v: ResolvedView): number {
+  let n = 0;
+  for (const s of v.slots) n += s.a.byteLength + s.b.byteLength;
+  for (const g of v.gains?.values() ?? []) n += g.byteLength;
+  return n;
+}
+
+/** Null views kept drawn: at most 64, and at most 256 MB of their weights (a null is redrawn, bit for bit, when asked again). */
+const NULL_VIEWS = 64;
+const NULL_VIEW_BYTES = 256 << 20;
+
 export class ViewResolver {
   private readonly cache = new Map<string, ResolvedView>();
+  private readonly nulls: LruMap<ResolvedView>;
 
   constructor(
     private readonly adapter: LoadedAdapter | null,
     private readonly groups: readonly LoraGroup[],
     /** Base [out, in] weights of DoRA-adapted slots, by slot index. */
     private readonly doraBase: Map<number, Float32Array>,
-  ) {}
+    nullBytes = NULL_VIEW_BYTES,
+  ) {
+    this.nulls = new LruMap<ResolvedView>(NULL_VIEWS, viewBytes, nullBytes);
+  }
 
   resolve(v: ViewSpec): ResolvedView {
     const key = `${viewId(v)}|${v.kind === 'null' ? `${v.scale ?? 'matched'}:${v.initScale ?? 0.02}` : ''}`;
-    const hit = this.cache.get(key);
+    const hit = v.kind === 'null' ? this.nulls.get(key) : this.cache.get(key);
     if (hit) return hit;
     const real = this.adapter?.slots ?? [];
     let slots: readonly LoraSlot[] = real;
@@ -64,8 +81,14 @@ export class ViewResolver {
     }
     const gains = this.adapter?.useDora && v.kind !== 'base' ? this.computeGains(slots, coeff) : null;
     const resolved: ResolvedView = { id: viewId(v), slots, coeff, useSaved, gains };
-    if (v.kind !== 'null' || this.cache.size < 64) this.cache.set(key, resolved);
+    if (v.kind === 'null') this.nulls.set(key, resolved);
+    else this.cache.set(key, resolved);
     return resolved;
+  }
+
+  /** Null views currently kept drawn, and the bytes they hold (tests). */
+  get keptNulls(): { views: number; bytes: number } {
+    return { views: this.nulls.size, bytes: this.nulls.heldBytes };
   }
 
   private computeGains(slots: readonly LoraSlot[], coeff: number): Map<string, Float32Array> {
