@@ -9,6 +9,7 @@
 //     followed by the generated ones, token_logprobs[0] is null, text_offset accumulates
 //     token lengths, usage.prompt_tokens counts the prompt.
 // A small fake replays those pairs and checks that sway sends exactly those requests.
+import { NULL_DRAW_VERSION } from '../../src/core/rng.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,7 +96,8 @@ describe('vLLM runtime LoRA loading (replayed from vLLM source; vLLM itself cann
     await backend.asFinetuned((v) => v.rollingLogprob('The capital of France is Paris'));
     const calls = server.requests.filter((r) => r.path !== '/v1/models').map((r) => [r.path, r.body] as const);
     const loads = calls.filter(([p]) => p === '/v1/load_lora_adapter').map(([, b]) => b as { lora_name: string; lora_path: string });
-    expect(loads.map((l) => l.lora_name.replace(/^sway-[0-9a-f]{12}-/, ''))).toEqual(['null_3', 'scaled_0.50', 'ft']);
+    // A null's name carries the null-draw stream (a folder from a build with another stream is not reused).
+    expect(loads.map((l) => l.lora_name.replace(/^sway-[0-9a-f]{12}-/, ''))).toEqual([`null_3-draw${NULL_DRAW_VERSION}`, 'scaled_0.50', 'ft']);
     for (const l of loads) expect(l.lora_path).toBe(`/mnt/shared/sway-adapters/${l.lora_name}`);
     // Each load is followed by the view's completions and then its unload.
     const first = loads[0]!.lora_name;
@@ -156,7 +158,7 @@ describe('vLLM runtime LoRA loading (replayed from vLLM source; vLLM itself cann
   it('a null view with another init_scale is its own folder, not the default one', async () => {
     await backend.asNullAdapter!(3, { initScale: 0.05 }, (v) => v.logprobOf('The capital of France is', ' Paris'));
     const names = server.requests.filter((r) => r.path === '/v1/load_lora_adapter').map((r) => (r.body as { lora_name: string }).lora_name.replace(/^sway-[0-9a-f]{12}-/, ''));
-    expect(names).toContain('null_3_init0.05');
+    expect(names).toContain(`null_3_init0.05-draw${NULL_DRAW_VERSION}`);
   });
 
   it('batched multi-view calls load every view once and unload them all', async () => {

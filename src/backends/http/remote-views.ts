@@ -4,6 +4,7 @@
  * writes into `adapter_dir` and loads through vLLM's /v1/load_lora_adapter for as long as
  * the view is open. scale 0 is base and scale 1 is ft, as on the local engine.
  */
+import { NULL_DRAW_VERSION } from '../../core/rng.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ViewUnavailableError } from '../../core/errors.js';
@@ -94,8 +95,9 @@ export class RemoteViews {
     return this.loadRuntime(c as VariantView, customInit ? `${id}_init${(c as { initScale: number }).initScale}` : id);
   }
 
+  /** A null's folder also names the null-draw stream, so one written by a build with another stream is not reused. */
   private folderName(id: string): string {
-    return `sway-${this.adapterHash()}-${id}`;
+    return `sway-${this.adapterHash()}-${id}${id.startsWith('null_') ? `-draw${NULL_DRAW_VERSION}` : ''}`;
   }
 
   private adapterHash(): string {
