@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { AdapterError } from '../../core/errors.js';
 import { weightName } from '../families.js';
 import { adapterContentHash } from '../identity.js';
-import { SafetensorsSource, countNonFinite } from '../safetensors/reader.js';
+import { countNonFiniteF32 } from '../safetensors/dtype.js';
+import { SafetensorsSource } from '../safetensors/reader.js';
 import type { ArchSpec, WeightSource } from '../types.js';
 import { matchPattern, matchesTarget, parseAdapterConfig, slotScaling, type AdapterConfig } from './config.js';
 import { NON_TEXT_MODULES, refuseSlotTarget, refuseUnsupportedOptions } from './support.js';
@@ -138,7 +139,7 @@ function sortTensors(src: SafetensorsSource): { modules: Map<string, ModuleTenso
 /** Reads an adapter tensor as fp32; NaN/Inf is refused naming the file and the tensor. */
 function readFinite(input: AdapterInput, key: string): Float32Array {
   const data = input.src.readF32(key);
-  const bad = countNonFinite(data);
+  const bad = countNonFiniteF32(data);
   if (bad > 0) {
     throw new AdapterError(`${input.file}: tensor '${key}' holds ${bad} non-finite value(s) (NaN/Inf) — the adapter is broken; re-train or re-save it`);
   }

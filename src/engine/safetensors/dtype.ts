@@ -30,18 +30,14 @@ export function f32ToBf16(src: Float32Array): Uint16Array {
   return out;
 }
 
-export function f16ToF32(src: Uint16Array): Float32Array {
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    const h = src[i] as number;
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >>> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    if (exp === 0) out[i] = sign * frac * 2 ** -24;
-    else if (exp === 0x1f) out[i] = frac ? NaN : sign * Infinity;
-    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  return out;
+/** The value of one fp16 bit pattern. */
+function f16Value(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 export function f32ToF16(src: Float32Array): Uint16Array {
@@ -99,11 +95,8 @@ export function widenF16InPlace(out: Float32Array): number {
   let bad = 0;
   for (let i = 0; i < n; i++) {
     const h = halves[n + i] as number;
-    const exp = (h >>> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    const sign = h & 0x8000 ? -1 : 1;
-    if (exp === 0x1f) bad++;
-    out[i] = exp === 0 ? sign * frac * 2 ** -24 : exp === 0x1f ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+    bad += ((h & 0x7c00) + 0x400) >>> 15;
+    out[i] = f16Value(h);
   }
   return bad;
 }
@@ -114,15 +107,6 @@ export function countNonFiniteF32(data: Float32Array): number {
   let bad = 0;
   for (let i = 0; i < words.length; i++) bad += (((words[i] as number) & 0x7f800000) + 0x00800000) >>> 31;
   return bad;
-}
-
-/** Decodes raw little-endian bytes of `dtype` into fp32 (copies; input alignment does not matter). */
-export function decodeToF32(bytes: Uint8Array, dtype: SafetensorsDtype): Float32Array {
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  if (dtype === 'F32') return new Float32Array(copy.buffer);
-  const halves = new Uint16Array(copy.buffer);
-  return dtype === 'BF16' ? bf16ToF32(halves) : f16ToF32(halves);
 }
 
 export function encodeFromF32(data: Float32Array, dtype: SafetensorsDtype): Uint8Array {

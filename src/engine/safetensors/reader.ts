@@ -7,7 +7,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } fr
 import { join } from 'node:path';
 import { ModelError } from '../../core/errors.js';
 import type { ReadIntoOptions, SafetensorsDtype, WeightSource } from '../types.js';
-import { countNonFiniteF32, decodeToF32, DTYPE_BYTES, widenBf16InPlace, widenF16InPlace } from './dtype.js';
+import { countNonFiniteF32, DTYPE_BYTES, widenBf16InPlace, widenF16InPlace } from './dtype.js';
 import { parseHeader, type SafetensorsHeader, type TensorEntry } from './header.js';
 
 class SafetensorsFile {
@@ -22,15 +22,8 @@ class SafetensorsFile {
   }
 
   readBytes(length: number, offset: number): Buffer {
-    if (this.fd === null) throw new ModelError(`${this.path}: read after close`, 'SWAY_RUNTIME');
     const buf = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      // One positioned read is capped at 2 GiB in Node; read big tensors in 1 GiB pieces.
-      const n = readSync(this.fd, buf, done, Math.min(length - done, 1 << 30), offset + done);
-      if (n === 0) throw new ModelError(`${this.path}: unexpected end of file (truncated)`, 'SWAY_SAFETENSORS_INVALID');
-      done += n;
-    }
+    this.readInto(buf, offset);
     return buf;
   }
 
@@ -49,10 +42,6 @@ class SafetensorsFile {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
-}
-
-export function countNonFinite(data: Float32Array): number {
-  return countNonFiniteF32(data);
 }
 
 function nonFiniteError(path: string, name: string, bad: number): ModelError {
@@ -150,14 +139,10 @@ export class SafetensorsSource implements WeightSource {
   }
 
   readF32(name: string, options?: { checkFinite?: boolean }): Float32Array {
-    const { file, entry } = this.get(name);
-    const bytes = file.readBytes(entry.end - entry.begin, entry.begin);
-    const data = decodeToF32(bytes, entry.dtype);
-    if (options?.checkFinite) {
-      const bad = countNonFinite(data);
-      if (bad > 0) throw nonFiniteError(file.path, name, bad);
-    }
-    return data;
+    const { entry } = this.get(name);
+    const out = new Float32Array((entry.end - entry.begin) / DTYPE_BYTES[entry.dtype]);
+    this.readF32Into(name, out, options);
+    return out;
   }
 
   /**
