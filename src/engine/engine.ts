@@ -14,7 +14,7 @@ import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
 import { AnswerCache, answerBytes, answerKey, LruMap, viewCacheKey } from './answer-cache.js';
 import { checkArchAgainstWeights, loadArch } from './config.js';
-import { keepRows, lockstepFeeds } from './decode.js';
+import { nextPast } from './decode.js';
 import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { BASE_IDENTITY_FILES, ENGINE_VERSION, engineIdentity, hashDirFiles } from './identity.js';
@@ -81,7 +81,6 @@ interface RowPlan {
   /** Rows still to run per item. */
   pending: number[];
   hits: number;
-  items: number;
 }
 
 /** Whether a batch's rows want target log-probabilities (all of them) or logits (none). */
@@ -189,11 +188,7 @@ export class Engine {
     const t0 = performance.now();
     const wantTargets = rowsWantTargets(rows);
     const out = await this.session.run(feeds, [wantTargets ? 'target_logprobs' : 'logits']);
-    if (tracing()) recordTrace({ op: 'forward', view: viewLabel(rows.map((r) => r.view.id)), rows: B, tokens: rows.reduce((n, r) => n + r.ids.length, 0), ms: performance.now() - t0, cache_hit: false });
-    this.stats.forwardPasses += 1;
-    this.stats.batchesSent += 1;
-    this.stats.batchedRows += B;
-    this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, B);
+    this.countForward(rows.map((r) => r.view.id), rows.reduce((n, r) => n + r.ids.length, 0), t0);
     if (wantTargets) {
       const values = (out['target_logprobs'] as ort.Tensor).data as Float32Array;
       return rows.map((r, b) => values.subarray(b * P, b * P + r.positions.length));
@@ -202,6 +197,16 @@ export class Engine {
     const V = this.arch.vocabSize;
     // Views into the one output buffer: no per-row copies of vocabulary-sized logits.
     return rows.map((r, b) => logits.subarray(b * P * V, (b * P + r.positions.length) * V));
+  }
+
+  /** Stats and trace of one batched forward (rows given by their view ids) that started at `t0`. */
+  private countForward(viewIds: readonly string[], tokens: number, t0: number): void {
+    const B = viewIds.length;
+    if (tracing()) recordTrace({ op: 'forward', view: viewLabel(viewIds), rows: B, tokens, ms: performance.now() - t0, cache_hit: false });
+    this.stats.forwardPasses += 1;
+    this.stats.batchesSent += 1;
+    this.stats.batchedRows += B;
+    this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, B);
   }
 
   encode(text: string): number[] {
@@ -330,8 +335,19 @@ export class Engine {
     wanted: (item: number) => boolean = () => true,
   ): RowPlan {
     const resolved = views.map((v) => this.resolveView(v));
-    const plan: RowPlan = { rows: [], slots: [], pending: new Array<number>(items).fill(0), hits: 0, items };
-    const pos = new Map<number, number[]>();
+    const plan: RowPlan = { rows: [], slots: [], pending: new Array<number>(items).fill(0), hits: 0 };
+    // Scoring: the target at each position is the next token, so the graph returns its log-probability.
+    const scored = new Map<number, { ids: number[]; positions: number[]; targets: number[] }>();
+    const rowOf = (it: number) => {
+      let s = scored.get(it);
+      if (!s) {
+        const rowIds = ids(it);
+        const pos = positions(it);
+        s = { ids: rowIds, positions: pos, targets: pos.map((p) => rowIds[p + 1] as number) };
+        scored.set(it, s);
+      }
+      return s;
+    };
     resolved.forEach((view, vi) => {
       for (let it = 0; it < items; it++) {
         if (!wanted(it)) continue;
@@ -341,10 +357,7 @@ export class Engine {
           plan.hits++;
           continue;
         }
-        if (!pos.has(it)) pos.set(it, positions(it));
-        const rowIds = ids(it);
-        // Scoring: the target at each position is the next token, so the graph returns its log-probability.
-        plan.rows.push({ view, ids: rowIds, positions: pos.get(it)!, targets: pos.get(it)!.map((p) => rowIds[p + 1] as number) });
+        plan.rows.push({ view, ...rowOf(it) });
         plan.slots.push([vi, it]);
         plan.pending[it]! += 1;
       }
@@ -354,19 +367,17 @@ export class Engine {
   }
 
   /**
-   * Runs a plan's rows; `consume` gets each row's logits from position index `from` on, in
-   * one part or (a long row in segments) several, `last` on the final one. `onItem` hears
-   * the number of items with every view done.
+   * Runs a plan's rows; `consume` gets each row's target log-probabilities from position index
+   * `from` on, in one part or (a long row in segments) several, `last` on the final one.
+   * `onItem` hears the number of items with every view done.
    */
-  private async runPlan(plan: RowPlan, onItem: ((done: number) => void) | undefined, consume: (vi: number, item: number, logits: Float32Array, from: number, last: boolean) => void): Promise<void> {
+  private async runPlan(plan: RowPlan, onItem: ((done: number) => void) | undefined, consume: (vi: number, item: number, values: Float32Array, from: number, last: boolean) => void): Promise<void> {
     let done = plan.pending.filter((n) => n === 0).length;
     if (done > 0) onItem?.(done);
-    const V = this.arch.vocabSize;
-    await this.forwardChunked(plan.rows, (r, lg, from) => {
+    await this.forwardChunked(plan.rows, (r, values, from) => {
       const [vi, it] = plan.slots[r] as [number, number];
-      const row = plan.rows[r] as RowRequest;
-      const last = from + lg.length / (row.targets ? 1 : V) >= row.positions.length;
-      consume(vi, it, lg, from, last);
+      const last = from + values.length >= (plan.rows[r] as RowRequest).positions.length;
+      consume(vi, it, values, from, last);
       if (!last) return;
       plan.pending[it]! -= 1;
       if (plan.pending[it] === 0) onItem?.(++done);
@@ -446,16 +457,9 @@ export class Engine {
       const t0 = performance.now();
       const targets = row.targets ? row.targets.slice(from, k) : undefined;
       const output = row.targets ? 'target_logprobs' : 'logits';
-      const res = await this.session.run({ ...viewPart, ...stepFeeds(row.ids.slice(start, end), end, local.length ? local : [end - start - 1], targets), ...past }, [output, ...(more ? kvNames : [])]);
-      if (tracing()) recordTrace({ op: 'forward', view: row.view.id, rows: 1, tokens: end - start, ms: performance.now() - t0, cache_hit: false });
-      this.stats.forwardPasses += 1;
-      this.stats.batchesSent += 1;
-      this.stats.batchedRows += 1;
-      this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, 1);
-      if (more) {
-        past = {};
-        for (const n of kvNames) past[n.replace('present_', 'past_')] = res[n] as ort.Tensor;
-      }
+      const res = await this.session.run({ ...viewPart, ...stepFeeds([row.ids.slice(start, end)], end, local.length ? local : [end - start - 1], targets && [targets]), ...past }, [output, ...(more ? kvNames : [])]);
+      this.countForward([row.view.id], end - start, t0);
+      if (more) past = nextPast(res, kvNames);
       if (local.length) consume(((res[output] as ort.Tensor).data as Float32Array).subarray(0, local.length * (row.targets ? 1 : V)), from);
     }
   }
@@ -523,7 +527,7 @@ export class Engine {
         total = 0;
       }
       total += (inputs[0] as number[]).length;
-      const res = await this.session.run({ ...viewPart, ...lockstepFeeds(inputs, total), ...past }, ['logits', ...kvNames]);
+      const res = await this.session.run({ ...viewPart, ...stepFeeds(inputs, total), ...past }, ['logits', ...kvNames]);
       this.stats.forwardPasses += 1;
       const logits = (res['logits'] as ort.Tensor).data as Float32Array;
       const keep: number[] = [];
@@ -538,8 +542,7 @@ export class Engine {
         next.push(tok);
       });
       if (keep.length === 0 || step === options.maxNewTokens - 1) break;
-      past = {};
-      for (const n of kvNames) past[n.replace('present_', 'past_')] = keepRows(res[n] as ort.Tensor, keep);
+      past = nextPast(res, kvNames, keep);
       if (keep.length < active.length) {
         active = keep.map((b) => active[b] as number);
         viewPart = viewFeeds(this.layout, active.map((v) => views[v] as ResolvedView), this.packedViews);

@@ -5,6 +5,7 @@
  */
 import './ort-privacy.js'; // before onnxruntime-node: turns its telemetry off
 import * as ort from 'onnxruntime-node';
+import { SwayError } from '../core/errors.js';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { fillGroupRow } from './graph/lora-groups.js';
 import { isKvShared, layerHeads } from './heads.js';
@@ -69,17 +70,28 @@ export function tokenFeeds(rows: readonly RowRequest[], padId: number): { feeds:
 }
 
 /**
- * Token feeds of one row (batch 1) continuing `total - input.length` cached tokens: a
- * decoding step, or one segment of a long input. `positions` index into `input` (default:
- * its last token).
+ * Token feeds of rows of equal length that continue `total - length` cached tokens each: a
+ * decoding step (several views in lockstep), or one segment of a long input. `positions`
+ * index into each row (default: its last token); `targets` per row, when log-probabilities
+ * of given tokens are wanted.
  */
-export function stepFeeds(input: readonly number[], total: number, positions: readonly number[] = [input.length - 1], targets?: readonly number[]): Feeds {
+export function stepFeeds(inputs: readonly (readonly number[])[], total: number, positions?: readonly number[], targets?: readonly (readonly number[])[]): Feeds {
+  const B = inputs.length;
+  const L = (inputs[0] as readonly number[]).length;
+  const pos = positions ?? [L - 1];
+  const ids = new BigInt64Array(B * L);
+  inputs.forEach((row, b) => {
+    if (row.length !== L) throw new SwayError(`internal: lockstep decoding rows must have equal lengths (${row.length} != ${L})`, 'SWAY_RUNTIME', 3);
+    row.forEach((t, i) => (ids[b * L + i] = BigInt(t)));
+  });
+  const gather = new BigInt64Array(B * pos.length);
+  for (let b = 0; b < B; b++) pos.forEach((p, k) => (gather[b * pos.length + k] = BigInt(p)));
   return {
-    target_ids: targetFeed([{ targets }], positions.length),
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(input.map((t) => BigInt(t))), [1, input.length]),
-    seqlens_k: new ort.Tensor('int32', Int32Array.from([total - 1]), [1]),
+    input_ids: new ort.Tensor('int64', ids, [B, L]),
+    seqlens_k: new ort.Tensor('int32', new Int32Array(B).fill(total - 1), [B]),
     total_seq_len: new ort.Tensor('int32', Int32Array.from([total]), []),
-    gather_idx: new ort.Tensor('int64', BigInt64Array.from(positions.map((p) => BigInt(p))), [1, positions.length, 1]),
+    gather_idx: new ort.Tensor('int64', gather, [B, pos.length, 1]),
+    target_ids: targetFeed(inputs.map((_, b) => ({ targets: targets?.[b] })), pos.length),
   };
 }
 
