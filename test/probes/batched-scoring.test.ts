@@ -4,8 +4,7 @@
  * short chunks (one rolling pass each) and 2048-char chunks (longer than the model's 512
  * positions, so windows). Forwards are counted, never timed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngineBackend, type EngineBackend } from '../../src/backends/engine.js';
+import { describe, expect, it } from 'vitest';
 import type { DifferentialBackend } from '../../src/backends/contract.js';
 import { chunkCorpus, loadCorpus } from '../../src/probes/calibration/external-perplexity.js';
 import { contextLimit, scoreLongText, scoreLongTexts } from '../../src/probes/context-fit.js';
@@ -13,18 +12,9 @@ import { buildProbe } from '../../src/probes/registry.js';
 import { startTrace, stopTrace } from '../../src/core/trace.js';
 import { perViewOnly } from '../support/backend-conformance.js';
 import { testContext } from '../support/context.js';
-import { tinyFixtures } from '../support/fixtures.js';
+import { freshEngineBackends } from '../support/engine-backends.js';
 
-const fx = tinyFixtures('llama');
-const open: EngineBackend[] = [];
-async function fresh(): Promise<EngineBackend> {
-  const b = await createEngineBackend({ base: fx.base, adapter: fx.trained, threads: 1, cacheDir: null });
-  open.push(b);
-  return b;
-}
-afterEach(async () => {
-  for (const b of open.splice(0)) await b.close();
-});
+const fresh = freshEngineBackends();
 
 async function ppl(backend: DifferentialBackend, entry: Record<string, unknown>, progress?: (done: number, total: number, unit: string) => void) {
   const { probe, spec } = buildProbe({ name: 'ppl', kind: 'external_perplexity', ...entry });

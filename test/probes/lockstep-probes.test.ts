@@ -3,24 +3,14 @@
  * (generateViews) and report exactly what the one-view-at-a-time path reports, in fewer
  * forwards, with item progress. Forwards are counted, never timed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngineBackend, type EngineBackend } from '../../src/backends/engine.js';
+import { describe, expect, it } from 'vitest';
 import type { DifferentialBackend } from '../../src/backends/contract.js';
 import { buildProbe } from '../../src/probes/registry.js';
 import { perViewOnly } from '../support/backend-conformance.js';
 import { testContext } from '../support/context.js';
-import { tinyFixtures } from '../support/fixtures.js';
+import { freshEngineBackends } from '../support/engine-backends.js';
 
-const fx = tinyFixtures('llama');
-const open: EngineBackend[] = [];
-async function fresh(): Promise<EngineBackend> {
-  const b = await createEngineBackend({ base: fx.base, adapter: fx.trained, threads: 1, cacheDir: null });
-  open.push(b);
-  return b;
-}
-afterEach(async () => {
-  for (const b of open.splice(0)) await b.close();
-});
+const fresh = freshEngineBackends();
 
 async function run(backend: DifferentialBackend, entry: Record<string, unknown>, progress?: (done: number, total: number, unit: string) => void) {
   const { probe, spec } = buildProbe(entry);
