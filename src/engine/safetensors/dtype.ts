@@ -1,4 +1,5 @@
 /** Conversions between the checkpoint dtypes we read (F32, F16, BF16) and fp32. */
+import { f16Value } from '../../core/float16.js';
 import type { SafetensorsDtype } from '../types.js';
 
 export const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
@@ -28,16 +29,6 @@ export function f32ToBf16(src: Float32Array): Uint16Array {
     out[i] = ((x + 0x7fff + lsb) >>> 16) & 0xffff;
   }
   return out;
-}
-
-/** The value of one fp16 bit pattern. */
-function f16Value(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 export function f32ToF16(src: Float32Array): Uint16Array {

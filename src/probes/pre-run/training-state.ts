@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MissingTrainingStateError, SwayError } from '../../core/errors.js';
+import { f16Value } from '../../core/float16.js';
 import { unpickle, UnpickleError, type TensorRef } from './unpickle.js';
 import { readZip, ZipError } from './zip.js';
 
@@ -50,15 +51,6 @@ export const DEFAULT_TRAINING_STATE_LIMITS: TrainingStateLimits = {
 
 const BYTES: Record<string, number> = { f32: 4, f64: 8, f16: 2, bf16: 2, i64: 8, i32: 4, i16: 2, i8: 1, u8: 1, bool: 1 };
 
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 0x1f) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
 /** Calls `visit` with each element of the tensor (honouring size, stride and offset) as a number. */
 export function forEachTensorValue(t: TensorRef, storages: (key: string) => Buffer, visit: (v: number) => void): number {
   const buf = storages(t.storageKey);
@@ -81,7 +73,7 @@ export function forEachTensorValue(t: TensorRef, storages: (key: string) => Buff
     switch (t.dtype) {
       case 'f32': v = buf.readFloatLE(at); break;
       case 'f64': v = buf.readDoubleLE(at); break;
-      case 'f16': v = half(buf.readUInt16LE(at)); break;
+      case 'f16': v = f16Value(buf.readUInt16LE(at)); break;
       case 'bf16': u32[0] = buf.readUInt16LE(at) << 16; v = f32[0] as number; break;
       case 'i64': v = Number(buf.readBigInt64LE(at)); break;
       case 'i32': v = buf.readInt32LE(at); break;
