@@ -1,10 +1,12 @@
 /**
- * Warm start: the decoder graph and its fp32 weights (the external-data file) saved on the
- * first load of a plan, and loaded from disk afterwards (onnxruntime maps the weight file),
- * so a later command on the same base skips reading bf16, converting and building.
+ * Warm start: the decoder graph saved on the first load of a plan with its produced fp32
+ * weights (norms, biases, RoPE tables: the external-data file) and hard links to the
+ * checkpoint files whose tensors it uses as stored, then loaded from disk, so a later
+ * command on the same base skips scanning the checkpoint and building the graph.
  *
  * Entries live in `${SWAY_ENGINE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/sway/engine}/<key>/`
- * (model.onnx, sway-weights.bin, meta.json). The key covers everything the graph bakes in:
+ * (model.onnx, sway-weights.bin, sources.json, one `source-*` hard link per checkpoint file,
+ * meta.json); an entry whose checkpoint files were replaced or changed is rebuilt. The key covers everything the graph bakes in:
  * the base's content hash, the LoRA group layout (not the LoRA values, which are feeds),
  * DoRA, the saved-module and base_layer copies (the adapter's content hash when there are
  * any), the RoPE length, the engine version and a graph revision. An entry is staged in a
@@ -13,19 +15,40 @@
  * `SWAY_ENGINE_CACHE=off` (or LoadOptions.cacheDir = null) disables it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import type { GraphPlan } from './graph/build.js';
-import { EXTERNAL_LOCATION } from './graph/packer.js';
+import { EXTERNAL_LOCATION, type SourceLink } from './graph/packer.js';
 import { ENGINE_VERSION } from './identity.js';
 
 const MODEL_FILE = 'model.onnx';
 const META_FILE = 'meta.json';
-/** Entries kept (least recently used removed first): each holds a model's fp32 weights. */
-const MAX_ENTRIES = 3;
+/** The checkpoint files the entry's links point at, with the size and mtime they had. */
+const SOURCES_FILE = 'sources.json';
+/** Entries kept (least recently used removed first): each holds a graph, its produced weights and links. */
+const MAX_ENTRIES = 8;
+
+/** Records the links of a staged entry (written before meta.json, checked by findEntry). */
+export function writeSources(dir: string, links: readonly SourceLink[]): void {
+  writeFileSync(join(dir, SOURCES_FILE), JSON.stringify(links));
+}
+
+/**
+ * Whether every checkpoint file an entry links to is still the file at its path (same
+ * inode, size and mtime): a checkpoint replaced or rewritten since makes the entry stale.
+ */
+function sourcesUnchanged(dir: string): boolean {
+  const links = JSON.parse(readFileSync(join(dir, SOURCES_FILE), 'utf8')) as SourceLink[];
+  if (!Array.isArray(links)) return false;
+  return links.every((l) => {
+    const linked = statSync(join(dir, l.name));
+    const current = statSync(l.target);
+    return linked.ino === l.ino && current.ino === l.ino && current.size === l.size && current.mtimeMs === l.mtimeMs;
+  });
+}
 
 /** The cache folder from the environment, or null when disabled. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
@@ -36,7 +59,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | 
 }
 
 /** Bumped when the graph builder changes what a built graph holds for the same inputs. */
-const GRAPH_REVISION = 6;
+const GRAPH_REVISION = 7;
 
 /** `adapterBase`: the adapter replaces base tensors (PEFT base_layer copies), so its content is baked in. */
 export function cacheKey(plan: GraphPlan, baseHash: string, adapterHash: string | null, adapterBase = false): string {
@@ -68,7 +91,7 @@ export function findEntry(root: string, key: string): CacheEntry | null {
   let meta: EntryMeta | null = null;
   try {
     const read = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as EntryMeta | null;
-    const complete = read !== null && read.key === key && typeof read.hasOverrides === 'boolean' && statSync(model).size === read.modelBytes && statSync(join(dir, EXTERNAL_LOCATION)).size === read.weightBytes;
+    const complete = read !== null && read.key === key && typeof read.hasOverrides === 'boolean' && statSync(model).size === read.modelBytes && statSync(join(dir, EXTERNAL_LOCATION)).size === read.weightBytes && sourcesUnchanged(dir);
     if (complete) meta = read;
   } catch {
     meta = null;

@@ -9,11 +9,12 @@ import { writeFileSync } from 'node:fs';
 import { slotWeightName } from './adapter/merge.js';
 import { refuseUnswitchableSaved } from './adapter/support.js';
 import type { LoadedAdapter } from './adapter/types.js';
+import { ModelError } from '../core/errors.js';
 import { weightName } from './families.js';
 import { buildDecoderGraph, EXTERNAL_LOCATION, type BuiltGraph, type GraphPlan } from './graph/build.js';
 import { buildGroups, type LoraGroup } from './graph/lora-groups.js';
 import { commitInBackground } from './cache-commit.js';
-import { dropEntry, findEntry, stagingDir } from './session-cache.js';
+import { dropEntry, findEntry, stagingDir, writeSources } from './session-cache.js';
 import type { ArchSpec, WeightSource } from './types.js';
 
 export interface PreparedModel {
@@ -129,8 +130,9 @@ export async function createSession(plan: GraphPlan, weights: WeightSource, thre
   }
   const options = sessionOptions(threads);
   options.externalData = [{ path: EXTERNAL_LOCATION, data: built.weights.buffer() }];
+  const modelBytes = built.encode();
   timing.session = performance.now();
-  const session = await ort.InferenceSession.create(built.modelBytes, options);
+  const session = await ort.InferenceSession.create(modelBytes, options);
   return { session, hasOverrides: built.hasOverrides, cache: 'off', pending: null };
 }
 
@@ -140,11 +142,12 @@ function stageEntry(root: string, key: string, built: BuiltGraph): { dir: string
   try {
     const staged = stagingDir(root, key);
     dir = staged.dir;
-    writeFileSync(staged.model, built.modelBytes);
-    built.weights.writeFile(staged.weights);
+    writeSources(dir, built.weights.writeFolder(dir));
+    writeFileSync(staged.model, built.encode());
     return staged;
-  } catch {
+  } catch (err) {
     if (dir) dropEntry(dir);
+    if (err instanceof ModelError) throw err;
     return null;
   }
 }

@@ -146,6 +146,14 @@ export interface ReadIntoOptions {
   start?: number;
 }
 
+/** A tensor's bytes as stored: file, absolute byte offset and length, element type. */
+export interface StoredBytes {
+  path: string;
+  offset: number;
+  byteLength: number;
+  dtype: SafetensorsDtype;
+}
+
 export interface WeightSource {
   /** Where the tensors come from, for error messages. */
   readonly description: string;
@@ -157,6 +165,8 @@ export interface WeightSource {
   readF32(name: string, options?: { checkFinite?: boolean }): Float32Array;
   /** Optional: reads and converts values [start, start + out.length) straight into `out`, without a temporary copy. */
   readF32Into?(name: string, out: Float32Array, options?: ReadIntoOptions): void;
+  /** Optional: where the tensor's bytes sit in a file, so the graph can use them as stored (no conversion). */
+  storedBytes?(name: string): StoredBytes;
   close(): void;
 }
 

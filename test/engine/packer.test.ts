@@ -2,9 +2,11 @@
  * Weights go into the external-data file piece by piece: tensors read straight into their
  * slice (bf16 widened in place, or a range of a tensor), concatenated [out, in] blocks, and
  * NaN/Inf in any piece refused naming file and tensor. The file and the in-memory buffer
- * hold the same bytes.
+ * hold the same bytes. Stored tensors keep the checkpoint's bytes and type: hard-linked
+ * where they sit, or copied as they are.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { DT } from '../../src/engine/onnx/model.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,8 +56,9 @@ describe('weight packing in pieces', () => {
       const packer = new WeightPacker(7);
       packer.add('qkv', [16, 8], ctx.concat(QKV));
       packer.add('embed', [32, 8], ctx.concat([{ module: 'embed' }]));
-      const file = join(dir, 'weights.bin');
-      packer.writeFile(file);
+      const out = mkdtempSync(join(tmpdir(), 'sway-packer-out-'));
+      const file = join(out, 'sway-weights.bin');
+      expect(packer.writeFolder(out)).toEqual([]);
       const bytes = readFileSync(file);
       const written = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
       const qkv = [...QKV.map((r) => tensors.get(`model.layers.0.self_attn.${r.module}.weight`)!)].flatMap((t) => Array.from(t));
@@ -77,7 +80,52 @@ describe('weight packing in pieces', () => {
     const { dir } = checkpoint('BF16', 'model.layers.0.self_attn.v_proj.weight');
     const packer = new WeightPacker(5);
     packer.add('qkv', [16, 8], context(dir).concat(QKV));
-    expect(() => packer.writeFile(join(dir, 'weights.bin'))).toThrow(/model\.safetensors: tensor 'model\.layers\.0\.self_attn\.v_proj\.weight' has 1 non-finite/);
+    expect(() => packer.writeFolder(mkdtempSync(join(tmpdir(), 'sway-packer-out-')))).toThrow(/model\.safetensors: tensor 'model\.layers\.0\.self_attn\.v_proj\.weight' has 1 non-finite/);
+  });
+
+  for (const dtype of ['BF16', 'F16', 'F32'] as const) {
+    it(`${dtype}: a stored tensor keeps its bytes and type, linked where it sits or copied where no link can be made`, () => {
+      const { dir } = checkpoint(dtype);
+      const ctx = context(dir);
+      const file = join(dir, 'model.safetensors');
+      const at = SafetensorsSource.openDir(dir).storedBytes('model.embed_tokens.weight');
+      const stored = readFileSync(file).subarray(at.offset, at.offset + at.byteLength);
+      const want = { BF16: DT.BFLOAT16, F16: DT.FLOAT16, F32: DT.FLOAT }[dtype];
+
+      const linked = mkdtempSync(join(tmpdir(), 'sway-packer-out-'));
+      ctx.stored('embed', [32, 8], { module: 'embed' });
+      const links = ctx.packer.writeFolder(linked);
+      expect(links.map((l) => l.name)).toEqual(['source-0-model.safetensors']);
+      expect(statSync(join(linked, 'source-0-model.safetensors')).ino).toBe(statSync(file).ino);
+      const init = ctx.packer.inits.find((i) => i.name === 'embed')!;
+      expect(init.dataType).toBe(want);
+      expect(init.external).toEqual({ location: 'source-0-model.safetensors', offset: at.offset, length: at.byteLength });
+
+      // A name already taken in the folder stands in for a link the file system refuses.
+      const copied = mkdtempSync(join(tmpdir(), 'sway-packer-out-'));
+      writeFileSync(join(copied, 'source-0-model.safetensors'), 'taken');
+      const again = context(dir);
+      again.stored('embed', [32, 8], { module: 'embed' });
+      expect(again.packer.writeFolder(copied)).toEqual([]);
+      const ext = again.packer.inits.find((i) => i.name === 'embed')!.external!;
+      expect(ext.location).toBe('sway-weights.bin');
+      expect(Buffer.compare(readFileSync(join(copied, 'sway-weights.bin')).subarray(ext.offset, ext.offset + ext.length), stored)).toBe(0);
+
+      // In memory the bytes are copied as they are.
+      const mem = context(dir);
+      mem.stored('embed', [32, 8], { module: 'embed' });
+      expect(Buffer.compare(mem.packer.buffer().subarray(0, at.byteLength), stored)).toBe(0);
+    });
+  }
+
+  it('a NaN in a stored tensor names the file and the tensor, linked or in memory', () => {
+    const { dir } = checkpoint('BF16', 'model.embed_tokens.weight');
+    const linked = context(dir);
+    linked.stored('embed', [32, 8], { module: 'embed' });
+    expect(() => linked.packer.writeFolder(mkdtempSync(join(tmpdir(), 'sway-packer-out-')))).toThrow(/model\.safetensors: tensor 'model\.embed_tokens\.weight' has 1 non-finite/);
+    const mem = context(dir);
+    mem.stored('embed', [32, 8], { module: 'embed' });
+    expect(() => mem.packer.buffer()).toThrow(/model\.safetensors: tensor 'model\.embed_tokens\.weight' has 1 non-finite/);
   });
 
   it('reads a range of a tensor without touching the rest', () => {

@@ -1,10 +1,10 @@
 /**
- * Warm start: the first load stores onnxruntime's optimized model, the next loads of the
- * same plan come from it with the same logits; a corrupt entry is ignored and rebuilt; the
+ * Warm start: the first load stores the graph, its produced weights and a hard link to the
+ * checkpoint, the next loads of the same plan come from it with the same logits; a corrupt entry is ignored and rebuilt; the
  * cache can be turned off. Counts loads and hits, never times.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,10 +38,36 @@ describe('warm-start session cache', () => {
     expect(first.cache).toBe('stored');
     const entries = readdirSync(dir);
     expect(entries).toHaveLength(1);
-    expect(readdirSync(join(dir, entries[0]!)).sort()).toEqual(['meta.json', 'model.onnx', 'sway-weights.bin']);
+    const entry = join(dir, entries[0]!);
+    expect(readdirSync(entry).sort()).toEqual(['meta.json', 'model.onnx', 'source-0-model.safetensors', 'sources.json', 'sway-weights.bin']);
+    // The checkpoint's tensors are used where they sit (a hard link, the same inode), not written again.
+    expect(statSync(join(entry, 'source-0-model.safetensors')).ino).toBe(statSync(join(fx.base, 'model.safetensors')).ino);
+    expect(statSync(join(entry, 'sway-weights.bin')).size).toBeLessThan(statSync(join(fx.base, 'model.safetensors')).size / 2);
     const second = await loadAndRun(dir, fx.trained);
     expect(second.cache).toBe('hit');
     expect(second.logits).toEqual(first.logits);
+  });
+
+  it('rebuilds an entry whose checkpoint file changed since it was stored', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'sway-cache-base-'));
+    cpSync(fx.base, base, { recursive: true });
+    const dir = join(root, 'changed');
+    const load = async () => {
+      const engine = await Engine.load({ base, threads: 1, cacheDir: dir });
+      const out = { cache: engine.stats.sessionCache, logits: Array.from(await engine.fullLogits({ kind: 'base' }, engine.encode(TEXT))) };
+      await engine.close();
+      return out;
+    };
+    const first = await load();
+    expect(first.cache).toBe('stored');
+    expect((await load()).cache).toBe('hit');
+    // Same bytes, new mtime: the entry no longer vouches for the file.
+    const file = join(base, 'model.safetensors');
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const again = await load();
+    expect(again.cache).toBe('stored');
+    expect(again.logits).toEqual(first.logits);
+    rmSync(base, { recursive: true, force: true });
   });
 
   it('keys on the plan: another adapter layout is another entry', async () => {
@@ -85,7 +111,8 @@ describe('warm-start session cache', () => {
     const [stored] = readdirSync(src);
     const dest = join(root, 'detached');
     const staged = stagingDir(dest, 'feedface');
-    for (const f of ['model.onnx', 'sway-weights.bin']) copyFileSync(join(src, stored!, f), join(staged.dir, f));
+    for (const f of ['model.onnx', 'sway-weights.bin', 'sources.json']) copyFileSync(join(src, stored!, f), join(staged.dir, f));
+    linkSync(join(src, stored!, 'source-0-model.safetensors'), join(staged.dir, 'source-0-model.safetensors'));
     const child = spawn(process.execPath, [committer, dest, 'feedface', staged.dir, '0'], { stdio: 'ignore' });
     const code = await new Promise<number | null>((done) => child.on('exit', done));
     expect(code).toBe(0);

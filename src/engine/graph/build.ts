@@ -1,11 +1,12 @@
 /**
  * Builds the decoder ONNX graph for an ArchSpec and a LoRA group layout. Base weights are
- * initializers stored as in-memory external data (one aligned buffer, handed to ORT once);
+ * external-data initializers (packer.ts: the checkpoint's own bytes where they can be used
+ * as stored, produced fp32 weights otherwise), in memory or in a warm-start folder;
  * LoRA A/B (and LoRA bias), DoRA gains and the saved-module selector are graph inputs, so
  * every view of the model (base, fine-tuned, scaled, null) is only a different set of feeds,
  * and rows of one batch may run different views.
  */
-import { DT, encodeModel } from '../onnx/model.js';
+import { DT, encodeModel, type GraphDef } from '../onnx/model.js';
 import type { WeightSource } from '../types.js';
 import { GraphContext, type GraphPlan } from './context.js';
 import { attentionConsts, decoderLayer, embedding, head, perLayerInputs, targetLogprobs } from './layers.js';
@@ -16,8 +17,8 @@ export { EXTERNAL_LOCATION } from './packer.js';
 export type { GraphPlan } from './context.js';
 
 export interface BuiltGraph {
-  modelBytes: Uint8Array;
-  /** The external data: in memory (buffer()) or written to a file (writeFile()), once. */
+  /** Lays the weights out (packer.buffer() or packer.writeFolder(), once), then encodes the graph with their locations. */
+  encode(): Uint8Array;
   weights: WeightPacker;
   inputNames: string[];
   hasOverrides: boolean;
@@ -47,9 +48,7 @@ export function buildDecoderGraph(plan: GraphPlan, weights: WeightSource): Built
   ctx.outputs.unshift({ name: 'target_logprobs', elemType: DT.FLOAT, shape: ['batch', 'npos'] });
   ctx.outputs.unshift({ name: 'logits', elemType: DT.FLOAT, shape: ['batch', 'npos', arch.vocabSize] });
 
-  const modelBytes = encodeModel(
-    { name: `sway_${arch.family}`, nodes: ctx.nodes, inputs: ctx.inputs, outputs: ctx.outputs, initializers: ctx.packer.inits },
-    { '': 17, 'com.microsoft': 1 },
-  );
-  return { modelBytes, weights: ctx.packer, inputNames: ctx.inputs.map((i) => i.name), hasOverrides };
+  const graph: GraphDef = { name: `sway_${arch.family}`, nodes: ctx.nodes, inputs: ctx.inputs, outputs: ctx.outputs, initializers: ctx.packer.inits };
+  const encode = () => encodeModel(graph, { '': 17, 'com.microsoft': 1 });
+  return { encode, weights: ctx.packer, inputNames: ctx.inputs.map((i) => i.name), hasOverrides };
 }

@@ -95,6 +95,53 @@ export class GraphContext {
     };
   }
 
+  /**
+   * A checkpoint tensor as an initializer: its stored bytes and type where the source can
+   * hand them over (no conversion on the JS side), else read as fp32. Use asFloat() for
+   * an fp32 value of it.
+   */
+  stored(packName: string, dims: number[], ref: WeightRef): string {
+    const name = this.name(ref);
+    const size = this.size(name);
+    if (size !== dims.reduce((a, b) => a * b, 1)) throw new ModelError(`${this.weights.description}: tensor '${name}' has an unexpected size`);
+    const bytes = this.weights.storedBytes?.(name);
+    if (!bytes) return this.packer.add(packName, dims, this.concat([ref]));
+    const dataType = bytes.dtype === 'F32' ? DT.FLOAT : bytes.dtype === 'F16' ? DT.FLOAT16 : DT.BFLOAT16;
+    return this.packer.addStored(packName, dims, { tensor: name, path: bytes.path, offset: bytes.offset, byteLength: bytes.byteLength, dataType });
+  }
+
+  /**
+   * `value` (the initializer `init` itself, or a value computed from it) as fp32: a Cast when
+   * `init` is stored in half precision (folded by onnxruntime when `value` is a constant).
+   */
+  asFloat(value: string, init = value): string {
+    const type = this.packer.dataType(init);
+    return type === undefined || type === DT.FLOAT ? value : this.one('Cast', [value], { to: DT.FLOAT });
+  }
+
+  /**
+   * An fp32 weight of checkpoint tensors stacked along the first axis ([out, in] blocks one
+   * after another): each stored, cast and, for several, concatenated in the graph (all
+   * folded into one constant by onnxruntime).
+   */
+  weight(packName: string, dims: number[], refs: readonly WeightRef[]): string {
+    const rest = dims.slice(1);
+    const inner = rest.reduce((a, b) => a * b, 1);
+    const parts = refs.map((r, k) => {
+      const rows = this.size(this.name(r)) / inner;
+      return this.asFloat(this.stored(refs.length === 1 ? packName : `${packName}_${k}`, [rows, ...rest], r));
+    });
+    return parts.length === 1 ? (parts[0] as string) : this.one('Concat', parts, { axis: 0 });
+  }
+
+  /**
+   * Rows of an embedding-like table picked by `ids`, as fp32: the Gather reads the stored
+   * (half-precision) table and only the picked rows are cast, so the table is never widened.
+   */
+  gatherRows(table: string, ids: string): string {
+    return this.asFloat(this.one('Gather', [table, ids], { axis: 0 }), table);
+  }
+
   private size(name: string): number {
     if (!this.weights.has(name)) throw new ModelError(`${this.weights.description}: tensor '${name}' is missing from the checkpoint`);
     return this.weights.shape(name).reduce((a, b) => a * b, 1);

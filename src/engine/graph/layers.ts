@@ -69,7 +69,7 @@ export function norm(ctx: GraphContext, input: string, ref: WeightRef, packName:
 export function linearWeight(ctx: GraphContext, packName: string, ref: WeightRef, outF: number, inF: number): LinearWeight {
   const outIn = !ctx.arch.transposedLinear;
   ctx.expect(ref, outIn ? [outF, inF] : [inF, outF]);
-  return { name: ctx.packer.add(packName, outIn ? [outF, inF] : [inF, outF], ctx.concat([ref])), outIn };
+  return { name: ctx.weight(packName, outIn ? [outF, inF] : [inF, outF], [ref]), outIn };
 }
 
 /** Several linear weights as one with their outputs side by side ([sum(out), in]: the row blocks one after another). */
@@ -77,7 +77,7 @@ export function fusedLinearWeight(ctx: GraphContext, packName: string, refs: Wei
   const outIn = !ctx.arch.transposedLinear;
   refs.forEach((r, k) => ctx.expect(r, outIn ? [outs[k] as number, inF] : [inF, outs[k] as number]));
   const total = outs.reduce((a, b) => a + b, 0);
-  if (outIn) return { name: ctx.packer.add(packName, [total, inF], ctx.concat(refs)), outIn };
+  if (outIn) return { name: ctx.weight(packName, [total, inF], refs), outIn };
   const name = ctx.packer.add(packName, [inF, total], (t) => {
     let col = 0;
     refs.forEach((r, k) => {
@@ -119,8 +119,8 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
   const V = arch.vocabSize;
   const H = arch.hiddenSize;
   ctx.expect({ module: 'embed' }, [V, H]);
-  const table = ctx.packer.add('embed', [V, H], ctx.concat([{ module: 'embed' }]));
-  let x = ctx.one('Gather', [table, 'input_ids'], { axis: 0 });
+  const table = ctx.stored('embed', [V, H], { module: 'embed' });
+  let x = ctx.gatherRows(table, 'input_ids');
   const saved = ctx.plan.overrides.get(ctx.name({ module: 'embed' }));
   if (saved) x = selectSaved(ctx, x, ctx.one('Gather', [ctx.packer.add('embed_saved', [V, H], saved), 'input_ids'], { axis: 0 }));
   x = addEmbeddingLora(ctx, x);
@@ -129,11 +129,11 @@ export function embedding(ctx: GraphContext): { table: string; x: string } {
     // Positions of this call's tokens: total_seq_len - seq .. total_seq_len - 1 (prefill from 0, or one decode step).
     const P = arch.maxPositionEmbeddings;
     ctx.expect({ module: 'positions' }, [P, H]);
-    const wpe = ctx.packer.add('positions', [P, H], ctx.concat([{ module: 'positions' }]));
+    const wpe = ctx.stored('positions', [P, H], { module: 'positions' });
     const total = ctx.one('Cast', ['total_seq_len'], { to: DT.INT64 });
     const seq = ctx.one('Squeeze', [ctx.one('Slice', [ctx.one('Shape', ['input_ids']), ctx.packer.int64('one_i64', [1]), ctx.packer.int64('two_i64', [2])]), ctx.packer.int64('zero_axis', [0])]);
     const pos = ctx.one('Range', [ctx.one('Sub', [total, seq]), total, ctx.packer.inline('one_scalar_i64', DT.INT64, [], new Uint8Array(BigInt64Array.from([1n]).buffer))]);
-    x = ctx.one('Add', [x, ctx.one('Gather', [wpe, pos], { axis: 0 })]);
+    x = ctx.one('Add', [x, ctx.gatherRows(wpe, pos)]);
   }
   return { table, x };
 }
@@ -284,7 +284,7 @@ export function attention(ctx: GraphContext, l: number, input: string, consts: A
       // gemma4 attention_k_eq_v: the raw key projection is also the value (v norm below, no k norm or RoPE on it).
       const { q: qw, kv: kvw } = layerWidths(arch, l);
       const name = `split_qk_${qw}_${kvw}`;
-      const split = ctx.packer.inits.some((i) => i.name === name) ? name : ctx.packer.int64(name, [qw, kvw]);
+      const split = ctx.packer.has(name) ? name : ctx.packer.int64(name, [qw, kvw]);
       const [qs, ks] = ctx.add('Split', [qkv, split], { axis: -1 }, undefined, 2) as [string, string];
       parts = [qs, ks, ks];
     } else {
@@ -375,7 +375,7 @@ export function mlp(ctx: GraphContext, l: number, input: string, splitGu: string
   const I = layerIntermediate(arch, l);
   // gemma4 double-wide MLP: KV-shared layers split a wider gate/up output.
   const wideSplit = `split_gu_${I}`;
-  if (I !== arch.intermediateSize && !packer.inits.some((i) => i.name === wideSplit)) packer.int64(wideSplit, [I, I]);
+  if (I !== arch.intermediateSize && !packer.has(wideSplit)) packer.int64(wideSplit, [I, I]);
   const split = I === arch.intermediateSize ? splitGu : wideSplit;
   const ref = (module: 'gate_proj' | 'up_proj' | 'gate_up_proj' | 'down_proj', part: 'weight' | 'bias' = 'weight') => ({ layer: l, module, part }) as const;
   const gated = arch.mlp === 'gated';
@@ -423,8 +423,8 @@ export function perLayerInputs(ctx: GraphContext, x: string): string[] {
   const L = arch.numLayers;
   const P = spec.size;
   ctx.expect({ module: 'per_layer_embed' }, [spec.vocab, L * P]);
-  const table = packer.add('ple_embed', [spec.vocab, L * P], ctx.concat([{ module: 'per_layer_embed' }]));
-  const tok = ctx.one('Mul', [ctx.one('Gather', [table, 'input_ids'], { axis: 0 }), packer.scalar('ple_embed_scale', Math.sqrt(P))]);
+  const table = ctx.stored('ple_embed', [spec.vocab, L * P], { module: 'per_layer_embed' });
+  const tok = ctx.one('Mul', [ctx.gatherRows(table, 'input_ids'), packer.scalar('ple_embed_scale', Math.sqrt(P))]);
   const projW = linearWeight(ctx, 'ple_model_proj', { module: 'per_layer_model_proj' }, L * P, H);
   const proj = ctx.one('Mul', [applyLinear(ctx, x, projW), packer.scalar('ple_proj_scale', 1 / Math.sqrt(H))]);
   const normed = norm(ctx, ctx.one('Reshape', [proj, packer.int64('shape_ple_layers', [0, 0, L, P])]), { module: 'per_layer_proj_norm' }, 'ple_proj_norm', P);
@@ -487,10 +487,10 @@ export function head(ctx: GraphContext, x: string): string {
   // mapping, while the embedding Gather keeps its own mapping and touches only the rows it
   // reads. One shared initializer kept the whole table resident twice (mapped and prepacked).
   let headW: string;
-  if (arch.tieWordEmbeddings) headW = packer.alias('lm_head_tied', 'embed');
+  if (arch.tieWordEmbeddings) headW = ctx.asFloat(packer.alias('lm_head_tied', 'embed'));
   else {
     ctx.expect({ module: 'lm_head' }, [V, H]);
-    headW = packer.add('lm_head', [V, H], ctx.concat([{ module: 'lm_head' }]));
+    headW = ctx.weight('lm_head', [V, H], [{ module: 'lm_head' }]);
   }
   let logits = ctx.one('FusedMatMul', [fn, headW], { transB: 1 }, 'com.microsoft');
   const savedHead = ctx.plan.overrides.get(ctx.name({ module: 'lm_head' }));

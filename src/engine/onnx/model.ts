@@ -5,7 +5,7 @@
 import { SwayError } from '../../core/errors.js';
 import { ProtoWriter } from './protobuf.js';
 
-export const DT = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
+export const DT = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, BFLOAT16: 16 } as const;
 
 export type AttrValue = number | string | number[] | { floats: number[] } | { float: number };
 

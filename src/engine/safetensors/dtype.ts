@@ -92,6 +92,20 @@ export function widenF16InPlace(out: Float32Array): number {
   return bad;
 }
 
+/** NaN/Inf count of bf16 values (exponent bits all set). */
+export function countNonFiniteBf16(halves: Uint16Array): number {
+  let bad = 0;
+  for (let i = 0; i < halves.length; i++) bad += (((halves[i] as number) & 0x7f80) + 0x80) >>> 15;
+  return bad;
+}
+
+/** NaN/Inf count of fp16 values (exponent bits all set). */
+export function countNonFiniteF16(halves: Uint16Array): number {
+  let bad = 0;
+  for (let i = 0; i < halves.length; i++) bad += (((halves[i] as number) & 0x7c00) + 0x400) >>> 15;
+  return bad;
+}
+
 /** NaN/Inf count of fp32 data, by exponent bits. */
 export function countNonFiniteF32(data: Float32Array): number {
   const words = new Uint32Array(data.buffer, data.byteOffset, data.length);

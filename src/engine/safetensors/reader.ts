@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelError } from '../../core/errors.js';
-import type { ReadIntoOptions, SafetensorsDtype, WeightSource } from '../types.js';
+import type { ReadIntoOptions, SafetensorsDtype, StoredBytes, WeightSource } from '../types.js';
 import { countNonFiniteF32, DTYPE_BYTES, widenBf16InPlace, widenF16InPlace } from './dtype.js';
 import { parseHeader, type SafetensorsHeader, type TensorEntry } from './header.js';
 
@@ -136,6 +136,11 @@ export class SafetensorsSource implements WeightSource {
   /** Path of the file holding `name` (for error messages). */
   fileOf(name: string): string {
     return this.get(name).file.path;
+  }
+
+  storedBytes(name: string): StoredBytes {
+    const { file, entry } = this.get(name);
+    return { path: file.path, offset: entry.begin, byteLength: entry.end - entry.begin, dtype: entry.dtype };
   }
 
   readF32(name: string, options?: { checkFinite?: boolean }): Float32Array {
