@@ -13,6 +13,8 @@ export interface TraceEvent {
   tokens: number;
   ms: number;
   cache_hit: boolean;
+  /** Resident memory of the process right after the event, MB (where peaks come from). */
+  rss_mb: number;
 }
 
 let events: TraceEvent[] | null = null;
@@ -38,8 +40,8 @@ export function setTraceProbe(name: string | null): void {
   currentProbe = name;
 }
 
-export function recordTrace(e: Omit<TraceEvent, 'probe'>): void {
-  events?.push({ probe: currentProbe, ...e });
+export function recordTrace(e: Omit<TraceEvent, 'probe' | 'rss_mb'>): void {
+  events?.push({ probe: currentProbe, ...e, rss_mb: Math.round(process.memoryUsage.rss() / 1048576) });
 }
 
 /** Distinct view ids of some rows, in first-seen order, as one label. */

@@ -81,6 +81,7 @@ function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
   const mem = memorySwitches();
   const session: Record<string, unknown> = { intra_op: { allow_spinning: '0' } };
   if (mem.has('noprepack')) session.disable_prepacking = '1';
+  if (process.env.SWAY_ORT_EXTRA) Object.assign(session, JSON.parse(process.env.SWAY_ORT_EXTRA));
   return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',

@@ -127,11 +127,12 @@ export class GraphContext {
   weight(packName: string, dims: number[], refs: readonly WeightRef[]): string {
     const rest = dims.slice(1);
     const inner = rest.reduce((a, b) => a * b, 1);
-    const parts = refs.map((r, k) => {
-      const rows = this.size(this.name(r)) / inner;
-      return this.asFloat(this.stored(refs.length === 1 ? packName : `${packName}_${k}`, [rows, ...rest], r));
-    });
-    return parts.length === 1 ? (parts[0] as string) : this.one('Concat', parts, { axis: 0 });
+    const parts = refs.map((r, k) => this.stored(refs.length === 1 ? packName : `${packName}_${k}`, [this.size(this.name(r)) / inner, ...rest], r));
+    if (parts.length === 1) return this.asFloat(parts[0] as string);
+    const types = new Set(parts.map((p) => this.packer.dataType(p)));
+    // One element type: concatenate as stored, then cast once (fewer fp32 temporaries while onnxruntime folds it).
+    if (types.size === 1) return this.asFloat(this.one('Concat', parts, { axis: 0 }), parts[0] as string);
+    return this.one('Concat', parts.map((p) => this.asFloat(p)), { axis: 0 });
   }
 
   /**
