@@ -13,8 +13,8 @@ export interface TraceEvent {
   tokens: number;
   ms: number;
   cache_hit: boolean;
-  /** Resident memory of the process right after the event, MB (where peaks come from). */
-  rss_mb: number;
+  /** Resident memory of the process right after the event, MB (where peaks come from; absent in traces of older versions). */
+  rss_mb?: number;
 }
 
 let events: TraceEvent[] | null = null;

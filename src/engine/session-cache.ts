@@ -28,8 +28,11 @@ const MODEL_FILE = 'model.onnx';
 const META_FILE = 'meta.json';
 /** The checkpoint files the entry's links point at, with the size and mtime they had. */
 const SOURCES_FILE = 'sources.json';
-/** Entries kept (least recently used removed first): each holds a graph, its produced weights and links. */
-const MAX_ENTRIES = 8;
+/**
+ * Entries kept (least recently used removed first). An entry is small (a graph, its produced
+ * weights, hard links), but a link keeps a deleted checkpoint's disk space until the entry goes.
+ */
+const MAX_ENTRIES = 4;
 
 /** Records the links of a staged entry (written before meta.json, checked by findEntry). */
 export function writeSources(dir: string, links: readonly SourceLink[]): void {

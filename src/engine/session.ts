@@ -1,7 +1,7 @@
 /**
  * From a loaded base + adapter to an onnxruntime session: the LoRA group layout, the saved
- * module copies the graph switches per view, DoRA base rows, and session creation with the
- * weights handed over once as in-memory external data.
+ * module copies the graph switches per view, DoRA base rows, and session creation from a
+ * warm-start entry or with the weights handed over once as in-memory external data.
  */
 import './ort-privacy.js'; // before onnxruntime-node: turns its telemetry off
 import * as ort from 'onnxruntime-node';
@@ -81,7 +81,6 @@ function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
   const mem = memorySwitches();
   const session: Record<string, unknown> = { intra_op: { allow_spinning: '0' } };
   if (mem.has('noprepack')) session.disable_prepacking = '1';
-  if (process.env.SWAY_ORT_EXTRA) Object.assign(session, JSON.parse(process.env.SWAY_ORT_EXTRA));
   return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -95,11 +94,12 @@ function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
 }
 
 /**
- * Creates the session. With a cache folder: from its entry for this plan when there is one
- * (onnxruntime maps the weight file), else the graph is built, its weights are written to
- * a staged entry tensor by tensor, the session is created from that file, and the entry is
- * synced and renamed into place in the background. Without: the graph's weights are handed
- * over once as in-memory external data, which lives only inside this call.
+ * Creates the session. With a cache folder: from its entry for this plan when there is one,
+ * else the graph is built into a staged entry (produced weights written tensor by tensor,
+ * checkpoint files hard-linked, their tensors scanned for NaN/Inf), the session is created
+ * from it, and the entry is synced and renamed into place in the background. Without one,
+ * or when the staged entry cannot be written or loaded: the graph's weights (checkpoint
+ * tensors copied as stored) are handed over once as in-memory external data.
  */
 export async function createSession(plan: GraphPlan, weights: WeightSource, threads: number, timing: { session: number }, cache: SessionCache | null = null): Promise<CreatedSession> {
   if (cache?.root) {
@@ -123,9 +123,9 @@ export async function createSession(plan: GraphPlan, weights: WeightSource, thre
       try {
         const session = await ort.InferenceSession.create(staged.model, sessionOptions(threads));
         return { session, hasOverrides: built.hasOverrides, cache: 'stored', pending: commitInBackground(root, cache.key, staged.dir, built.hasOverrides) };
-      } catch (err) {
+      } catch {
+        // Not loadable from the folder (say, a file system onnxruntime cannot map): build in memory below.
         dropEntry(staged.dir);
-        throw err;
       }
     }
   }

@@ -22,13 +22,15 @@ describe('sway run --trace / sway trace', () => {
     const dk = events.filter((e) => e.probe === 'dk');
     // base and ft of both prompts in one batched forward
     expect(dk).toEqual([expect.objectContaining({ op: 'forward', view: 'base+ft', rows: 4, cache_hit: false })]);
+    // Each event carries the process's resident memory right after it.
+    for (const e of events) expect(e.rss_mb).toBeGreaterThan(10);
     // the second probe's prompt is answered from the engine's cache
     expect(events.filter((e) => e.probe === 'dk2')).toEqual([expect.objectContaining({ op: 'cache', view: 'base+ft', rows: 2, cache_hit: true })]);
     const s = await swayIn(['trace', trace]);
     expect(s.code, s.stderr).toBe(0);
     // + the backend's preflight forward before the first probe
     expect(events).toHaveLength(3);
-    expect(s.stdout).toMatch(/^3 events, \d+ ms in the model/);
+    expect(s.stdout).toMatch(/^3 events, \d+ ms in the model; largest RSS after an event \d+ MB \(/);
     expect(s.stdout).toMatch(/\(outside probes\)\s+base\+ft\s+1\s/);
     expect(s.stdout).toMatch(/dk\s+base\+ft\s+1\s+0\s+4\s+\d+\s+0\s/);
     expect(s.stdout).toContain('slowest 3:');
@@ -45,5 +47,9 @@ describe('sway run --trace / sway trace', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('nope.jsonl: cannot read the trace (ENOENT)');
     expect(summariseTrace([])).toContain('trace is empty');
+    // Traces written before events carried rss_mb still summarise, with no memory column values.
+    const old = summariseTrace(parseTrace('{"probe":"p","op":"forward","view":"base","rows":1,"tokens":3,"ms":1,"cache_hit":false}\n', 'old.jsonl'));
+    expect(old).toMatch(/^1 events, 1 ms in the model\n/);
+    expect(old).toMatch(/p\s+base\s+1\s+0\s+1\s+3\s+0\s+1\s+100\.0%\s+—/);
   });
 });

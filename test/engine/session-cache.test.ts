@@ -4,7 +4,7 @@
  * cache can be turned off. Counts loads and hits, never times.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, linkSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,32 @@ describe('warm-start session cache', () => {
     const second = await loadAndRun(dir, fx.trained);
     expect(second.cache).toBe('hit');
     expect(second.logits).toEqual(first.logits);
+  });
+
+  it('links the file behind a symbolic link (a Hugging Face cache snapshot) and loads from it', async () => {
+    // snapshots/main/model.safetensors -> ../../blobs/<hash>, the hub cache's layout.
+    const hub = mkdtempSync(join(tmpdir(), 'sway-cache-hub-'));
+    const snapshot = join(hub, 'snapshots', 'main');
+    mkdirSync(join(hub, 'blobs'), { recursive: true });
+    cpSync(fx.base, snapshot, { recursive: true });
+    renameSync(join(snapshot, 'model.safetensors'), join(hub, 'blobs', 'abc123'));
+    symlinkSync('../../blobs/abc123', join(snapshot, 'model.safetensors'));
+    const dir = join(root, 'hub');
+    const run = async () => {
+      const engine = await Engine.load({ base: snapshot, threads: 1, cacheDir: dir });
+      const out = { cache: engine.stats.sessionCache, logits: Array.from(await engine.fullLogits({ kind: 'base' }, engine.encode(TEXT))) };
+      await engine.close();
+      return out;
+    };
+    const first = await run();
+    expect(first.cache).toBe('stored');
+    const entry = join(dir, readdirSync(dir)[0]!);
+    expect(lstatSync(join(entry, 'source-0-abc123')).isSymbolicLink()).toBe(false);
+    expect(statSync(join(entry, 'source-0-abc123')).ino).toBe(statSync(join(hub, 'blobs', 'abc123')).ino);
+    const second = await run();
+    expect(second.cache).toBe('hit');
+    expect(second.logits).toEqual(first.logits);
+    rmSync(hub, { recursive: true, force: true });
   });
 
   it('rebuilds an entry whose checkpoint file changed since it was stored', async () => {

@@ -9,8 +9,8 @@
  *   session creation).
  * Offsets and locations are assigned when the weights are laid out, in memory or in a folder.
  */
-import { closeSync, ftruncateSync, linkSync, openSync, readSync, statSync, writeSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { closeSync, ftruncateSync, linkSync, openSync, readSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { ModelError, SwayError } from '../../core/errors.js';
 import { DT, type InitializerDef } from '../onnx/model.js';
 import { countNonFiniteBf16, countNonFiniteF16, countNonFiniteF32 } from '../safetensors/dtype.js';
@@ -188,13 +188,15 @@ export class WeightPacker {
    * link cannot be made (another file system, no permission) they are copied as they are
    * into `sway-weights.bin` with the produced fp32 weights, written tensor by tensor. Stored
    * bytes are scanned for NaN/Inf (refused naming file and tensor). The caller writes the
-   * graph after this and syncs the file before relying on it surviving a crash.
+   * graph after this and syncs the file before relying on it surviving a crash; buffer()
+   * may still follow, should the folder not load.
    */
   writeFolder(dir: string): SourceLink[] {
     const links = new Map<string, SourceLink | null>();
     for (const p of this.stored()) {
       if (links.has(p.src.path)) continue;
-      const target = resolve(p.src.path);
+      // The file itself, not a symbolic link to it (a Hugging Face cache snapshot links to its blobs).
+      const target = realpathSync(p.src.path);
       const name = `source-${links.size}-${basename(target)}`;
       try {
         linkSync(target, join(dir, name));
@@ -233,7 +235,6 @@ export class WeightPacker {
     } finally {
       closeSync(fd);
     }
-    this.parts = [];
     return [...links.values()].filter((l): l is SourceLink => l !== null);
   }
 
