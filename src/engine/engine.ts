@@ -14,7 +14,7 @@ import { loadAdapter } from './adapter/load.js';
 import type { LoadedAdapter } from './adapter/types.js';
 import { AnswerCache, answerBytes, answerKey, LruMap, viewCacheKey } from './answer-cache.js';
 import { checkArchAgainstWeights, loadArch } from './config.js';
-import { nextPast } from './decode.js';
+import { nextPast, SegmentCache } from './decode.js';
 import { emptyPastFeeds, PackedViewCache, presentNames, stepFeeds, tokenFeeds, viewFeeds, type FeedLayout, type RowRequest } from './feeds.js';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { BASE_IDENTITY_FILES, ENGINE_VERSION, engineIdentity, hashDirFiles } from './identity.js';
@@ -445,8 +445,8 @@ export class Engine {
     this.checkLength(row.ids.length);
     const V = this.arch.vocabSize;
     const viewPart = viewFeeds(this.layout, [row.view], this.packedViews);
-    const kvNames = presentNames(this.arch);
-    let past: Record<string, ort.Tensor> = emptyPastFeeds(this.arch, 1);
+    const cache = new SegmentCache(this.arch, row.ids.length);
+    const output = row.targets ? 'target_logprobs' : 'logits';
     let k = 0;
     for (let start = 0; start < row.ids.length; start += segment) {
       const end = Math.min(row.ids.length, start + segment);
@@ -456,10 +456,10 @@ export class Engine {
       const more = end < row.ids.length;
       const t0 = performance.now();
       const targets = row.targets ? row.targets.slice(from, k) : undefined;
-      const output = row.targets ? 'target_logprobs' : 'logits';
-      const res = await this.session.run({ ...viewPart, ...stepFeeds([row.ids.slice(start, end)], end, local.length ? local : [end - start - 1], targets && [targets]), ...past }, [output, ...(more ? kvNames : [])]);
+      const feeds = stepFeeds([row.ids.slice(start, end)], end, local.length ? local : [end - start - 1], targets && [targets], more ? end - start : 0);
+      const res = await this.session.run({ ...viewPart, ...feeds, ...cache.past }, [output, ...(more ? cache.outputs : [])]);
       this.countForward([row.view.id], end - start, t0);
-      if (more) past = nextPast(res, kvNames);
+      if (more) cache.store(res, start, end - start);
       if (local.length) consume(((res[output] as ort.Tensor).data as Float32Array).subarray(0, local.length * (row.targets ? 1 : V)), from);
     }
   }

@@ -65,17 +65,23 @@ export function tokenFeeds(rows: readonly RowRequest[], padId: number): { feeds:
       total_seq_len: new ort.Tensor('int32', Int32Array.from([S]), []),
       gather_idx: new ort.Tensor('int64', gather, [B, P, 1]),
       target_ids: targetFeed(rows, P),
+      kv_tail: kvTail(0),
     },
   };
+}
+
+/** The `kv_tail` feed: how many of the last cache positions the `kv_new_*` outputs hold. */
+function kvTail(n: number): ort.Tensor {
+  return new ort.Tensor('int64', BigInt64Array.from([BigInt(n)]), []);
 }
 
 /**
  * Token feeds of rows of equal length that continue `total - length` cached tokens each: a
  * decoding step (several views in lockstep), or one segment of a long input. `positions`
  * index into each row (default: its last token); `targets` per row, when log-probabilities
- * of given tokens are wanted.
+ * of given tokens are wanted; `tail`: cache positions the `kv_new_*` outputs return.
  */
-export function stepFeeds(inputs: readonly (readonly number[])[], total: number, positions?: readonly number[], targets?: readonly (readonly number[])[]): Feeds {
+export function stepFeeds(inputs: readonly (readonly number[])[], total: number, positions?: readonly number[], targets?: readonly (readonly number[])[], tail = 0): Feeds {
   const B = inputs.length;
   const L = (inputs[0] as readonly number[]).length;
   const pos = positions ?? [L - 1];
@@ -92,6 +98,7 @@ export function stepFeeds(inputs: readonly (readonly number[])[], total: number,
     total_seq_len: new ort.Tensor('int32', Int32Array.from([total]), []),
     gather_idx: new ort.Tensor('int64', gather, [B, pos.length, 1]),
     target_ids: targetFeed(inputs.map((_, b) => ({ targets: targets?.[b] })), pos.length),
+    kv_tail: kvTail(tail),
   };
 }
 

@@ -62,7 +62,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | 
 }
 
 /** Bumped when the graph builder changes what a built graph holds for the same inputs. */
-const GRAPH_REVISION = 7;
+const GRAPH_REVISION = 8;
 
 /** `adapterBase`: the adapter replaces base tensors (PEFT base_layer copies), so its content is baked in. */
 export function cacheKey(plan: GraphPlan, baseHash: string, adapterHash: string | null, adapterBase = false): string {

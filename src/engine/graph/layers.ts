@@ -162,6 +162,8 @@ export interface AttentionConsts {
   kv: Map<number, { k: string; v: string; pastK: string; pastV: string }>;
   /** Rotary done with plain ops instead of inside GroupQueryAttention (see rotary.ts), or null. */
   graphRotary: RotaryTables | null;
+  /** Slice bounds of a cache's last `kv_tail` positions: [total - kv_tail], [total], axis [2]. */
+  tail: { starts: string; ends: string; axes: string };
 }
 
 export function attentionConsts(ctx: GraphContext): AttentionConsts {
@@ -199,6 +201,7 @@ export function attentionConsts(ctx: GraphContext): AttentionConsts {
     shapes,
     kv: new Map(),
     graphRotary: needsGraphRotary(arch) ? rotaryTables(ctx) : null,
+    tail: kvTailBounds(ctx),
   };
 }
 
@@ -316,6 +319,20 @@ export function attention(ctx: GraphContext, l: number, input: string, consts: A
   return attend(ctx, l, gqaInputs, pastK, pastV, { key: `present_key_${l}`, value: `present_value_${l}` }, c);
 }
 
+/**
+ * The `kv_tail` input (int64 scalar) and the bounds that cut a present cache to its last
+ * kv_tail positions: a long row run in segments fetches only each segment's new keys and
+ * values (`kv_new_*`) instead of its whole grown cache (0 everywhere else: empty outputs).
+ */
+function kvTailBounds(ctx: GraphContext): AttentionConsts['tail'] {
+  const { packer } = ctx;
+  ctx.inputs.push({ name: 'kv_tail', elemType: DT.INT64, shape: [] });
+  const shape1 = packer.int64('kv_tail_shape', [1]);
+  const total = ctx.one('Reshape', [ctx.one('Cast', ['total_seq_len'], { to: DT.INT64 }), shape1]);
+  const starts = ctx.one('Sub', [total, ctx.one('Reshape', ['kv_tail', shape1])]);
+  return { starts, ends: total, axes: packer.int64('kv_tail_axis', [2]) };
+}
+
 /** Plain-op RoPE (graph/rotary.ts) of x [B, S, heads * D] with layer l's table (global or sliding) and head size. */
 function graphRotate(ctx: GraphContext, l: number, x: string, heads: number, gr: RotaryTables, tag: string): string {
   const { arch } = ctx;
@@ -361,6 +378,10 @@ function attend(ctx: GraphContext, l: number, gqaInputs: string[], pastK: string
   if (present) {
     ctx.outputs.push({ name: presentK, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
     ctx.outputs.push({ name: presentV, elemType: DT.FLOAT, shape: ['batch', nKv, 'total', D] });
+    for (const [cache, out] of [[presentK, `kv_new_key_${l}`], [presentV, `kv_new_value_${l}`]] as const) {
+      ctx.nodes.push({ op: 'Slice', inputs: [cache, c.tail.starts, c.tail.ends, c.tail.axes], outputs: [out] });
+      ctx.outputs.push({ name: out, elemType: DT.FLOAT, shape: ['batch', nKv, 'tail', D] });
+    }
   }
   const oRef = { layer: l, module: 'o_proj' } as const;
   const wo = linearWeight(ctx, `l${l}_wo`, oRef, H, q);
