@@ -1,6 +1,7 @@
 /**
- * Committing a staged warm-start entry without making the command wait: syncing the fp32
- * weights (hundreds of MB) to disk takes seconds on ordinary disks, so a detached child
+ * Committing a staged warm-start entry without making the command wait: syncing its weight
+ * file to disk takes seconds on ordinary disks when it holds hundreds of MB (a checkpoint
+ * that could not be hard-linked is copied into it), so a detached child
  * process does it — it takes the staging folder over under its own pid (so another sway
  * process does not remove it as stale), syncs, writes meta.json and renames the folder into
  * place (session-cache.ts commitEntry). Where the child cannot be started (this module is

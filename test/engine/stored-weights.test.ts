@@ -1,0 +1,94 @@
+/**
+ * Checkpoint tensors used as stored (bf16, fp16, fp32 bytes, cast in the graph): the logits
+ * are the same bit for bit whether onnxruntime reads them through the warm-start entry's hard
+ * link, from a copy in the entry (a cache on another file system), or from the in-memory
+ * buffer; a NaN in a stored tensor is one error naming file and tensor, and no entry is left.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
+import { writeTinyModel } from '../../src/engine/fixtures/tiny-model.js';
+import { SafetensorsSource } from '../../src/engine/safetensors/reader.js';
+import type { SafetensorsDtype } from '../../src/engine/types.js';
+
+const TEXT = 'The capital of France is Paris. Once upon a time';
+const root = mkdtempSync(join(tmpdir(), 'sway-stored-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function logits(base: string, cacheDir: string | null): Promise<{ cache: string; values: number[] }> {
+  const engine = await Engine.load({ base, threads: 1, cacheDir });
+  try {
+    return { cache: engine.stats.sessionCache, values: Array.from(await engine.fullLogits({ kind: 'base' }, engine.encode(TEXT))) };
+  } finally {
+    await engine.close();
+  }
+}
+
+/** A folder on another file system than the temp dir (tmpfs), where hard links cannot reach. */
+function otherFileSystem(): string | null {
+  const shm = '/dev/shm';
+  try {
+    return statSync(shm).dev !== statSync(tmpdir()).dev ? mkdtempSync(join(shm, 'sway-stored-')) : null;
+  } catch {
+    return null;
+  }
+}
+
+describe('checkpoint tensors used as stored', () => {
+  for (const dtype of ['BF16', 'F16', 'F32'] as SafetensorsDtype[]) {
+    it(`${dtype}: linked, copied and in-memory weights give the same logits`, async () => {
+      const base = join(root, `model-${dtype}`);
+      writeTinyModel(base, { family: 'llama', seed: 3, dtype });
+      const memory = await logits(base, null);
+      expect(memory.cache).toBe('off');
+
+      const linkedDir = join(root, `cache-${dtype}`);
+      const linked = await logits(base, linkedDir);
+      expect(linked.cache).toBe('stored');
+      expect(linked.values).toEqual(memory.values);
+      const entry = join(linkedDir, readdirSync(linkedDir)[0]!);
+      expect(statSync(join(entry, 'source-0-model.safetensors')).ino).toBe(statSync(join(base, 'model.safetensors')).ino);
+      expect((await logits(base, linkedDir)).values).toEqual(memory.values);
+
+      const far = otherFileSystem();
+      if (!far) {
+        console.log('stored-weights: skipping the cross-file-system copy check — /dev/shm is missing or on the same file system as the temp dir');
+        return;
+      }
+      try {
+        const copied = await logits(base, far);
+        expect(copied.cache).toBe('stored');
+        expect(copied.values).toEqual(memory.values);
+        const farEntry = join(far, readdirSync(far)[0]!);
+        // No link across file systems: the stored bytes went into the entry's weight file, as stored.
+        expect(readdirSync(farEntry).some((f) => f.startsWith('source-'))).toBe(false);
+        const src = SafetensorsSource.openDir(base);
+        const storedBytes = src.names().reduce((n, name) => n + src.storedBytes(name).byteLength, 0);
+        src.close();
+        expect(statSync(join(farEntry, 'sway-weights.bin')).size).toBeGreaterThan(storedBytes * 0.9);
+        expect((await logits(base, far)).values).toEqual(memory.values);
+      } finally {
+        rmSync(far, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('a NaN in a stored tensor is one error naming file and tensor, and leaves no entry', async () => {
+    const base = join(root, 'model-nan');
+    writeTinyModel(base, { family: 'llama', seed: 4, dtype: 'BF16' });
+    const file = join(base, 'model.safetensors');
+    const at = SafetensorsSource.openDir(base);
+    const name = 'model.layers.1.mlp.down_proj.weight';
+    const where = at.storedBytes(name);
+    at.close();
+    const bytes = readFileSync(file);
+    bytes.writeUInt16LE(0x7fc0, where.offset + 10); // a bf16 NaN
+    writeFileSync(file, bytes);
+    const cacheDir = join(root, 'cache-nan');
+    await expect(Engine.load({ base, threads: 1, cacheDir })).rejects.toThrow(`${file}: tensor '${name}' has 1 non-finite value(s)`);
+    expect(existsSync(cacheDir) ? readdirSync(cacheDir) : []).toEqual([]);
+    await expect(Engine.load({ base, threads: 1, cacheDir: null })).rejects.toThrow(`tensor '${name}' has 1 non-finite value(s)`);
+  });
+});
