@@ -14,6 +14,7 @@ import { weightName } from './families.js';
 import { buildDecoderGraph, EXTERNAL_LOCATION, type BuiltGraph, type GraphPlan } from './graph/build.js';
 import { buildGroups, type LoraGroup } from './graph/lora-groups.js';
 import { commitInBackground } from './cache-commit.js';
+import { scanInBackground, type StoredSource } from './stored-scan.js';
 import { dropEntry, findEntry, stagingDir, writeSources } from './session-cache.js';
 import type { ArchSpec, WeightSource } from './types.js';
 
@@ -96,8 +97,8 @@ function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
 /**
  * Creates the session. With a cache folder: from its entry for this plan when there is one,
  * else the graph is built into a staged entry (produced weights written tensor by tensor,
- * checkpoint files hard-linked, their tensors scanned for NaN/Inf), the session is created
- * from it, and the entry is synced and renamed into place in the background. Without one,
+ * checkpoint files hard-linked), the session is created from it while a worker scans the
+ * linked tensors for NaN/Inf, and the entry is synced and renamed into place in the background. Without one,
  * or when the staged entry cannot be written or loaded: the graph's weights (checkpoint
  * tensors copied as stored) are handed over once as in-memory external data.
  */
@@ -120,13 +121,24 @@ export async function createSession(plan: GraphPlan, weights: WeightSource, thre
     const staged = stageEntry(root, cache.key, built);
     if (staged) {
       timing.session = performance.now();
+      // The linked checkpoint tensors are scanned for NaN/Inf on a worker while onnxruntime builds the session.
+      const scan = scanInBackground(staged.unscanned);
+      scan.catch(() => undefined); // awaited below, after the session: not an unhandled rejection meanwhile
+      let session: ort.InferenceSession | null = null;
       try {
-        const session = await ort.InferenceSession.create(staged.model, sessionOptions(threads));
-        return { session, hasOverrides: built.hasOverrides, cache: 'stored', pending: commitInBackground(root, cache.key, staged.dir, built.hasOverrides) };
+        session = await ort.InferenceSession.create(staged.model, sessionOptions(threads));
       } catch {
-        // Not loadable from the folder (say, a file system onnxruntime cannot map): build in memory below.
-        dropEntry(staged.dir);
+        // Not loadable from the folder (say, a file system onnxruntime cannot read): build in memory below.
       }
+      try {
+        await scan;
+      } catch (err) {
+        await session?.release();
+        dropEntry(staged.dir);
+        throw err;
+      }
+      if (session) return { session, hasOverrides: built.hasOverrides, cache: 'stored', pending: commitInBackground(root, cache.key, staged.dir, built.hasOverrides) };
+      dropEntry(staged.dir);
     }
   }
   const options = sessionOptions(threads);
@@ -137,15 +149,19 @@ export async function createSession(plan: GraphPlan, weights: WeightSource, thre
   return { session, hasOverrides: built.hasOverrides, cache: 'off', pending: null };
 }
 
-/** Writes the graph and its weights into a staging folder; null (nothing left) when the disk refuses. */
-function stageEntry(root: string, key: string, built: BuiltGraph): { dir: string; model: string } | null {
+/**
+ * Writes the graph and its weights into a staging folder, with the stored tensors still to be
+ * scanned; null (nothing left) when the disk refuses.
+ */
+function stageEntry(root: string, key: string, built: BuiltGraph): { dir: string; model: string; unscanned: StoredSource[] } | null {
   let dir: string | null = null;
   try {
     const staged = stagingDir(root, key);
     dir = staged.dir;
-    writeSources(dir, built.weights.writeFolder(dir));
+    const { links, unscanned } = built.weights.writeFolder(dir);
+    writeSources(dir, links);
     writeFileSync(staged.model, built.encode());
-    return staged;
+    return { ...staged, unscanned };
   } catch (err) {
     if (dir) dropEntry(dir);
     if (err instanceof ModelError) throw err;

@@ -7,6 +7,7 @@
  */
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { DT } from '../../src/engine/onnx/model.js';
+import { scanInBackground } from '../../src/engine/stored-scan.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -58,7 +59,7 @@ describe('weight packing in pieces', () => {
       packer.add('embed', [32, 8], ctx.concat([{ module: 'embed' }]));
       const out = mkdtempSync(join(tmpdir(), 'sway-packer-out-'));
       const file = join(out, 'sway-weights.bin');
-      expect(packer.writeFolder(out)).toEqual([]);
+      expect(packer.writeFolder(out)).toEqual({ links: [], unscanned: [] });
       const bytes = readFileSync(file);
       const written = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
       const qkv = [...QKV.map((r) => tensors.get(`model.layers.0.self_attn.${r.module}.weight`)!)].flatMap((t) => Array.from(t));
@@ -94,8 +95,10 @@ describe('weight packing in pieces', () => {
 
       const linked = mkdtempSync(join(tmpdir(), 'sway-packer-out-'));
       ctx.stored('embed', [32, 8], { module: 'embed' });
-      const links = ctx.packer.writeFolder(linked);
+      const { links, unscanned } = ctx.packer.writeFolder(linked);
       expect(links.map((l) => l.name)).toEqual(['source-0-model.safetensors']);
+      // Linked tensors are left for the caller to scan while the session is created.
+      expect(unscanned).toEqual([{ tensor: 'model.embed_tokens.weight', path: file, offset: at.offset, byteLength: at.byteLength, dataType: want }]);
       expect(statSync(join(linked, 'source-0-model.safetensors')).ino).toBe(statSync(file).ino);
       const init = ctx.packer.inits.find((i) => i.name === 'embed')!;
       expect(init.dataType).toBe(want);
@@ -106,7 +109,7 @@ describe('weight packing in pieces', () => {
       writeFileSync(join(copied, 'source-0-model.safetensors'), 'taken');
       const again = context(dir);
       again.stored('embed', [32, 8], { module: 'embed' });
-      expect(again.packer.writeFolder(copied)).toEqual([]);
+      expect(again.packer.writeFolder(copied)).toEqual({ links: [], unscanned: [] });
       const ext = again.packer.inits.find((i) => i.name === 'embed')!.external!;
       expect(ext.location).toBe('sway-weights.bin');
       expect(Buffer.compare(readFileSync(join(copied, 'sway-weights.bin')).subarray(ext.offset, ext.offset + ext.length), stored)).toBe(0);
@@ -118,11 +121,17 @@ describe('weight packing in pieces', () => {
     });
   }
 
-  it('a NaN in a stored tensor names the file and the tensor, linked or in memory', () => {
+  it('a NaN in a stored tensor names the file and the tensor, copied, scanned or in memory', async () => {
     const { dir } = checkpoint('BF16', 'model.embed_tokens.weight');
     const linked = context(dir);
     linked.stored('embed', [32, 8], { module: 'embed' });
-    expect(() => linked.packer.writeFolder(mkdtempSync(join(tmpdir(), 'sway-packer-out-')))).toThrow(/model\.safetensors: tensor 'model\.embed_tokens\.weight' has 1 non-finite/);
+    const { unscanned } = linked.packer.writeFolder(mkdtempSync(join(tmpdir(), 'sway-packer-out-')));
+    await expect(scanInBackground(unscanned)).rejects.toThrow(/model\.safetensors: tensor 'model\.embed_tokens\.weight' has 1 non-finite/);
+    const copiedTo = mkdtempSync(join(tmpdir(), 'sway-packer-out-'));
+    writeFileSync(join(copiedTo, 'source-0-model.safetensors'), 'taken');
+    const copied = context(dir);
+    copied.stored('embed', [32, 8], { module: 'embed' });
+    expect(() => copied.packer.writeFolder(copiedTo)).toThrow(/model\.safetensors: tensor 'model\.embed_tokens\.weight' has 1 non-finite/);
     const mem = context(dir);
     mem.stored('embed', [32, 8], { module: 'embed' });
     expect(() => mem.packer.buffer()).toThrow(/model\.safetensors: tensor 'model\.embed_tokens\.weight' has 1 non-finite/);

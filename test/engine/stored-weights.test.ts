@@ -2,7 +2,8 @@
  * Checkpoint tensors used as stored (bf16, fp16, fp32 bytes, cast in the graph): the logits
  * are the same bit for bit whether onnxruntime reads them through the warm-start entry's hard
  * link, from a copy in the entry (a cache on another file system), or from the in-memory
- * buffer; a NaN in a stored tensor is one error naming file and tensor, and no entry is left.
+ * buffer; a NaN in a stored tensor is one error naming file and tensor (found on a worker
+ * thread in the compiled build), and no entry is left.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { writeTinyModel } from '../../src/engine/fixtures/tiny-model.js';
 import { SafetensorsSource } from '../../src/engine/safetensors/reader.js';
+import type { scanInBackground as scanInBackgroundType } from '../../src/engine/stored-scan.js';
 import type { SafetensorsDtype } from '../../src/engine/types.js';
 
 const TEXT = 'The capital of France is Paris. Once upon a time';
@@ -90,5 +92,15 @@ describe('checkpoint tensors used as stored', () => {
     await expect(Engine.load({ base, threads: 1, cacheDir })).rejects.toThrow(`${file}: tensor '${name}' has 1 non-finite value(s)`);
     expect(existsSync(cacheDir) ? readdirSync(cacheDir) : []).toEqual([]);
     await expect(Engine.load({ base, threads: 1, cacheDir: null })).rejects.toThrow(`tensor '${name}' has 1 non-finite value(s)`);
+
+    // The compiled build scans on a worker thread (what a command does while onnxruntime builds the session).
+    const compiled = new URL('../../dist/src/engine/stored-scan.js', import.meta.url);
+    expect(existsSync(compiled), 'npm test builds dist/ first').toBe(true);
+    const { scanInBackground } = (await import(compiled.href)) as { scanInBackground: typeof scanInBackgroundType };
+    const src = SafetensorsSource.openDir(base);
+    const all = src.names().map((n) => ({ tensor: n, path: file, offset: src.storedBytes(n).offset, byteLength: src.storedBytes(n).byteLength, dataType: 16 }));
+    src.close();
+    await expect(scanInBackground(all)).rejects.toThrow(`${file}: tensor '${name}' has 1 non-finite value(s)`);
+    await expect(scanInBackground(all.filter((t) => t.tensor !== name))).resolves.toBeUndefined();
   });
 });

@@ -9,11 +9,13 @@
  *   session creation).
  * Offsets and locations are assigned when the weights are laid out, in memory or in a folder.
  */
-import { closeSync, ftruncateSync, linkSync, openSync, readSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, linkSync, openSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ModelError, SwayError } from '../../core/errors.js';
 import { DT, type InitializerDef } from '../onnx/model.js';
-import { countNonFiniteBf16, countNonFiniteF16, countNonFiniteF32 } from '../safetensors/dtype.js';
+import { countNonFinite, nonFiniteError, readAt, scanSync, type StoredSource } from '../stored-scan.js';
+
+export type { StoredSource } from '../stored-scan.js';
 
 export const EXTERNAL_LOCATION = 'sway-weights.bin';
 
@@ -27,18 +29,6 @@ export interface RangeProducer {
 
 /** Fills an fp32 destination (a slice of the one external-data buffer) with a weight. */
 export type Producer = Float32Array | ((out: Float32Array) => void) | RangeProducer;
-
-/** A checkpoint tensor's bytes as they sit in its file. */
-export interface StoredSource {
-  /** Tensor name, for errors. */
-  tensor: string;
-  path: string;
-  /** Absolute byte offset in the file. */
-  offset: number;
-  byteLength: number;
-  /** ONNX element type: DT.FLOAT, DT.FLOAT16 or DT.BFLOAT16. */
-  dataType: number;
-}
 
 /** A hard link of a laid-out folder: `name` (next to the graph) is the file `target`, with the inode, size and mtime the entry checks. */
 export interface SourceLink {
@@ -60,26 +50,6 @@ type StoredPart = { kind: 'stored'; init: InitializerDef; src: StoredSource };
 type Part = { kind: 'fp32'; init: InitializerDef; length: number; producer: Producer } | StoredPart;
 
 const ELEMENT_BYTES: Record<number, number> = { [DT.FLOAT]: 4, [DT.FLOAT16]: 2, [DT.BFLOAT16]: 2 };
-
-function countNonFinite(bytes: Uint8Array, dataType: number): number {
-  if (dataType === DT.FLOAT) return countNonFiniteF32(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
-  const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
-  return dataType === DT.BFLOAT16 ? countNonFiniteBf16(halves) : countNonFiniteF16(halves);
-}
-
-function nonFinite(src: StoredSource, bad: number): ModelError {
-  return new ModelError(`${src.path}: tensor '${src.tensor}' has ${bad} non-finite value(s) (NaN/Inf); the checkpoint is corrupt — re-export it.`, 'SWAY_MODEL_INVALID');
-}
-
-/** Reads `target.length` bytes of `path` at `offset` (positioned reads on an open fd). */
-function readAt(fd: number, path: string, target: Uint8Array, offset: number): void {
-  let done = 0;
-  while (done < target.length) {
-    const n = readSync(fd, target, done, Math.min(target.length - done, 1 << 30), offset + done);
-    if (n === 0) throw new ModelError(`${path}: unexpected end of file (truncated)`, 'SWAY_SAFETENSORS_INVALID');
-    done += n;
-  }
-}
 
 /**
  * Producers run only when the weights are laid out, each writing straight into its slice.
@@ -186,12 +156,13 @@ export class WeightPacker {
    * (onnxruntime reads external data only from files inside the graph's folder, and refuses
    * symbolic links that lead out of it), so stored tensors are used where they sit; where a
    * link cannot be made (another file system, no permission) they are copied as they are
-   * into `sway-weights.bin` with the produced fp32 weights, written tensor by tensor. Stored
-   * bytes are scanned for NaN/Inf (refused naming file and tensor). The caller writes the
-   * graph after this and syncs the file before relying on it surviving a crash; buffer()
-   * may still follow, should the folder not load.
+   * into `sway-weights.bin` with the produced fp32 weights, written tensor by tensor. Copied
+   * stored bytes are scanned for NaN/Inf as they are copied (refused naming file and tensor);
+   * the linked ones are returned unscanned, for the caller to scan (stored-scan.ts) while the
+   * session is created. The caller writes the graph after this and syncs the file before
+   * relying on it surviving a crash; buffer() may still follow, should the folder not load.
    */
-  writeFolder(dir: string): SourceLink[] {
+  writeFolder(dir: string): { links: SourceLink[]; unscanned: StoredSource[] } {
     const links = new Map<string, SourceLink | null>();
     for (const p of this.stored()) {
       if (links.has(p.src.path)) continue;
@@ -229,46 +200,21 @@ export class WeightPacker {
         } else out.set(p.producer);
         writeSync(fd, new Uint8Array(out.buffer, 0, p.length * 4), 0, p.length * 4, offset);
       }
-      this.scanStored((p, bytes, at) => {
-        if (p.init.external!.location === EXTERNAL_LOCATION) writeSync(fd, bytes, 0, bytes.length, p.init.external!.offset + at);
-      });
+      const copied = this.stored().filter((p) => p.init.external!.location === EXTERNAL_LOCATION);
+      const offsets = new Map(copied.map((p) => [p.src, p.init.external!.offset]));
+      const found = scanSync(
+        copied.map((p) => p.src),
+        (src, bytes, at) => writeSync(fd, bytes, 0, bytes.length, (offsets.get(src) as number) + at),
+        this.piece * 4,
+      );
+      if (found) throw nonFiniteError(found.src, found.bad);
     } finally {
       closeSync(fd);
     }
-    return [...links.values()].filter((l): l is SourceLink => l !== null);
-  }
-
-  /** Reads every stored tensor in pieces, refusing NaN/Inf; `each` sees every piece (its bytes and byte position in the tensor). */
-  private scanStored(each: (p: StoredPart, bytes: Uint8Array, at: number) => void): void {
-    const stored = this.stored();
-    if (!stored.length) return;
-    const scratch = new Uint8Array(Math.min(this.piece * 4, Math.max(...stored.map((p) => p.src.byteLength))));
-    this.withFiles(stored, (p, fd) => {
-      for (let at = 0; at < p.src.byteLength; at += scratch.length) {
-        const bytes = scratch.subarray(0, Math.min(scratch.length, p.src.byteLength - at));
-        readAt(fd, p.src.path, bytes, p.src.offset + at);
-        const bad = countNonFinite(bytes, p.src.dataType);
-        if (bad) throw nonFinite(p.src, bad);
-        each(p, bytes, at);
-      }
-    });
-  }
-
-  /** Runs `fn` per stored part with an open descriptor of its file (one open per file). */
-  private withFiles(stored: StoredPart[], fn: (p: StoredPart, fd: number) => void): void {
-    const fds = new Map<string, number>();
-    try {
-      for (const p of stored) {
-        let fd = fds.get(p.src.path);
-        if (fd === undefined) {
-          fd = openSync(p.src.path, 'r');
-          fds.set(p.src.path, fd);
-        }
-        fn(p, fd);
-      }
-    } finally {
-      for (const fd of fds.values()) closeSync(fd);
-    }
+    return {
+      links: [...links.values()].filter((l): l is SourceLink => l !== null),
+      unscanned: this.stored().filter((p) => p.init.external!.location !== EXTERNAL_LOCATION).map((p) => p.src),
+    };
   }
 
   /** Lays every weight out in one in-memory buffer (stored tensors copied as they are and scanned). */
@@ -281,12 +227,19 @@ export class WeightPacker {
       else if (typeof p.producer === 'function') p.producer(out);
       else out.set(p.producer);
     }
-    this.withFiles(this.stored(), (p, fd) => {
-      const bytes = new Uint8Array(buf.buffer, buf.byteOffset + p.init.external!.offset, p.src.byteLength);
-      readAt(fd, p.src.path, bytes, p.src.offset);
-      const bad = countNonFinite(bytes, p.src.dataType);
-      if (bad) throw nonFinite(p.src, bad);
-    });
+    const fds = new Map<string, number>();
+    try {
+      for (const p of this.stored()) {
+        let fd = fds.get(p.src.path);
+        if (fd === undefined) fds.set(p.src.path, (fd = openSync(p.src.path, 'r')));
+        const bytes = new Uint8Array(buf.buffer, buf.byteOffset + p.init.external!.offset, p.src.byteLength);
+        readAt(fd, p.src.path, bytes, p.src.offset);
+        const bad = countNonFinite(bytes, p.src.dataType);
+        if (bad) throw nonFiniteError(p.src, bad);
+      }
+    } finally {
+      for (const fd of fds.values()) closeSync(fd);
+    }
     this.parts = [];
     return buf;
   }
