@@ -172,3 +172,33 @@ function trim(root: string): void {
     .sort((a, b) => b.t - a.t);
   for (const e of entries.slice(MAX_ENTRIES)) dropEntry(e.dir);
 }
+
+/** What the warm-start cache holds, for `sway doctor`. */
+export interface CacheSummary {
+  /** The cache folder, or null when the cache is off. */
+  dir: string | null;
+  entries: number;
+  /** Bytes of the entries' own files (graphs, produced weights, copied checkpoint bytes), not of the linked checkpoints. */
+  ownBytes: number;
+  /** Checkpoint files the entries hard-link (their space stays in use while an entry does). */
+  linkedFiles: string[];
+}
+
+export function summariseCache(root: string | null): CacheSummary {
+  const out: CacheSummary = { dir: root, entries: 0, ownBytes: 0, linkedFiles: [] };
+  if (!root || !existsSync(root)) return out;
+  const linked = new Set<string>();
+  for (const d of readdirSync(root, { withFileTypes: true })) {
+    if (!d.isDirectory() || d.name.startsWith('.')) continue;
+    out.entries++;
+    const dir = join(root, d.name);
+    for (const f of readdirSync(dir)) if (!f.startsWith('source-')) out.ownBytes += statSync(join(dir, f)).size;
+    try {
+      for (const l of JSON.parse(readFileSync(join(dir, SOURCES_FILE), 'utf8')) as SourceLink[]) linked.add(l.target);
+    } catch {
+      // an entry of an older layout, or being written: nothing linked to report
+    }
+  }
+  out.linkedFiles = [...linked].sort();
+  return out;
+}

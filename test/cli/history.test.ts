@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
 import { SUPPORTED_FAMILIES } from '../../src/engine/families.js';
 import { toJson } from '../../src/report/json.js';
 import { snapshotSuite } from '../report/fixture.js';
@@ -46,7 +47,16 @@ describe('compare, diff, doctor', () => {
 
   it('doctor reports the engine', async () => {
     // the one spawned case of `sway doctor`
-    const r = JSON.parse(sway(['doctor', '--json']).stdout);
+    // The engine's warm-start cache: one entry stored by a load, its checkpoint hard-linked.
+    const fx = tinyFixtures('llama');
+    const cacheDir = mkdtempSync(join(tmpdir(), 'sway-doctor-cache-'));
+    await (await Engine.load({ base: fx.base, threads: 1, cacheDir })).close();
+    const r = JSON.parse(sway(['doctor', '--json'], { env: { SWAY_ENGINE_CACHE: 'on', SWAY_ENGINE_CACHE_DIR: cacheDir } }).stdout);
+    expect(r.engine_cache).toEqual({ dir: cacheDir, entries: 1, own_bytes: expect.any(Number), linked_files: [join(fx.base, 'model.safetensors')] });
+    expect(r.engine_cache.own_bytes).toBeGreaterThan(0);
+    expect(r.engine_cache.own_bytes).toBeLessThan(statSync(join(fx.base, 'model.safetensors')).size);
+    const text = await swayIn(['doctor'], { env: { SWAY_ENGINE_CACHE: 'off' } });
+    expect(text.stdout).toContain('engine warm-start cache: off');
     expect(r.backends.hf.available).toBe(true);
     expect(r.probe_kinds).toContain('delta_kl');
     expect(r.families).toEqual(SUPPORTED_FAMILIES);

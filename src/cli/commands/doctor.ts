@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { SWAY_VERSION } from '../../core/version.js';
 import { SUPPORTED_FAMILIES } from '../../engine/families.js';
+import { defaultCacheDir, summariseCache } from '../../engine/session-cache.js';
 import { allProbes } from '../../probes/registry.js';
 import { createHttpBackendFromSpec } from '../../backends/http/index.js';
 import { loadSpecFile } from '../../suite/load.js';
@@ -37,6 +38,12 @@ function pkgVersion(name: string): string | null {
 }
 
 /** `sway doctor`: versions and what this installation can do. */
+/** The engine's warm-start cache: folder, entries, their own bytes and the checkpoint files they link. */
+function cacheInfo(): { dir: string | null; entries: number; own_bytes: number; linked_files: string[] } {
+  const c = summariseCache(defaultCacheDir());
+  return { dir: c.dir, entries: c.entries, own_bytes: c.ownBytes, linked_files: c.linkedFiles };
+}
+
 export function register(program: Command): void {
   program
     .command('doctor')
@@ -65,6 +72,7 @@ export function register(program: Command): void {
         // config.json model_type values the local engine runs (the family table, src/engine/families.ts).
         families: [...SUPPORTED_FAMILIES],
         probe_kinds: allProbes().map((p) => p.kind).sort(),
+        engine_cache: cacheInfo(),
         ...(flags.spec ? { servers: await serverViews(flags.spec) } : {}),
       };
       if (flags.json) {
@@ -78,6 +86,12 @@ export function register(program: Command): void {
       }
       process.stdout.write(`\nfamilies (config.json model_type): ${payload.families.join(', ')}\n  others are refused with exit 2; docs/engine.md lists them and why\n`);
       process.stdout.write(`\nprobes: ${payload.probe_kinds.join(', ')}\n`);
+      const c = payload.engine_cache;
+      process.stdout.write(
+        c.dir === null
+          ? '\nengine warm-start cache: off (SWAY_ENGINE_CACHE)\n'
+          : `\nengine warm-start cache: ${c.dir}\n  ${c.entries} entr${c.entries === 1 ? 'y' : 'ies'}, ${(c.own_bytes / 1048576).toFixed(1)} MB of their own${c.linked_files.length ? `; hard links to ${c.linked_files.join(', ')}` : ''}\n`,
+      );
       for (const [side, info] of Object.entries(payload.servers ?? {})) {
         const i = info as { kind: string; base_url?: string; served?: string[]; flavor?: string; views?: Record<string, string | null>; note?: string; warnings?: string[] };
         process.stdout.write(`\nmodels.${side} (${i.kind}${i.base_url ? ` at ${i.base_url}` : ''})\n`);
