@@ -6,8 +6,8 @@
  *
  * Entries live in `${SWAY_ENGINE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/sway/engine}/<key>/`
  * (model.onnx, sway-weights.bin, sources.json, one `source-*` hard link per checkpoint file,
- * meta.json); an entry whose checkpoint files were replaced or changed is rebuilt. The key covers everything the graph bakes in:
- * the base's content hash, the LoRA group layout (not the LoRA values, which are feeds),
+ * meta.json); an entry whose checkpoint files were replaced or changed is rebuilt. The key
+ * covers everything the graph bakes in: the base's content hash, the LoRA group layout (not the LoRA values, which are feeds),
  * DoRA, the saved-module and base_layer copies (the adapter's content hash when there are
  * any), the RoPE length, the engine version and a graph revision. An entry is staged in a
  * temp folder, synced, and renamed into place; one that is incomplete or does not load is
@@ -26,7 +26,7 @@ import { ENGINE_VERSION } from './identity.js';
 
 const MODEL_FILE = 'model.onnx';
 const META_FILE = 'meta.json';
-/** The checkpoint files the entry's links point at, with the size and mtime they had. */
+/** The checkpoint files the entry's links point at, with the inode, size and mtime they had. */
 const SOURCES_FILE = 'sources.json';
 /**
  * Entries kept (least recently used removed first). An entry is small (a graph, its produced

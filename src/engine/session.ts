@@ -98,9 +98,9 @@ function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
  * Creates the session. With a cache folder: from its entry for this plan when there is one,
  * else the graph is built into a staged entry (produced weights written tensor by tensor,
  * checkpoint files hard-linked), the session is created from it while a worker scans the
- * linked tensors for NaN/Inf, and the entry is synced and renamed into place in the background. Without one,
- * or when the staged entry cannot be written or loaded: the graph's weights (checkpoint
- * tensors copied as stored) are handed over once as in-memory external data.
+ * linked tensors for NaN/Inf, and the entry is synced and renamed into place in the
+ * background. Without one, or when the staged entry cannot be written or loaded: the graph's
+ * weights (checkpoint tensors copied as stored) are handed over once as in-memory external data.
  */
 export async function createSession(plan: GraphPlan, weights: WeightSource, threads: number, timing: { session: number }, cache: SessionCache | null = null): Promise<CreatedSession> {
   if (cache?.root) {

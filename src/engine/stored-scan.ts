@@ -47,6 +47,20 @@ export function readAt(fd: number, path: string, target: Uint8Array, offset: num
   }
 }
 
+/** Runs `fn` for each source with an open descriptor of its file (each file opened once). */
+export function withOpenFiles(sources: readonly StoredSource[], fn: (src: StoredSource, fd: number) => void): void {
+  const fds = new Map<string, number>();
+  try {
+    for (const src of sources) {
+      let fd = fds.get(src.path);
+      if (fd === undefined) fds.set(src.path, (fd = openSync(src.path, 'r')));
+      fn(src, fd);
+    }
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+}
+
 /**
  * Reads every source in pieces and counts its non-finite values; `each` sees every piece
  * (its bytes and byte position in the tensor). Returns the first bad tensor, or null.
@@ -54,26 +68,17 @@ export function readAt(fd: number, path: string, target: Uint8Array, offset: num
 export function scanSync(sources: readonly StoredSource[], each?: (src: StoredSource, bytes: Uint8Array, at: number) => void, piece = PIECE): { src: StoredSource; bad: number } | null {
   if (!sources.length) return null;
   const scratch = new Uint8Array(Math.min(piece, Math.max(...sources.map((s) => s.byteLength))));
-  const fds = new Map<string, number>();
-  try {
-    for (const src of sources) {
-      let fd = fds.get(src.path);
-      if (fd === undefined) {
-        fd = openSync(src.path, 'r');
-        fds.set(src.path, fd);
-      }
-      for (let at = 0; at < src.byteLength; at += scratch.length) {
-        const bytes = scratch.subarray(0, Math.min(scratch.length, src.byteLength - at));
-        readAt(fd, src.path, bytes, src.offset + at);
-        const bad = countNonFinite(bytes, src.dataType);
-        if (bad) return { src, bad };
-        each?.(src, bytes, at);
-      }
+  let found: { src: StoredSource; bad: number } | null = null;
+  withOpenFiles(sources, (src, fd) => {
+    for (let at = 0; at < src.byteLength && !found; at += scratch.length) {
+      const bytes = scratch.subarray(0, Math.min(scratch.length, src.byteLength - at));
+      readAt(fd, src.path, bytes, src.offset + at);
+      const bad = countNonFinite(bytes, src.dataType);
+      if (bad) found = { src, bad };
+      else each?.(src, bytes, at);
     }
-    return null;
-  } finally {
-    for (const fd of fds.values()) closeSync(fd);
-  }
+  });
+  return found;
 }
 
 const SELF = fileURLToPath(import.meta.url);

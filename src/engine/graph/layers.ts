@@ -503,10 +503,10 @@ export function head(ctx: GraphContext, x: string): string {
   let fn = norm(ctx, picked, normRef, 'final_norm', H);
   const savedNorm = ctx.plan.overrides.get(ctx.name(normRef));
   if (savedNorm) fn = selectSaved(ctx, fn, norm(ctx, picked, normRef, 'final_norm_saved', H, savedNorm));
-  // A tied head is a second initializer over the embedding's bytes in the weight file, not
-  // the embedding initializer itself: onnxruntime prepacks the head and releases its
-  // mapping, while the embedding Gather keeps its own mapping and touches only the rows it
-  // reads. One shared initializer kept the whole table resident twice (mapped and prepacked).
+  // A tied head is a second initializer over the embedding's bytes, not the embedding
+  // initializer itself: onnxruntime casts and prepacks the head and drops that copy, while
+  // the embedding Gather keeps reading its own (stored-type) table. One shared initializer
+  // kept the whole table resident twice (as read and prepacked).
   let headW: string;
   if (arch.tieWordEmbeddings) headW = ctx.asFloat(packer.alias('lm_head_tied', 'embed'));
   else {

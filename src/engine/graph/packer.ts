@@ -13,7 +13,7 @@ import { closeSync, ftruncateSync, linkSync, openSync, realpathSync, statSync, w
 import { basename, join } from 'node:path';
 import { ModelError, SwayError } from '../../core/errors.js';
 import { DT, type InitializerDef } from '../onnx/model.js';
-import { countNonFinite, nonFiniteError, readAt, scanSync, type StoredSource } from '../stored-scan.js';
+import { countNonFinite, nonFiniteError, readAt, scanSync, withOpenFiles, type StoredSource } from '../stored-scan.js';
 
 export type { StoredSource } from '../stored-scan.js';
 
@@ -227,19 +227,13 @@ export class WeightPacker {
       else if (typeof p.producer === 'function') p.producer(out);
       else out.set(p.producer);
     }
-    const fds = new Map<string, number>();
-    try {
-      for (const p of this.stored()) {
-        let fd = fds.get(p.src.path);
-        if (fd === undefined) fds.set(p.src.path, (fd = openSync(p.src.path, 'r')));
-        const bytes = new Uint8Array(buf.buffer, buf.byteOffset + p.init.external!.offset, p.src.byteLength);
-        readAt(fd, p.src.path, bytes, p.src.offset);
-        const bad = countNonFinite(bytes, p.src.dataType);
-        if (bad) throw nonFiniteError(p.src, bad);
-      }
-    } finally {
-      for (const fd of fds.values()) closeSync(fd);
-    }
+    const offsets = new Map(this.stored().map((p) => [p.src, p.init.external!.offset]));
+    withOpenFiles([...offsets.keys()], (src, fd) => {
+      const bytes = new Uint8Array(buf.buffer, buf.byteOffset + (offsets.get(src) as number), src.byteLength);
+      readAt(fd, src.path, bytes, src.offset);
+      const bad = countNonFinite(bytes, src.dataType);
+      if (bad) throw nonFiniteError(src, bad);
+    });
     this.parts = [];
     return buf;
   }
