@@ -7,9 +7,10 @@
  * Entries live in `${SWAY_ENGINE_CACHE_DIR:-${XDG_CACHE_HOME:-~/.cache}/sway/engine}/<key>/`
  * (model.onnx, sway-weights.bin, sources.json, one `source-*` hard link per checkpoint file,
  * meta.json); an entry whose checkpoint files were replaced or changed is rebuilt. The key
- * covers everything the graph bakes in: the base's content hash, the LoRA group layout (not the LoRA values, which are feeds),
- * DoRA, the saved-module and base_layer copies (the adapter's content hash when there are
- * any), the RoPE length, the engine version and a graph revision. An entry is staged in a
+ * covers everything the graph bakes in: the base's content hash, the LoRA group layout (not
+ * the LoRA values, which are feeds), DoRA, the saved-module and base_layer copies (the
+ * adapter's content hash when there are any), the RoPE length, the engine version and a
+ * graph revision. An entry is staged in a
  * temp folder, synced, and renamed into place; one that is incomplete or does not load is
  * removed and rebuilt.
  * `SWAY_ENGINE_CACHE=off` (or LoadOptions.cacheDir = null) disables it.
