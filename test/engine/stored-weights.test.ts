@@ -5,13 +5,14 @@
  * buffer; a NaN in a stored tensor is one error naming file and tensor (found on a worker
  * thread in the compiled build), and no entry is left.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { writeTinyModel } from '../../src/engine/fixtures/tiny-model.js';
 import { SafetensorsSource } from '../../src/engine/safetensors/reader.js';
+import { writeSafetensors } from '../../src/engine/safetensors/writer.js';
 import type { scanInBackground as scanInBackgroundType } from '../../src/engine/stored-scan.js';
 import type { SafetensorsDtype } from '../../src/engine/types.js';
 
@@ -76,6 +77,34 @@ describe('checkpoint tensors used as stored', () => {
       }
     });
   }
+
+  it('a sharded checkpoint: one link per shard, the same logits as the single file', async () => {
+    const single = join(root, 'model-single');
+    writeTinyModel(single, { family: 'llama', seed: 5, dtype: 'BF16' });
+    const sharded = join(root, 'model-sharded');
+    cpSync(single, sharded, { recursive: true });
+    const src = SafetensorsSource.openDir(single);
+    const names = src.names().sort();
+    const shards = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
+    const weightMap: Record<string, string> = {};
+    shards.forEach((shard, k) => {
+      const mine = names.filter((_, i) => i % 2 === k);
+      for (const n of mine) weightMap[n] = shard;
+      writeSafetensors(join(sharded, shard), mine.map((name) => ({ name, dtype: src.dtype(name), shape: src.shape(name), data: src.readF32(name) })));
+    });
+    src.close();
+    rmSync(join(sharded, 'model.safetensors'));
+    writeFileSync(join(sharded, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    const want = await logits(single, null);
+    const cacheDir = join(root, 'cache-sharded');
+    const got = await logits(sharded, cacheDir);
+    expect(got.cache).toBe('stored');
+    expect(got.values).toEqual(want.values);
+    const entry = join(cacheDir, readdirSync(cacheDir)[0]!);
+    const links = readdirSync(entry).filter((f) => f.startsWith('source-'));
+    expect(links.map((f) => f.replace(/^source-\d+-/, '')).sort()).toEqual(shards);
+    expect((await logits(sharded, cacheDir)).cache).toBe('hit');
+  });
 
   it('a NaN in a stored tensor is one error naming file and tensor, and leaves no entry', async () => {
     const base = join(root, 'model-nan');
