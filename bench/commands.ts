@@ -1,6 +1,7 @@
 /**
  * Command benchmark: a baseline build and this build, side by side, on bench/engine's
- * SmolLM2-135M-shaped random checkpoint (rank-8 LoRA on 7 projections). Runs
+ * SmolLM2-135M-shaped random checkpoint (rank-8 LoRA on 7 projections; SWAY_BENCH_SHAPE=360m for
+ * SmolLM2-360M's shape). Runs
  * `sway check ADAPTER --base BASE` and a 6-probe suite (null_adapter runs 3, delta_kl,
  * adapter_ablation, preference_flip, external_perplexity, calibration_drift), interleaved
  * (baseline, current, baseline, current), best of N; prints wall seconds, peak RSS
@@ -21,6 +22,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** bench/engine's checkpoint shape (`SWAY_BENCH_SHAPE`, passed on to its writer through the environment). */
+const SHAPE_LABEL = `SmolLM2-${(process.env.SWAY_BENCH_SHAPE ?? '135m').toUpperCase()}`;
 
 interface Measure {
   wall: number;
@@ -95,7 +99,7 @@ function main(): void {
   ];
   const root = mkdtempSync(join(tmpdir(), 'sway-bench-cmd-'));
   try {
-    process.stderr.write('writing the SmolLM2-135M-shaped checkpoint ...\n');
+    process.stderr.write(`writing the ${SHAPE_LABEL}-shaped checkpoint ...\n`);
     const w = spawnSync(process.execPath, [join(current, 'dist/bench/engine.js'), '--write-model', root], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
     if (w.status !== 0) throw new Error('writing the checkpoint failed');
     const params = Number(w.stdout.trim());
@@ -140,7 +144,7 @@ function main(): void {
     }
     const weightMb = (params * 4) / 2 ** 20;
     process.stdout.write(
-      `\nsway command benchmark — SmolLM2-135M shape (${(params / 1e6).toFixed(1)}M params, fp32 weights ${weightMb.toFixed(0)} MB), best of ${reps}, interleaved${warm ? ', warm caches' : ', cold caches'}\n` +
+      `\nsway command benchmark — ${SHAPE_LABEL} shape (${(params / 1e6).toFixed(1)}M params, fp32 weights ${weightMb.toFixed(0)} MB), best of ${reps}, interleaved${warm ? ', warm caches' : ', cold caches'}\n` +
         `baseline ${builds[0]!.dir}, current ${current}; load average now ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n\n${rows.join('\n')}\n\n` +
         `RSS budget (fp32 weights x 1.3 + 200 MB): ${(weightMb * 1.3 + 200).toFixed(0)} MB\n`,
     );

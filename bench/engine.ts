@@ -1,7 +1,8 @@
 /**
  * Engine benchmark on a random model of SmolLM2-135M's shape (hidden 576, intermediate
  * 1536, 30 layers, 9 heads, 3 KV heads, vocab 49152, tied) with a rank-8 LoRA on all seven
- * projections. Prints ms per forward (next-token logits) for base, ft and base+ft batched
+ * projections; `SWAY_BENCH_SHAPE=360m` uses SmolLM2-360M's instead (hidden 960,
+ * intermediate 2560, 32 layers, 15 heads, 5 KV heads). Prints ms per forward (next-token logits) for base, ft and base+ft batched
  * at 16/64/256 tokens, effective GFLOP/s, generation tokens/s, load time and peak RSS, and
  * the time of a second load from the warm-start cache (session-cache.ts) the first one stored.
  * All views run in one process, side by side, so machine noise affects them alike.
@@ -23,13 +24,19 @@ import { archFromConfig } from '../src/engine/config.js';
 import { writeSafetensors, type TensorToWrite } from '../src/engine/safetensors/writer.js';
 import type { ViewSpec } from '../src/engine/views.js';
 
+/** SmolLM2 shapes by name (`SWAY_BENCH_SHAPE`, default 135m). */
+const SHAPES = {
+  '135m': { hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3 },
+  '360m': { hidden_size: 960, intermediate_size: 2560, num_hidden_layers: 32, num_attention_heads: 15, num_key_value_heads: 5 },
+};
+const SHAPE_NAME = process.env.SWAY_BENCH_SHAPE ?? '135m';
+if (!(SHAPE_NAME in SHAPES)) throw new Error(`SWAY_BENCH_SHAPE=${SHAPE_NAME}: use one of ${Object.keys(SHAPES).join(', ')}`);
+/** The label of the benchmark model's shape, for the tables. */
+const SHAPE_LABEL = `SmolLM2-${SHAPE_NAME.toUpperCase()}`;
+
 const CFG = {
   model_type: 'llama',
-  hidden_size: 576,
-  intermediate_size: 1536,
-  num_hidden_layers: 30,
-  num_attention_heads: 9,
-  num_key_value_heads: 3,
+  ...SHAPES[SHAPE_NAME as keyof typeof SHAPES],
   vocab_size: 49152,
   max_position_embeddings: 2048,
   rms_norm_eps: 1e-5,
@@ -102,7 +109,7 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'sway-bench-'));
   try {
     const base = join(root, 'base');
-    process.stderr.write('writing a random SmolLM2-135M-shaped checkpoint (bf16) in a child process ...\n');
+    process.stderr.write(`writing a random ${SHAPE_LABEL}-shaped checkpoint (bf16) in a child process ...\n`);
     // A child process writes the checkpoint, so this process's peak RSS is the engine's alone.
     const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--write-model', root], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
     if (child.status !== 0) throw new Error('writing the benchmark checkpoint failed');
@@ -138,7 +145,7 @@ async function main(): Promise<void> {
     const peak = process.resourceUsage().maxRSS * 1024;
     const weightBytes = params * 4;
     process.stdout.write(
-      `\nsway engine benchmark — SmolLM2-135M shape (${(params / 1e6).toFixed(1)}M params), LoRA r=8 on 7 projections x 30 layers\n` +
+      `\nsway engine benchmark — ${SHAPE_LABEL} shape (${(params / 1e6).toFixed(1)}M params), LoRA r=8 on 7 projections x ${CFG.num_hidden_layers} layers\n` +
         `threads ${availableParallelism()}, load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n\n` +
         `${rows.join('\n')}\n\n` +
         `generation (ft view, KV cache): ${(out.length / genS).toFixed(1)} tokens/s over ${out.length} tokens\n` +
