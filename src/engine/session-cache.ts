@@ -27,7 +27,11 @@ import { ENGINE_VERSION } from './identity.js';
 
 const MODEL_FILE = 'model.onnx';
 const META_FILE = 'meta.json';
-/** The checkpoint files the entry's links point at, with the inode, size and mtime they had. */
+/**
+ * The checkpoint files the entry's links point at, with the inode, size and mtime they had.
+ * A `source-*` file IS the user's checkpoint (a hard link): it is only ever read or unlinked,
+ * never opened for writing.
+ */
 const SOURCES_FILE = 'sources.json';
 /**
  * Entries kept (least recently used removed first). An entry is small (a graph, its produced
