@@ -5,7 +5,7 @@
  */
 import './ort-privacy.js'; // before onnxruntime-node: turns its telemetry off
 import * as ort from 'onnxruntime-node';
-import { isKvShared, layerHeads } from './heads.js';
+import { cacheLayers } from './heads.js';
 import type { ArchSpec } from './types.js';
 
 /** The rows `keep` (in order) of a [B, ...] float32 tensor, e.g. a KV cache when rows finish. */
@@ -42,13 +42,11 @@ export class SegmentCache {
     arch: ArchSpec,
     private readonly capacity: number,
   ) {
-    for (let l = 0; l < arch.numLayers; l++) {
-      if (isKvShared(arch, l)) continue; // gemma4: a KV-shared layer reads another layer's cache
-      const { numKvHeads: heads, headDim: dim } = layerHeads(arch, l);
+    for (const { layer, numKvHeads: heads, headDim: dim } of cacheLayers(arch)) {
       for (const kind of ['key', 'value'] as const) {
-        const past = `past_${kind}_${l}`;
+        const past = `past_${kind}_${layer}`;
         this.past[past] = new ort.Tensor('float32', new Float32Array(heads * capacity * dim), [1, heads, capacity, dim]);
-        this.news.push({ output: `kv_new_${kind}_${l}`, past, heads, dim });
+        this.news.push({ output: `kv_new_${kind}_${layer}`, past, heads, dim });
       }
     }
   }

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { SwayError } from '../core/errors.js';
 import type { LoraGroup } from './graph/lora-groups.js';
 import { fillGroupRow } from './graph/lora-groups.js';
-import { isKvShared, layerHeads } from './heads.js';
+import { cacheLayers } from './heads.js';
 import type { ArchSpec } from './types.js';
 import type { LoraSlot } from './adapter/types.js';
 import type { ResolvedView } from './views.js';
@@ -105,21 +105,17 @@ export function stepFeeds(inputs: readonly (readonly number[])[], total: number,
 /** Empty past key/value feeds for a batch of B rows. */
 export function emptyPastFeeds(arch: ArchSpec, B: number): Feeds {
   const feeds: Feeds = {};
-  for (let l = 0; l < arch.numLayers; l++) {
-    if (isKvShared(arch, l)) continue; // gemma4: a KV-shared layer reads another layer's cache
-    const h = layerHeads(arch, l); // gemma4: head sizes may differ per layer
-    const empty = new ort.Tensor('float32', new Float32Array(0), [B, h.numKvHeads, 0, h.headDim]);
-    feeds[`past_key_${l}`] = empty;
-    feeds[`past_value_${l}`] = empty;
+  for (const { layer, numKvHeads, headDim } of cacheLayers(arch)) {
+    const empty = new ort.Tensor('float32', new Float32Array(0), [B, numKvHeads, 0, headDim]);
+    feeds[`past_key_${layer}`] = empty;
+    feeds[`past_value_${layer}`] = empty;
   }
   return feeds;
 }
 
 /** Names of the KV outputs, in layer order (present_key_l, present_value_l). */
 export function presentNames(arch: ArchSpec): string[] {
-  const out: string[] = [];
-  for (let l = 0; l < arch.numLayers; l++) if (!isKvShared(arch, l)) out.push(`present_key_${l}`, `present_value_${l}`);
-  return out;
+  return cacheLayers(arch).flatMap(({ layer }) => [`present_key_${layer}`, `present_value_${layer}`]);
 }
 
 /**

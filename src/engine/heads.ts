@@ -28,3 +28,10 @@ export function layerIntermediate(arch: ArchSpec, l: number): number {
 export function keysAsValues(arch: ArchSpec, l: number): boolean {
   return arch.keysAsValues?.[l] ?? false;
 }
+
+/** The layers that own a KV cache (a KV-shared layer reads another's), with their cache geometry. */
+export function cacheLayers(arch: ArchSpec): ({ layer: number } & LayerHeads)[] {
+  const out: ({ layer: number } & LayerHeads)[] = [];
+  for (let l = 0; l < arch.numLayers; l++) if (!isKvShared(arch, l)) out.push({ layer: l, ...layerHeads(arch, l) });
+  return out;
+}

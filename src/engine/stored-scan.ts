@@ -5,12 +5,13 @@
  * a machine with a second core. Where no worker can be started (this module is not compiled
  * JS, e.g. under the test runner) it runs here, before the session is created.
  */
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ModelError } from '../core/errors.js';
 import { DT } from './onnx/model.js';
 import { countNonFiniteBf16, countNonFiniteF16, countNonFiniteF32 } from './safetensors/dtype.js';
+import { nonFiniteError, readAt } from './safetensors/reader.js';
 
 /** A checkpoint tensor's bytes as they sit in its file. */
 export interface StoredSource {
@@ -31,20 +32,6 @@ export function countNonFinite(bytes: Uint8Array, dataType: number): number {
   if (dataType === DT.FLOAT) return countNonFiniteF32(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
   const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
   return dataType === DT.BFLOAT16 ? countNonFiniteBf16(halves) : countNonFiniteF16(halves);
-}
-
-export function nonFiniteError(src: Pick<StoredSource, 'path' | 'tensor'>, bad: number): ModelError {
-  return new ModelError(`${src.path}: tensor '${src.tensor}' has ${bad} non-finite value(s) (NaN/Inf); the checkpoint is corrupt — re-export it.`, 'SWAY_MODEL_INVALID');
-}
-
-/** Reads `target.length` bytes of `path` at `offset` (positioned reads on an open fd). */
-export function readAt(fd: number, path: string, target: Uint8Array, offset: number): void {
-  let done = 0;
-  while (done < target.length) {
-    const n = readSync(fd, target, done, Math.min(target.length - done, 1 << 30), offset + done);
-    if (n === 0) throw new ModelError(`${path}: unexpected end of file (truncated)`, 'SWAY_SAFETENSORS_INVALID');
-    done += n;
-  }
 }
 
 /** Runs `fn` for each source with an open descriptor of its file (each file opened once). */
@@ -95,7 +82,7 @@ export function scanInBackground(sources: readonly StoredSource[]): Promise<void
       worker.once('message', (m: { bad: number; src: StoredSource } | { error: string } | null) => {
         if (m === null) resolve();
         else if ('error' in m) reject(new ModelError(m.error, 'SWAY_MODEL_INVALID'));
-        else reject(nonFiniteError(m.src, m.bad));
+        else reject(nonFiniteError(m.src.path, m.src.tensor, m.bad));
         void worker.terminate();
       });
       worker.once('error', (err) => reject(err));
@@ -103,7 +90,7 @@ export function scanInBackground(sources: readonly StoredSource[]): Promise<void
   }
   try {
     const found = scanSync(sources);
-    return found ? Promise.reject(nonFiniteError(found.src, found.bad)) : Promise.resolve();
+    return found ? Promise.reject(nonFiniteError(found.src.path, found.src.tensor, found.bad)) : Promise.resolve();
   } catch (err) {
     return Promise.reject(err);
   }

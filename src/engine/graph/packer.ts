@@ -13,7 +13,8 @@ import { closeSync, ftruncateSync, linkSync, openSync, realpathSync, statSync, w
 import { basename, join } from 'node:path';
 import { ModelError, SwayError } from '../../core/errors.js';
 import { DT, type InitializerDef } from '../onnx/model.js';
-import { countNonFinite, nonFiniteError, readAt, scanSync, withOpenFiles, type StoredSource } from '../stored-scan.js';
+import { nonFiniteError, readAt } from '../safetensors/reader.js';
+import { countNonFinite, scanSync, withOpenFiles, type StoredSource } from '../stored-scan.js';
 
 export type { StoredSource } from '../stored-scan.js';
 
@@ -207,7 +208,7 @@ export class WeightPacker {
         (src, bytes, at) => writeSync(fd, bytes, 0, bytes.length, (offsets.get(src) as number) + at),
         this.piece * 4,
       );
-      if (found) throw nonFiniteError(found.src, found.bad);
+      if (found) throw nonFiniteError(found.src.path, found.src.tensor, found.bad);
     } finally {
       closeSync(fd);
     }
@@ -232,7 +233,7 @@ export class WeightPacker {
       const bytes = new Uint8Array(buf.buffer, buf.byteOffset + (offsets.get(src) as number), src.byteLength);
       readAt(fd, src.path, bytes, src.offset);
       const bad = countNonFinite(bytes, src.dataType);
-      if (bad) throw nonFiniteError(src, bad);
+      if (bad) throw nonFiniteError(src.path, src.tensor, bad);
     });
     this.parts = [];
     return buf;

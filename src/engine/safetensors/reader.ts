@@ -30,12 +30,7 @@ class SafetensorsFile {
   /** Reads `target.length` bytes at `offset` straight into `target`. */
   readInto(target: Uint8Array, offset: number): void {
     if (this.fd === null) throw new ModelError(`${this.path}: read after close`, 'SWAY_RUNTIME');
-    let done = 0;
-    while (done < target.length) {
-      const n = readSync(this.fd, target, done, Math.min(target.length - done, 1 << 30), offset + done);
-      if (n === 0) throw new ModelError(`${this.path}: unexpected end of file (truncated)`, 'SWAY_SAFETENSORS_INVALID');
-      done += n;
-    }
+    readAt(this.fd, this.path, target, offset);
   }
 
   close(): void {
@@ -44,7 +39,18 @@ class SafetensorsFile {
   }
 }
 
-function nonFiniteError(path: string, name: string, bad: number): ModelError {
+/** Reads `target.length` bytes of the file open as `fd` (at `path`, for errors) at `offset`, straight into `target`. */
+export function readAt(fd: number, path: string, target: Uint8Array, offset: number): void {
+  let done = 0;
+  while (done < target.length) {
+    const n = readSync(fd, target, done, Math.min(target.length - done, 1 << 30), offset + done);
+    if (n === 0) throw new ModelError(`${path}: unexpected end of file (truncated)`, 'SWAY_SAFETENSORS_INVALID');
+    done += n;
+  }
+}
+
+/** The refusal of a tensor with NaN/Inf values, naming file and tensor. */
+export function nonFiniteError(path: string, name: string, bad: number): ModelError {
   return new ModelError(`${path}: tensor '${name}' has ${bad} non-finite value(s) (NaN/Inf); the checkpoint is corrupt — re-export it.`, 'SWAY_MODEL_INVALID');
 }
 
