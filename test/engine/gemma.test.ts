@@ -19,6 +19,22 @@ import { maxAbsDiff, tinyFixtures } from '../support/fixtures.js';
 import { greedyBesideFullForwards } from '../support/greedy.js';
 
 const FILE = '/models/g/config.json';
+
+/** A rank-1 LoRA slot [64 -> 32] on a self-attention projection of the tiny gemma4's layer `layer`. */
+function rankOneSlot(layer: number, module: 'k_proj' | 'v_proj'): LoraSlot {
+  return {
+    modulePath: `model.language_model.layers.${layer}.self_attn.${module}`,
+    target: { scope: 'layer', layer, module },
+    rank: 1,
+    inFeatures: 64,
+    outFeatures: 32,
+    scaling: 1,
+    a: new Float32Array(64),
+    b: new Float32Array(32),
+    bBias: null,
+    magnitude: null,
+  };
+}
 type Cfg = Record<string, unknown>;
 const gemma4 = (patch: Cfg = {}): Cfg => {
   const c = tinyConfig('gemma4', 300, 1, 4);
@@ -134,18 +150,7 @@ describe('gemma features sway does not implement are refused by name (exit 2)', 
   });
   it('LoRA on k_proj of a KV-shared layer (which has none) is refused by name', () => {
     const a = archFromConfig(gemma4({ num_kv_shared_layers: 2 }), FILE);
-    const slot: LoraSlot = {
-      modulePath: 'model.language_model.layers.2.self_attn.k_proj',
-      target: { scope: 'layer', layer: 2, module: 'k_proj' },
-      rank: 1,
-      inFeatures: 64,
-      outFeatures: 32,
-      scaling: 1,
-      a: new Float32Array(64),
-      b: new Float32Array(32),
-      bBias: null,
-      magnitude: null,
-    };
+    const slot = rankOneSlot(2, 'k_proj');
     expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(AdapterError);
     expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(/layers\.2\.self_attn\.k_proj' adapts k_proj of layer 2, which reuses the keys\/values of layer 0/);
   });
@@ -154,18 +159,7 @@ describe('gemma features sway does not implement are refused by name (exit 2)', 
     expect(a.keysAsValues).toEqual([false, true, false, true]);
     expect(a.layerHeads?.[1]).toEqual({ headDim: 32, numKvHeads: 1 });
     expect(archFromConfig(gemma4({ attention_k_eq_v: true, num_kv_shared_layers: 1 }), FILE).keysAsValues).toEqual([false, true, false, false]);
-    const slot: LoraSlot = {
-      modulePath: 'model.language_model.layers.1.self_attn.v_proj',
-      target: { scope: 'layer', layer: 1, module: 'v_proj' },
-      rank: 1,
-      inFeatures: 64,
-      outFeatures: 32,
-      scaling: 1,
-      a: new Float32Array(64),
-      b: new Float32Array(32),
-      bBias: null,
-      magnitude: null,
-    };
+    const slot = rankOneSlot(1, 'v_proj');
     expect(() => buildGroups(a, [slot], 'adapter_model.safetensors')).toThrow(/adapts v_proj of layer 1, whose values are its keys \(attention_k_eq_v\)/);
   });
   it('released shapes: E2B (35 layers, 512/256 heads, 20 KV-shared, double-wide MLP) and 31B-like (k = v) load; 26B-A4B (MoE) is refused', () => {

@@ -94,6 +94,22 @@ function longrope(original: number): ArchSpec['rope']['scaling'] {
   return { type: 'longrope', shortFactor: f(0.1), longFactor: f(0.7), originalMaxPositionEmbeddings: original, factor: 8, attentionFactor: null };
 }
 
+/** gemma4 KV sharing on four layers: the last two attend to the keys/values of the last earlier layer of their type, double-wide MLP there, global head size 2x (RoPE left to the caller). */
+function kvSharedFourLayers(a: ArchSpec): ArchSpec {
+  return {
+    ...a,
+    numLayers: 4,
+    qkNorm: 'per_head',
+    vNorm: true,
+    attentionScale: 1,
+    slidingWindow: [4, null, 4, null],
+    ropeLayers: [true, true, true, true],
+    layerHeads: [1, 2, 1, 2].map((m) => ({ headDim: m * a.headDim, numKvHeads: a.numKvHeads })),
+    kvSource: [0, 1, 0, 1],
+    layerIntermediate: [1, 1, 2, 2].map((m) => m * a.intermediateSize),
+  };
+}
+
 const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   ['plain llama layout', (a) => a],
   ['norm weights stored as w - 1 (gemma (1 + w))', (a) => ({ ...a, norm: { ...a.norm, weightOffset: 1 } })],
@@ -128,16 +144,7 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   [
     'KV sharing: the last two of four layers attend to the keys/values of the last earlier layer of their type, double-wide MLP there, global head size 2x (gemma4 num_kv_shared_layers)',
     (a) => ({
-      ...a,
-      numLayers: 4,
-      qkNorm: 'per_head',
-      vNorm: true,
-      attentionScale: 1,
-      slidingWindow: [4, null, 4, null],
-      ropeLayers: [true, true, true, true],
-      layerHeads: [1, 2, 1, 2].map((m) => ({ headDim: m * a.headDim, numKvHeads: a.numKvHeads })),
-      kvSource: [0, 1, 0, 1],
-      layerIntermediate: [1, 1, 2, 2].map((m) => m * a.intermediateSize),
+      ...kvSharedFourLayers(a),
       ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
       rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
     }),
@@ -185,16 +192,7 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   [
     'plain-op rotary with per-layer head sizes and KV sharing: sliding rotary 8 of head 16, global rotary 16 of head 32, last two layers shared (gemma4 with rotary widths GQA cannot take)',
     (a) => ({
-      ...a,
-      numLayers: 4,
-      qkNorm: 'per_head',
-      vNorm: true,
-      attentionScale: 1,
-      slidingWindow: [4, null, 4, null],
-      ropeLayers: [true, true, true, true],
-      layerHeads: [1, 2, 1, 2].map((m) => ({ headDim: m * a.headDim, numKvHeads: a.numKvHeads })),
-      kvSource: [0, 1, 0, 1],
-      layerIntermediate: [1, 1, 2, 2].map((m) => m * a.intermediateSize),
+      ...kvSharedFourLayers(a),
       ropeLocal: { ...a.rope, rotaryDim: a.headDim / 2, theta: 1e4, scaling: { type: 'default' } },
       rope: { ...a.rope, rotaryDim: a.headDim, theta: 1e6, scaling: { type: 'default' } },
     }),
