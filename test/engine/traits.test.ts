@@ -94,6 +94,27 @@ function longrope(original: number): ArchSpec['rope']['scaling'] {
   return { type: 'longrope', shortFactor: f(0.1), longFactor: f(0.7), originalMaxPositionEmbeddings: original, factor: 8, attentionFactor: null };
 }
 
+/** gemma4 RoPE: plain local tables, proportional global ones over twice the rotary width. */
+function gemma4Ropes(a: ArchSpec): Pick<ArchSpec, 'ropeLocal' | 'rope'> {
+  return {
+    ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
+    rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
+  };
+}
+
+/** gemma4 on two layers: a sliding one, then a global one with twice the head size and one kv head, per-head q/k norms, v norm, unscaled attention. */
+function gemma4GlobalLayer(a: ArchSpec): ArchSpec {
+  return {
+    ...a,
+    qkNorm: 'per_head',
+    vNorm: true,
+    attentionScale: 1,
+    slidingWindow: [4, null],
+    layerHeads: [{ headDim: a.headDim, numKvHeads: a.numKvHeads }, { headDim: 2 * a.headDim, numKvHeads: 1 }],
+    ...gemma4Ropes(a),
+  };
+}
+
 /** gemma4 KV sharing on four layers: the last two attend to the keys/values of the last earlier layer of their type, double-wide MLP there, global head size 2x (RoPE left to the caller). */
 function kvSharedFourLayers(a: ArchSpec): ArchSpec {
   return {
@@ -130,37 +151,20 @@ const VARIANTS: [string, (a: ArchSpec) => ArchSpec][] = [
   ['proportional rotary on global layers, two of eight pairs turning (gemma4)', (a) => ({ ...a, slidingWindow: [4, null], ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } }, rope: { ...a.rope, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: 2 } } })],
   [
     'per-layer head sizes: global layer with twice the head size and one kv head, own RoPE tables (gemma4 global_head_dim)',
-    (a) => ({
-      ...a,
-      qkNorm: 'per_head',
-      vNorm: true,
-      attentionScale: 1,
-      slidingWindow: [4, null],
-      layerHeads: [{ headDim: a.headDim, numKvHeads: a.numKvHeads }, { headDim: 2 * a.headDim, numKvHeads: 1 }],
-      ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
-      rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
-    }),
+    gemma4GlobalLayer,
   ],
   [
     'KV sharing: the last two of four layers attend to the keys/values of the last earlier layer of their type, double-wide MLP there, global head size 2x (gemma4 num_kv_shared_layers)',
     (a) => ({
       ...kvSharedFourLayers(a),
-      ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
-      rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
+      ...gemma4Ropes(a),
     }),
   ],
   [
     'keys as values on the global layer (no v_proj; v = v_norm(raw k)), twice the head size, one kv head (gemma4 attention_k_eq_v)',
     (a) => ({
-      ...a,
-      qkNorm: 'per_head',
-      vNorm: true,
-      attentionScale: 1,
-      slidingWindow: [4, null],
-      layerHeads: [{ headDim: a.headDim, numKvHeads: a.numKvHeads }, { headDim: 2 * a.headDim, numKvHeads: 1 }],
+      ...gemma4GlobalLayer(a),
       keysAsValues: [false, true],
-      ropeLocal: { ...a.rope, theta: 1e4, scaling: { type: 'default' } },
-      rope: { ...a.rope, rotaryDim: 2 * a.rope.rotaryDim, theta: 1e6, scaling: { type: 'proportional', factor: 1, angles: a.rope.rotaryDim / 4 } },
     }),
   ],
   ['unscaled attention, per-head q/k norms and a scale-free v norm (gemma4)', (a) => ({ ...a, qkNorm: 'per_head', vNorm: true, attentionScale: 1 })],
